@@ -424,10 +424,10 @@ impl<'a, 'c> Run<'a, 'c> {
                 tracing::error!(order = %order.id, error = %e, "could not settle imported order");
             }
         }
-        if self.ctx.mall.needs_acknowledgement(order) {
-            if let Some(operation) = self.ctx.mall.capabilities().acknowledgement {
-                order.mall_sync = MallSync::pending(operation, self.now);
-            }
+        if let Some(operation) = self.ctx.mall.capabilities().acknowledgement
+            && self.ctx.mall.needs_acknowledgement(order)
+        {
+            order.mall_sync = MallSync::pending(operation, self.now);
         }
     }
 
@@ -816,8 +816,10 @@ mod tests {
         let mut caps = caps();
         caps.listing_delay = SignedDuration::from_mins(2);
         caps.history_limit = SignedDuration::from_hours(24 * 90);
-        let mut settings = ImportSettings::default();
-        settings.first_run_lookback = SignedDuration::from_hours(24 * 365);
+        let settings = ImportSettings {
+            first_run_lookback: SignedDuration::from_hours(24 * 365),
+            ..ImportSettings::default()
+        };
         let now = at("2026-11-22T12:00:00+09:00");
         let window = differential_window(now, None, &settings, &caps).unwrap();
         assert_eq!(window.end, at("2026-11-22T11:58:00+09:00"));
