@@ -1,0 +1,381 @@
+//! Control API: request/response types (shared by the server handlers and the client) and
+//! [`ControlClient`], a typed reqwest client for `/_control/...`.
+//!
+//! The control API is plain JSON without auth; it only exists in the sandbox.
+
+use reqwest::{Method, Url};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::SandboxError;
+pub use crate::faults::FaultConfig;
+pub use crate::rakuten::generator::{GenerateOptions, OrderKind};
+pub use crate::stats::Stats;
+
+/// `POST /_control/rakuten/stores`: registers a store, or replaces its key ("renewal":
+/// the old key stops working at once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterStoreRequest {
+    pub shop_id: String,
+    pub service_secret: String,
+    pub license_key: String,
+    /// JST `YYYY-MM-DDThh:mm:ss` (or with `+0900`); default: 23:59:59 JST 90 days from now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_expires_at: Option<String>,
+}
+
+impl RegisterStoreRequest {
+    /// Store with the default 90-day key lifetime.
+    pub fn new(
+        shop_id: impl Into<String>,
+        service_secret: impl Into<String>,
+        license_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            shop_id: shop_id.into(),
+            service_secret: service_secret.into(),
+            license_key: license_key.into(),
+            license_expires_at: None,
+        }
+    }
+}
+
+/// A store as the control API reports it (never echoes the secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreResponse {
+    pub shop_id: String,
+    /// JST `YYYY-MM-DDThh:mm:ss`, as the license API reports it.
+    pub license_expires_at: String,
+    /// Orders currently stored for the store.
+    pub order_count: usize,
+}
+
+/// Answer of `POST /_control/rakuten/stores/{shopId}/orders/generate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateOrdersResponse {
+    /// New order numbers in generation order (= ascending `orderDatetime`).
+    pub order_numbers: Vec<String>,
+    /// Kind of each order, parallel to `order_numbers`.
+    pub kinds: Vec<OrderKind>,
+}
+
+/// Body of `POST /_control/rakuten/stores/{shopId}/orders` in its wrapper form.
+///
+/// A bare OrderModel object (one with a top-level `orderNumber`) is accepted too. The
+/// optional fields override the timestamps the sandbox indexes for `searchOrder`, so a
+/// deliberately malformed order can still be found by a date search. Formats as on the
+/// wire: `YYYY-MM-DDThh:mm:ss+0900`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InsertOrderRequest {
+    /// The raw OrderModel JSON; must be an object with a string `orderNumber`.
+    pub order: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_datetime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_order_cfm_datetime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_fix_datetime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_inst_datetime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_cmpl_rpt_datetime: Option<String>,
+    /// dateType 6 (payment fixed) has no OrderModel field; this is the only way to set it
+    /// besides moving the order to 700.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_fix_datetime: Option<String>,
+}
+
+impl InsertOrderRequest {
+    /// Stores `order` as-is, indexed by its own timestamps.
+    pub fn new(order: serde_json::Value) -> Self {
+        Self {
+            order,
+            ..Self::default()
+        }
+    }
+}
+
+/// Answer of an order insert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InsertOrderResponse {
+    pub order_number: String,
+}
+
+/// `GET /_control/rakuten/stores/{shopId}/orders`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderNumbersResponse {
+    pub order_numbers: Vec<String>,
+}
+
+/// `POST /_control/rakuten/stores/{shopId}/orders/{orderNumber}/progress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetProgressRequest {
+    pub order_progress: i64,
+}
+
+/// Shape of the 401 body (no source shows the real envelope, so it is switchable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthErrorShape {
+    /// `{"errors":[{"code":"GA0001","message":"Un-Authorised"}]}` (default).
+    #[default]
+    Errors,
+    /// `{"MessageModelList":[{"messageType":"ERROR","messageCode":"GA0001","message":"Un-Authorised"}]}`.
+    MessageModelList,
+}
+
+/// Rakuten knobs (`POST /_control/rakuten/limits`). The body replaces all knobs: a missing
+/// field goes back to its default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RakutenLimits {
+    /// Per-store token bucket on the order API; `None` = off (default).
+    pub requests_per_second: Option<f64>,
+    /// Records past this position of a search can't be fetched (default 15,000).
+    pub search_hit_cap: u64,
+    /// Largest `requestRecordsAmount` (default 1,000).
+    pub max_page_size: u64,
+    /// Longest `startDatetime`..`endDatetime` window in days (default 63).
+    pub max_window_days: u32,
+    /// How far back `startDatetime` may be, in days (default 730).
+    pub max_lookback_days: u32,
+    /// Envelope of the 401 body.
+    pub auth_error_shape: AuthErrorShape,
+    /// `true`: the license expiry endpoint answers 401 for an expired key (what one operator
+    /// observed); `false` (default): it still reports the past date.
+    pub expiry_endpoint_rejects_expired_key: bool,
+    /// `true`: confirmOrder refuses orders whose `postagePrice` is -9999 with
+    /// `ERROR_105` (one client's comment); default `false`.
+    pub confirm_rejects_unfixed_postage: bool,
+}
+
+impl Default for RakutenLimits {
+    fn default() -> Self {
+        Self {
+            requests_per_second: None,
+            search_hit_cap: 15_000,
+            max_page_size: 1_000,
+            max_window_days: 63,
+            max_lookback_days: 730,
+            auth_error_shape: AuthErrorShape::Errors,
+            expiry_endpoint_rejects_expired_key: false,
+            confirm_rejects_unfixed_postage: false,
+        }
+    }
+}
+
+/// One successful write through a mall API (`GET /_control/rakuten/writes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteRecord {
+    /// API operation name, e.g. `"confirmOrder"`.
+    pub operation: String,
+    pub shop_id: String,
+    /// Orders the call actually changed (rejected ones are left out).
+    pub order_numbers: Vec<String>,
+    /// `YYYY-MM-DDThh:mm:ss+0900`.
+    pub at: String,
+}
+
+/// Typed client for the control API of a running sandbox (in-process or a separate binary).
+#[derive(Debug, Clone)]
+pub struct ControlClient {
+    base_url: String,
+    http: reqwest::Client,
+}
+
+impl ControlClient {
+    /// `base_url` like `http://127.0.0.1:40123` (a trailing slash is ignored).
+    pub fn new(base_url: impl Into<String>) -> Self {
+        let mut base_url = base_url.into();
+        while base_url.ends_with('/') {
+            base_url.pop();
+        }
+        // The sandbox is always local: never route it through an environment proxy.
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self { base_url, http }
+    }
+
+    /// The sandbox base URL this client talks to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn url(&self, segments: &[&str]) -> Result<Url, SandboxError> {
+        let mut url = Url::parse(&self.base_url).map_err(|e| SandboxError::Url(format!("{e}")))?;
+        url.path_segments_mut()
+            .map_err(|()| SandboxError::Url(self.base_url.clone()))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    async fn call<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<&B>,
+    ) -> Result<R, SandboxError> {
+        let mut request = self.http.request(method, self.url(segments)?);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            return Err(SandboxError::Control {
+                status: status.as_u16(),
+                body,
+            });
+        }
+        Ok(response.json().await?)
+    }
+
+    async fn get<R: DeserializeOwned>(&self, segments: &[&str]) -> Result<R, SandboxError> {
+        self.call::<(), R>(Method::GET, segments, None).await
+    }
+
+    async fn post<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &B,
+    ) -> Result<R, SandboxError> {
+        self.call(Method::POST, segments, Some(body)).await
+    }
+
+    /// `POST /_control/reset`: forget stores, orders, writes, stats, faults and limits.
+    pub async fn reset(&self) -> Result<(), SandboxError> {
+        let _: serde_json::Value = self.post(&["_control", "reset"], &()).await?;
+        Ok(())
+    }
+
+    /// `POST /_control/faults`: replace the fault settings (restarts the fault stream).
+    pub async fn set_faults(&self, faults: &FaultConfig) -> Result<FaultConfig, SandboxError> {
+        self.post(&["_control", "faults"], faults).await
+    }
+
+    /// `GET /_control/faults`.
+    pub async fn faults(&self) -> Result<FaultConfig, SandboxError> {
+        self.get(&["_control", "faults"]).await
+    }
+
+    /// `GET /_control/stats`.
+    pub async fn stats(&self) -> Result<Stats, SandboxError> {
+        self.get(&["_control", "stats"]).await
+    }
+
+    /// `POST /_control/rakuten/stores`.
+    pub async fn rakuten_register_store(
+        &self,
+        store: &RegisterStoreRequest,
+    ) -> Result<StoreResponse, SandboxError> {
+        self.post(&["_control", "rakuten", "stores"], store).await
+    }
+
+    /// `POST /_control/rakuten/stores/{shopId}/expire-key`: the key now gets 401.
+    pub async fn rakuten_expire_key(&self, shop_id: &str) -> Result<StoreResponse, SandboxError> {
+        self.post(
+            &["_control", "rakuten", "stores", shop_id, "expire-key"],
+            &(),
+        )
+        .await
+    }
+
+    /// `POST /_control/rakuten/stores/{shopId}/orders/generate`.
+    pub async fn rakuten_generate_orders(
+        &self,
+        shop_id: &str,
+        options: &GenerateOptions,
+    ) -> Result<GenerateOrdersResponse, SandboxError> {
+        let path = [
+            "_control", "rakuten", "stores", shop_id, "orders", "generate",
+        ];
+        self.post(&path, options).await
+    }
+
+    /// `POST /_control/rakuten/stores/{shopId}/orders` (insert or replace one raw order).
+    pub async fn rakuten_insert_order(
+        &self,
+        shop_id: &str,
+        order: &InsertOrderRequest,
+    ) -> Result<InsertOrderResponse, SandboxError> {
+        let path = ["_control", "rakuten", "stores", shop_id, "orders"];
+        self.post(&path, order).await
+    }
+
+    /// `GET /_control/rakuten/stores/{shopId}/orders`: all order numbers of the store.
+    pub async fn rakuten_order_numbers(
+        &self,
+        shop_id: &str,
+    ) -> Result<OrderNumbersResponse, SandboxError> {
+        self.get(&["_control", "rakuten", "stores", shop_id, "orders"])
+            .await
+    }
+
+    /// `GET /_control/rakuten/stores/{shopId}/orders/{orderNumber}`: the stored JSON.
+    pub async fn rakuten_order(
+        &self,
+        shop_id: &str,
+        order_number: &str,
+    ) -> Result<serde_json::Value, SandboxError> {
+        let path = [
+            "_control",
+            "rakuten",
+            "stores",
+            shop_id,
+            "orders",
+            order_number,
+        ];
+        self.get(&path).await
+    }
+
+    /// `POST /_control/rakuten/stores/{shopId}/orders/{orderNumber}/progress`; returns the
+    /// updated order JSON.
+    pub async fn rakuten_set_progress(
+        &self,
+        shop_id: &str,
+        order_number: &str,
+        order_progress: i64,
+    ) -> Result<serde_json::Value, SandboxError> {
+        let path = [
+            "_control",
+            "rakuten",
+            "stores",
+            shop_id,
+            "orders",
+            order_number,
+            "progress",
+        ];
+        self.post(&path, &SetProgressRequest { order_progress })
+            .await
+    }
+
+    /// `POST /_control/rakuten/limits`: replace all Rakuten knobs.
+    pub async fn rakuten_set_limits(
+        &self,
+        limits: &RakutenLimits,
+    ) -> Result<RakutenLimits, SandboxError> {
+        self.post(&["_control", "rakuten", "limits"], limits).await
+    }
+
+    /// `GET /_control/rakuten/limits`.
+    pub async fn rakuten_limits(&self) -> Result<RakutenLimits, SandboxError> {
+        self.get(&["_control", "rakuten", "limits"]).await
+    }
+
+    /// `GET /_control/rakuten/writes`: successful writes, oldest first.
+    pub async fn rakuten_writes(&self) -> Result<Vec<WriteRecord>, SandboxError> {
+        self.get(&["_control", "rakuten", "writes"]).await
+    }
+}

@@ -1,0 +1,83 @@
+//! Mall-independent control endpoints: reset, faults, stats. Mall-specific ones live in
+//! each mall module (e.g. `rakuten::control_api`).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::AppState;
+use crate::faults::FaultConfig;
+use crate::stats::Stats;
+
+/// Error answer of a control endpoint: `{"error": "..."}` with the given status.
+#[derive(Debug)]
+pub(crate) struct ControlError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ControlError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn conflict(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/_control/reset", post(reset))
+        .route("/_control/faults", post(set_faults).get(faults))
+        .route("/_control/stats", get(stats))
+        .with_state(state)
+}
+
+async fn reset(State(app): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    app.reset().await;
+    tracing::info!("sandbox reset");
+    Json(json!({ "ok": true }))
+}
+
+async fn set_faults(
+    State(app): State<Arc<AppState>>,
+    Json(config): Json<FaultConfig>,
+) -> Result<Json<FaultConfig>, ControlError> {
+    config.validate().map_err(ControlError::bad_request)?;
+    tracing::info!(?config, "faults set");
+    app.faults.set(config.clone()).await;
+    Ok(Json(config))
+}
+
+async fn faults(State(app): State<Arc<AppState>>) -> Json<FaultConfig> {
+    Json(app.faults.get().await)
+}
+
+async fn stats(State(app): State<Arc<AppState>>) -> Json<Stats> {
+    Json(app.stats.snapshot().await)
+}
