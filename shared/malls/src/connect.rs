@@ -1,0 +1,328 @@
+//! Building a store's mall adapter: the one place that knows which mall module to use.
+
+use std::time::Duration;
+
+use ichigen_core::mall::NormaliseError;
+use ichigen_core::ports::SecretValue;
+use ichigen_core::{JstInstant, Mall, MallId, Order, StoreRef};
+
+use crate::rakuten::{self, RakutenCredentials, RakutenMall};
+
+/// Where each mall's API lives; production defaults, overridable by env for the sandbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MallEndpoints {
+    /// Rakuten RMS WEB SERVICE base URL, without a trailing slash.
+    pub rakuten: String,
+}
+
+impl MallEndpoints {
+    pub const RAKUTEN_DEFAULT: &'static str = "https://api.rms.rakuten.co.jp";
+
+    /// Production endpoints, except where `ICHIGEN_RAKUTEN_BASE_URL` points elsewhere
+    /// (the local sandbox).
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let base = |name: &str, default: &str| {
+            lookup(name)
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        Self {
+            rakuten: base("ICHIGEN_RAKUTEN_BASE_URL", Self::RAKUTEN_DEFAULT),
+        }
+    }
+}
+
+impl Default for MallEndpoints {
+    fn default() -> Self {
+        Self {
+            rakuten: Self::RAKUTEN_DEFAULT.to_owned(),
+        }
+    }
+}
+
+/// How mall clients behave on the wire: shared by every mall.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientSettings {
+    /// Per request (connect + answer).
+    pub timeout: Duration,
+    /// Per store: each store has its own token bucket.
+    pub requests_per_second: f64,
+    /// Attempts per request, the first included (1 = never retry).
+    pub max_attempts: u32,
+    /// The first retry waits up to this long …
+    pub backoff_min: Duration,
+    /// … and no retry waits longer than this.
+    pub backoff_max: Duration,
+}
+
+impl Default for ClientSettings {
+    /// 10 s timeout, 1 request/s (what Rakuten clients use in practice; the order API
+    /// documents no limit), 5 attempts, backoff 200 ms .. 5 s.
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_millis(10_000),
+            requests_per_second: 1.0,
+            max_attempts: 5,
+            backoff_min: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(5),
+        }
+    }
+}
+
+impl ClientSettings {
+    /// Defaults, overridden by `ICHIGEN_MALL_TIMEOUT_MS`, `ICHIGEN_MALL_RPS` and
+    /// `ICHIGEN_MALL_MAX_ATTEMPTS`. Unreadable values fall back to the default (and say so in
+    /// the log) rather than stopping the function.
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        fn read<T: std::str::FromStr>(
+            lookup: &impl Fn(&str) -> Option<String>,
+            name: &str,
+            valid: impl Fn(&T) -> bool,
+        ) -> Option<T> {
+            let raw = lookup(name)?;
+            match raw.trim().parse::<T>() {
+                Ok(value) if valid(&value) => Some(value),
+                _ => {
+                    tracing::warn!(variable = name, value = %raw, "ignoring unreadable setting");
+                    None
+                }
+            }
+        }
+        let mut settings = Self::default();
+        if let Some(ms) = read::<u64>(&lookup, "ICHIGEN_MALL_TIMEOUT_MS", |ms| *ms > 0) {
+            settings.timeout = Duration::from_millis(ms);
+        }
+        if let Some(rps) = read::<f64>(&lookup, "ICHIGEN_MALL_RPS", |rps| {
+            rps.is_finite() && *rps > 0.0
+        }) {
+            settings.requests_per_second = rps;
+        }
+        if let Some(attempts) = read::<u32>(&lookup, "ICHIGEN_MALL_MAX_ATTEMPTS", |n| *n > 0) {
+            settings.max_attempts = attempts;
+        }
+        settings
+    }
+}
+
+/// Why a store's adapter could not be built. Names the store and the problem; never the
+/// secret's value.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{store}: the store's secret is not a JSON object ({detail})")]
+    BadJson { store: StoreRef, detail: String },
+    #[error("{store}: the store's secret has no {field}")]
+    MissingField {
+        store: StoreRef,
+        field: &'static str,
+    },
+    #[error("{store}: the store's secret field {field} {problem}")]
+    BadField {
+        store: StoreRef,
+        field: &'static str,
+        problem: String,
+    },
+    #[error("{store}: ichigen cannot connect to {} stores yet", .store.mall)]
+    Unsupported { store: StoreRef },
+    #[error("{store}: could not set up the HTTP client: {detail}")]
+    Http { store: StoreRef, detail: String },
+}
+
+/// Builds the mall adapter for a store from its secret (JSON).
+pub fn connect(
+    store: &StoreRef,
+    secret: &SecretValue,
+    endpoints: &MallEndpoints,
+    settings: &ClientSettings,
+) -> Result<Box<dyn Mall>, ConnectError> {
+    match store.mall {
+        MallId::Rakuten => Ok(Box::new(connect_rakuten(
+            store, secret, endpoints, settings,
+        )?)),
+        MallId::Yahoo | MallId::Amazon | MallId::Aupay | MallId::Qoo10 => {
+            Err(ConnectError::Unsupported {
+                store: store.clone(),
+            })
+        }
+    }
+}
+
+/// Like [`connect`], for callers that need Rakuten's own calls (the credential watch reads
+/// the license key's expiry).
+pub fn connect_rakuten(
+    store: &StoreRef,
+    secret: &SecretValue,
+    endpoints: &MallEndpoints,
+    settings: &ClientSettings,
+) -> Result<RakutenMall, ConnectError> {
+    if store.mall != MallId::Rakuten {
+        return Err(ConnectError::Unsupported {
+            store: store.clone(),
+        });
+    }
+    let credentials = RakutenCredentials::from_secret(store, secret)?;
+    RakutenMall::new(store.clone(), credentials, &endpoints.rakuten, settings).map_err(|e| {
+        ConnectError::Http {
+            store: store.clone(),
+            detail: e.without_url().to_string(),
+        }
+    })
+}
+
+/// For the CLI: normalises a raw mall response file (Rakuten: a whole getOrder response with
+/// `OrderModelList`) into orders; one result per order in the file. The outer error means the
+/// file itself could not be read as such a response.
+pub fn normalise_response(
+    mall: MallId,
+    store: &StoreRef,
+    body: &str,
+    imported_at: JstInstant,
+) -> Result<Vec<Result<Order, NormaliseError>>, NormaliseError> {
+    match mall {
+        MallId::Rakuten => rakuten::normalise::normalise_response(store, body, imported_at),
+        MallId::Yahoo | MallId::Amazon | MallId::Aupay | MallId::Qoo10 => Err(NormaliseError {
+            mall,
+            mall_order_id: String::new(),
+            field: "(response)".into(),
+            problem: format!("cannot be read: ichigen does not normalise {mall} responses yet"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| vars.get(name).cloned()
+    }
+
+    #[test]
+    fn settings_default_and_override() {
+        assert_eq!(
+            ClientSettings::from_lookup(lookup(&[])),
+            ClientSettings::default()
+        );
+        let s = ClientSettings::from_lookup(lookup(&[
+            ("ICHIGEN_MALL_TIMEOUT_MS", "300"),
+            ("ICHIGEN_MALL_RPS", "0.5"),
+            ("ICHIGEN_MALL_MAX_ATTEMPTS", "3"),
+        ]));
+        assert_eq!(s.timeout, Duration::from_millis(300));
+        assert_eq!(s.requests_per_second, 0.5);
+        assert_eq!(s.max_attempts, 3);
+        assert_eq!(s.backoff_min, Duration::from_millis(200));
+        assert_eq!(s.backoff_max, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn unreadable_settings_fall_back() {
+        let s = ClientSettings::from_lookup(lookup(&[
+            ("ICHIGEN_MALL_TIMEOUT_MS", "soon"),
+            ("ICHIGEN_MALL_RPS", "-1"),
+            ("ICHIGEN_MALL_MAX_ATTEMPTS", "0"),
+        ]));
+        assert_eq!(s, ClientSettings::default());
+    }
+
+    #[test]
+    fn endpoints_default_and_override() {
+        assert_eq!(
+            MallEndpoints::from_lookup(lookup(&[])).rakuten,
+            "https://api.rms.rakuten.co.jp"
+        );
+        let e = MallEndpoints::from_lookup(lookup(&[(
+            "ICHIGEN_RAKUTEN_BASE_URL",
+            "http://127.0.0.1:9000/",
+        )]));
+        assert_eq!(e.rakuten, "http://127.0.0.1:9000");
+    }
+
+    fn rakuten_store() -> StoreRef {
+        StoreRef::new(MallId::Rakuten, "store-a")
+    }
+
+    fn connect_with(secret: &str) -> Result<Box<dyn Mall>, ConnectError> {
+        connect(
+            &rakuten_store(),
+            &SecretValue::new(secret),
+            &MallEndpoints::default(),
+            &ClientSettings::default(),
+        )
+    }
+
+    #[test]
+    fn connects_a_rakuten_store() {
+        let mall = connect_with(
+            r#"{"serviceSecret":"SP-secret","licenseKey":"SL-key","licenseKeyExpiresAt":"2027-02-20T23:59:59+09:00"}"#,
+        )
+        .unwrap();
+        assert_eq!(mall.store(), &rakuten_store());
+        assert_eq!(mall.capabilities().detail_batch_size, 100);
+    }
+
+    #[test]
+    fn secret_problems_name_the_store_and_field_but_not_the_value() {
+        let cases = [
+            ("not json SL-key-123", "not a JSON object"),
+            (r#"["SL-key-123"]"#, "not a JSON object"),
+            (r#"{"licenseKey":"SL-key-123"}"#, "has no serviceSecret"),
+            (r#"{"serviceSecret":"SP-secret-123"}"#, "has no licenseKey"),
+            (
+                r#"{"serviceSecret":"SP-secret-123","licenseKey":42}"#,
+                "licenseKey",
+            ),
+            (
+                r#"{"serviceSecret":"SP-secret-123","licenseKey":""}"#,
+                "licenseKey",
+            ),
+            (
+                r#"{"serviceSecret":"SP-secret-123","licenseKey":"SL-key-123","licenseKeyExpiresAt":"SL-key-123 soon"}"#,
+                "licenseKeyExpiresAt",
+            ),
+        ];
+        for (secret, expected) in cases {
+            let err = connect_with(secret).err().unwrap();
+            let text = err.to_string();
+            assert!(text.starts_with("rakuten:store-a: "), "{text}");
+            assert!(text.contains(expected), "{text} should mention {expected}");
+            assert!(
+                !text.contains("SL-key-123") && !text.contains("SP-secret-123"),
+                "{text}"
+            );
+            assert!(!format!("{err:?}").contains("SL-key-123"), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn other_malls_are_not_supported_yet() {
+        let store = StoreRef::new(MallId::Qoo10, "q1");
+        let err = connect(
+            &store,
+            &SecretValue::new("{}"),
+            &MallEndpoints::default(),
+            &ClientSettings::default(),
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(err, ConnectError::Unsupported { .. }));
+        assert_eq!(
+            err.to_string(),
+            "qoo10:q1: ichigen cannot connect to qoo10 stores yet"
+        );
+    }
+}

@@ -1,0 +1,287 @@
+//! What every mall client shares: a per-store token bucket and bounded retries.
+//!
+//! Malls rarely document their rate limits (Rakuten's order API does not) and all of them
+//! answer 429/5xx under load, so every request goes through [`MallHttp::send`]:
+//! - it waits on the store's token bucket first (also before each retry, so retries never
+//!   burst past the limit);
+//! - transport failures (timeouts, refused connections, broken bodies) and HTTP 408/429/5xx
+//!   are retried with exponential backoff and *full* jitter (a uniformly random delay in
+//!   `[0, backoff]`), so many stores failing together do not retry in lock-step;
+//! - the number of attempts is bounded; every other answer (2xx, 401, 400 …) goes back to the
+//!   mall module, which alone knows what the mall means by it.
+//!
+//! Nothing here logs headers, bodies or URLs: URLs may carry credentials (Rakuten's
+//! license-key expiry call has the key in its query string).
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder, Retryable};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use ichigen_core::StoreRef;
+use rand::Rng;
+use reqwest::{RequestBuilder, StatusCode};
+
+use crate::connect::ClientSettings;
+
+/// An answer the mall module has to interpret (anything but a transient failure).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: String,
+}
+
+/// Why [`MallHttp::send`] gave up without a reply to interpret.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Every attempt failed transiently.
+    #[error("gave up after {attempts} attempts; last failure: {last}")]
+    Exhausted { attempts: u32, last: String },
+    /// The request could not even be built (a bad base URL): retrying cannot help.
+    #[error("request could not be sent: {0}")]
+    Invalid(String),
+}
+
+/// One transient failure of one attempt.
+#[derive(Debug)]
+struct Transient {
+    detail: String,
+    /// The mall's `Retry-After`, if it sent one (429/503).
+    retry_after: Option<Duration>,
+    /// Not transient after all: stop retrying.
+    fatal: bool,
+}
+
+/// Whether an HTTP status means "try again later": 408, 429 and every 5xx.
+pub fn is_retryable_status(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status.is_server_error()
+}
+
+/// Whether a transport error is worth retrying: everything except a request we could not
+/// build (timeouts, refused or reset connections, bodies cut short).
+pub fn is_retryable_transport(error: &reqwest::Error) -> bool {
+    !error.is_builder()
+}
+
+/// Describes a transport error without its URL (which may carry a credential).
+pub fn describe_transport(error: reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else if error.is_body() || error.is_decode() {
+        "response body could not be read"
+    } else {
+        "request failed"
+    };
+    format!("{kind} ({})", error.without_url())
+}
+
+/// A per-store HTTP client: one connection pool, one token bucket, one retry policy.
+pub struct MallHttp {
+    client: reqwest::Client,
+    limiter: DefaultDirectRateLimiter,
+    backoff: FullJitter,
+}
+
+impl MallHttp {
+    pub fn new(settings: &ClientSettings) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout)
+            .user_agent(concat!("ichigen/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            client,
+            limiter: RateLimiter::direct(quota(settings.requests_per_second)),
+            backoff: FullJitter {
+                min: settings.backoff_min,
+                max: settings.backoff_max.max(settings.backoff_min),
+                retries: settings.max_attempts.max(1) - 1,
+            },
+        })
+    }
+
+    /// The underlying client, for building requests.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends the request built by `build` (called once per attempt), retrying transient
+    /// failures. Returns the first non-transient reply, whatever its status.
+    pub async fn send(
+        &self,
+        store: &StoreRef,
+        operation: &str,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Reply, SendError> {
+        let attempts = AtomicU32::new(0);
+        let attempt = || async {
+            let n = attempts.fetch_add(1, Ordering::Relaxed) + 1;
+            self.limiter.until_ready().await;
+            let response = build().send().await.map_err(|error| Transient {
+                fatal: !is_retryable_transport(&error),
+                detail: describe_transport(error),
+                retry_after: None,
+            })?;
+            let status = response.status();
+            let retry_after = retry_after(&response);
+            let body = response.text().await.map_err(|error| Transient {
+                fatal: false,
+                detail: describe_transport(error),
+                retry_after: None,
+            })?;
+            if is_retryable_status(status) {
+                tracing::warn!(%store, operation, attempt = n, status = status.as_u16(), "mall answered with a transient error");
+                return Err(Transient {
+                    detail: format!("HTTP {}", status.as_u16()),
+                    retry_after,
+                    fatal: false,
+                });
+            }
+            Ok(Reply { status, body })
+        };
+        let max_delay = self.backoff.max;
+        let result = attempt
+            .retry(self.backoff)
+            .sleep(tokio::time::sleep)
+            .when(|e: &Transient| !e.fatal)
+            .adjust(move |e: &Transient, planned| {
+                // Honour the mall's Retry-After, but never past our own ceiling.
+                planned.map(|d| e.retry_after.map_or(d, |r| r.min(max_delay).max(d)))
+            })
+            .notify(|e: &Transient, delay| {
+                tracing::warn!(%store, operation, failure = %e.detail, delay_ms = delay.as_millis() as u64, "retrying mall request");
+            })
+            .await;
+        let attempts = attempts.load(Ordering::Relaxed);
+        result.map_err(|e| {
+            if e.fatal {
+                SendError::Invalid(e.detail)
+            } else {
+                tracing::warn!(%store, operation, attempts, failure = %e.detail, "mall request gave up");
+                SendError::Exhausted { attempts, last: e.detail }
+            }
+        })
+    }
+}
+
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    let seconds: u64 = value.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
+/// The token bucket for `requests_per_second` (fractions allowed: 0.5 = one every 2 s).
+/// The burst is one request: malls that publish a limit mean it per second, not on average.
+fn quota(requests_per_second: f64) -> Quota {
+    let rps = if requests_per_second.is_finite() && requests_per_second > 0.0 {
+        requests_per_second
+    } else {
+        1.0
+    };
+    Duration::try_from_secs_f64(1.0 / rps)
+        .ok()
+        .and_then(Quota::with_period)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
+}
+
+/// Exponential backoff with full jitter, built on backon's exponential schedule: each
+/// planned delay `d` becomes a uniformly random delay in `[0, d]`.
+#[derive(Clone, Copy, Debug)]
+struct FullJitter {
+    min: Duration,
+    max: Duration,
+    retries: u32,
+}
+
+impl BackoffBuilder for FullJitter {
+    type Backoff = FullJitterBackoff;
+
+    fn build(self) -> Self::Backoff {
+        FullJitterBackoff {
+            inner: ExponentialBuilder::new()
+                .with_min_delay(self.min)
+                .with_max_delay(self.max)
+                .with_factor(2.0)
+                .with_max_times(self.retries as usize)
+                .build(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct FullJitterBackoff {
+    inner: ExponentialBackoff,
+}
+
+impl Iterator for FullJitterBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let ceiling = self.inner.next()?;
+        Some(ceiling.mul_f64(rand::rng().random_range(0.0..=1.0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_jitter_stays_under_the_exponential_ceiling() {
+        let builder = FullJitter {
+            min: Duration::from_millis(200),
+            max: Duration::from_secs(5),
+            retries: 6,
+        };
+        let ceilings = [200, 400, 800, 1600, 3200, 5000];
+        for _ in 0..50 {
+            let delays: Vec<_> = builder.build().collect();
+            assert_eq!(delays.len(), 6, "one delay per retry");
+            for (delay, ceiling) in delays.iter().zip(ceilings) {
+                assert!(
+                    *delay <= Duration::from_millis(ceiling),
+                    "{delay:?} > {ceiling}ms"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn one_attempt_means_no_retry() {
+        let builder = FullJitter {
+            min: Duration::from_millis(1),
+            max: Duration::from_millis(1),
+            retries: 0,
+        };
+        assert_eq!(builder.build().count(), 0);
+    }
+
+    #[test]
+    fn transient_statuses() {
+        for code in [408, 429, 500, 502, 503, 504] {
+            assert!(
+                is_retryable_status(StatusCode::from_u16(code).unwrap()),
+                "{code}"
+            );
+        }
+        for code in [200, 400, 401, 403, 404, 405] {
+            assert!(
+                !is_retryable_status(StatusCode::from_u16(code).unwrap()),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn odd_rates_still_make_a_bucket() {
+        for rps in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-12, 0.5, 1.0, 1e9] {
+            let _ = quota(rps);
+        }
+        assert_eq!(quota(2.0).replenish_interval(), Duration::from_millis(500));
+    }
+}

@@ -1,0 +1,17 @@
+//! One module per mall: an HTTP client for the mall's order API and a normaliser that turns
+//! the mall's payload into ichigen's unified [`Order`](ichigen_core::Order).
+//!
+//! - [`connect`] builds the right adapter for a store from its secret; the Lambda functions
+//!   and the CLI only ever see `Box<dyn Mall>`.
+//! - [`http`] holds what every mall client shares: one token bucket per store and bounded
+//!   retries with exponential backoff and full jitter.
+//! - [`rakuten`] speaks the RakutenPay Order API (RMS WEB SERVICE). Its quirks stay inside.
+
+pub mod connect;
+pub mod http;
+pub mod rakuten;
+
+pub use connect::{
+    ClientSettings, ConnectError, MallEndpoints, connect, connect_rakuten, normalise_response,
+};
+pub use rakuten::{RakutenCredentials, RakutenMall};

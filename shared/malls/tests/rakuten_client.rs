@@ -1,0 +1,533 @@
+//! The Rakuten client over real HTTP against the sandbox (`tests/sandbox`).
+//!
+//! Each test starts its own sandbox on a free port, so tests run in parallel. Client settings
+//! are short (300 ms timeout, tiny backoff, high rate) to keep the whole file fast.
+
+// Test helpers outside #[test] functions panic on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use ichigen_core::mall::AckOutcome;
+use ichigen_core::ports::SecretValue;
+use ichigen_core::{HoldKind, JstInstant, Mall, MallError, MallId, StoreRef, TimeWindow};
+use ichigen_malls::{ClientSettings, MallEndpoints, RakutenMall, connect, connect_rakuten};
+use ichigen_sandbox::control::{
+    FaultConfig, GenerateOptions, OrderKind, RakutenLimits, RegisterStoreRequest,
+};
+use ichigen_sandbox::rakuten::endpoints;
+use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
+use jiff::SignedDuration;
+
+const SHOP: &str = "998877";
+const SECRET: &str = "SP998877_secret";
+const KEY: &str = "SL998877_key";
+
+fn store() -> StoreRef {
+    StoreRef::new(MallId::Rakuten, "store-a")
+}
+
+fn fast_settings() -> ClientSettings {
+    ClientSettings {
+        timeout: Duration::from_millis(300),
+        requests_per_second: 1000.0,
+        max_attempts: 5,
+        backoff_min: Duration::from_millis(1),
+        backoff_max: Duration::from_millis(20),
+    }
+}
+
+fn secret(key: &str) -> SecretValue {
+    SecretValue::new(format!(
+        r#"{{"serviceSecret":"{SECRET}","licenseKey":"{key}"}}"#
+    ))
+}
+
+fn now() -> JstInstant {
+    JstInstant::from_timestamp(jiff::Timestamp::now())
+}
+
+/// The last eight days (the generator spreads orders over the last seven by default).
+fn recent_window() -> TimeWindow {
+    let now = now();
+    TimeWindow::new(
+        now.checked_sub(SignedDuration::from_hours(24 * 8)).unwrap(),
+        now.checked_add(SignedDuration::from_mins(1)).unwrap(),
+    )
+}
+
+struct Fixture {
+    // Kept alive for the test; dropping it stops the server.
+    _sandbox: Sandbox,
+    base_url: String,
+    control: ControlClient,
+}
+
+impl Fixture {
+    async fn start() -> Self {
+        let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 7 })
+            .await
+            .unwrap();
+        let control = sandbox.control();
+        control
+            .rakuten_register_store(&RegisterStoreRequest::new(SHOP, SECRET, KEY))
+            .await
+            .unwrap();
+        Self {
+            base_url: sandbox.base_url(),
+            _sandbox: sandbox,
+            control,
+        }
+    }
+
+    fn mall_with(&self, key: &str, settings: &ClientSettings) -> RakutenMall {
+        let endpoints = MallEndpoints {
+            rakuten: self.base_url.clone(),
+        };
+        connect_rakuten(&store(), &secret(key), &endpoints, settings).unwrap()
+    }
+
+    fn mall(&self) -> RakutenMall {
+        self.mall_with(KEY, &fast_settings())
+    }
+
+    async fn generate(&self, count: usize) -> (Vec<String>, Vec<OrderKind>) {
+        let options = GenerateOptions {
+            count: Some(count),
+            ..GenerateOptions::default()
+        };
+        let generated = self
+            .control
+            .rakuten_generate_orders(SHOP, &options)
+            .await
+            .unwrap();
+        (generated.order_numbers, generated.kinds)
+    }
+
+    async fn requests(&self, endpoint: &str) -> u64 {
+        self.control.stats().await.unwrap().requests_for(endpoint)
+    }
+}
+
+fn numbers(listed: &[ichigen_core::mall::ListedOrder]) -> Vec<String> {
+    listed.iter().map(|l| l.mall_order_id.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_fetch_normalise_acknowledge_round_trip() {
+    let fx = Fixture::start().await;
+    let (generated, kinds) = fx.generate(30).await;
+    // Through the factory the Lambda uses.
+    let mall: Box<dyn Mall> = connect(
+        &store(),
+        &secret(KEY),
+        &MallEndpoints {
+            rakuten: fx.base_url.clone(),
+        },
+        &fast_settings(),
+    )
+    .unwrap();
+
+    let listed = mall.list_orders(recent_window()).await.unwrap();
+    assert_eq!(numbers(&listed), generated, "every order, oldest first");
+    assert!(listed.iter().all(|l| l.payload.is_none()));
+
+    let mut wanted = generated.clone();
+    wanted.push(format!("{SHOP}-20250101-9999999999"));
+    let fetched = mall.fetch_orders(&wanted).await.unwrap();
+    assert_eq!(fetched.orders.len(), 30);
+    assert_eq!(fetched.missing.len(), 1);
+    assert_eq!(fetched.missing[0].0, wanted[30]);
+    assert!(
+        fetched.missing[0]
+            .1
+            .contains("ORDER_EXT_API_GET_ORDER_ERROR"),
+        "{:?}",
+        fetched.missing
+    );
+
+    let imported_at = now();
+    let mut to_confirm = Vec::new();
+    for (fetched, kind) in fetched.orders.iter().zip(&kinds) {
+        let order = mall
+            .normalise(&fetched.payload, imported_at)
+            .unwrap()
+            .orders
+            .remove(0);
+        assert_eq!(order.mall_order_id, fetched.mall_order_id);
+        if kind.keeps_amount_invariants() {
+            let odd: Vec<_> = order
+                .holds
+                .iter()
+                .filter(|h| h.kind != HoldKind::UnmappedTimeSlot)
+                .collect();
+            assert!(
+                odd.is_empty(),
+                "{kind:?} order {}: {odd:?}",
+                order.mall_order_id
+            );
+        }
+        if *kind == OrderKind::BadTotal {
+            assert!(order.has_hold(HoldKind::TotalsMismatch), "{kind:?}");
+        }
+        if mall.needs_acknowledgement(&order) {
+            to_confirm.push(order.mall_order_id.clone());
+        }
+    }
+    assert_eq!(
+        to_confirm.len(),
+        30,
+        "generated orders wait in 100 注文確認待ち"
+    );
+
+    let acks = mall.acknowledge(&to_confirm).await.unwrap();
+    assert_eq!(acks.len(), 30);
+    assert!(
+        acks.iter().all(|a| a.outcome == AckOutcome::Accepted),
+        "{acks:?}"
+    );
+    let writes = fx.control.rakuten_writes().await.unwrap();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0].operation, "confirmOrder");
+    assert_eq!(writes[0].order_numbers, to_confirm);
+
+    // Confirming again: the mall already moved on.
+    let again = mall.acknowledge(&to_confirm[..2]).await.unwrap();
+    assert!(
+        again
+            .iter()
+            .all(|a| matches!(a.outcome, AckOutcome::NotNeeded { .. })),
+        "{again:?}"
+    );
+    // A cancelled order does not need confirming either.
+    let (cancelled, _) = fx.generate(1).await;
+    fx.control
+        .rakuten_set_progress(SHOP, &cancelled[0], 900)
+        .await
+        .unwrap();
+    let acks = mall.acknowledge(&cancelled).await.unwrap();
+    assert!(
+        matches!(&acks[0].outcome, AckOutcome::NotNeeded { reason } if reason.contains("cancelled")),
+        "{acks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_through_more_than_a_thousand_orders() {
+    let fx = Fixture::start().await;
+    let (generated, _) = fx.generate(2_345).await;
+    let mall = fx.mall();
+    let listed = numbers(&mall.list_orders(recent_window()).await.unwrap());
+    assert_eq!(listed.len(), 2_345);
+    assert_eq!(listed, generated);
+    assert_eq!(
+        fx.requests(endpoints::SEARCH_ORDER).await,
+        3,
+        "three pages of 1000"
+    );
+
+    // 2,345 details in batches of 100.
+    let fetched = mall.fetch_orders(&listed).await.unwrap();
+    assert_eq!(fetched.orders.len(), 2_345);
+    assert!(fetched.missing.is_empty());
+    assert_eq!(fx.requests(endpoints::GET_ORDER).await, 24);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn halves_windows_that_match_more_than_the_hit_cap() {
+    let fx = Fixture::start().await;
+    let limits = RakutenLimits {
+        search_hit_cap: 300,
+        max_page_size: 100,
+        ..RakutenLimits::default()
+    };
+    fx.control.rakuten_set_limits(&limits).await.unwrap();
+    let (generated, _) = fx.generate(1_000).await;
+    let mall = fx.mall().with_hit_cap(300);
+    // Pages of 1000 are too big for this sandbox: that 400 is reported, not hidden.
+    let err = mall.list_orders(recent_window()).await.unwrap_err();
+    assert!(matches!(&err, MallError::Rejected { .. }), "{err}");
+    assert!(err.to_string().contains("ERROR_015"), "{err}");
+
+    fx.control
+        .rakuten_set_limits(&RakutenLimits {
+            search_hit_cap: 300,
+            ..RakutenLimits::default()
+        })
+        .await
+        .unwrap();
+    let listed = numbers(&mall.list_orders(recent_window()).await.unwrap());
+    let unique: HashSet<_> = listed.iter().collect();
+    assert_eq!(unique.len(), listed.len(), "no duplicates");
+    assert_eq!(unique, generated.iter().collect::<HashSet<_>>());
+    assert_eq!(listed, generated, "still oldest first");
+    // 1000 orders with a cap of 300: at least four leaf windows plus the windows halved.
+    assert!(fx.requests(endpoints::SEARCH_ORDER).await >= 4 + 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn splits_windows_longer_than_63_days() {
+    let fx = Fixture::start().await;
+    let (generated, _) = fx.generate(50).await;
+    let mall = fx.mall();
+    let end = now().checked_add(SignedDuration::from_mins(1)).unwrap();
+    let window = TimeWindow::new(
+        end.checked_sub(SignedDuration::from_hours(24 * 200))
+            .unwrap(),
+        end,
+    );
+    let listed = numbers(&mall.list_orders(window).await.unwrap());
+    assert_eq!(listed, generated);
+    assert_eq!(
+        fx.requests(endpoints::SEARCH_ORDER).await,
+        4,
+        "200 days = four ≤63-day searches"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_window_is_empty() {
+    let fx = Fixture::start().await;
+    let listed = fx.mall().list_orders(recent_window()).await.unwrap();
+    assert!(listed.is_empty());
+    assert!(fx.mall().fetch_orders(&[]).await.unwrap().orders.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_license_key_is_reported_once_and_not_retried() {
+    let fx = Fixture::start().await;
+    fx.generate(5).await;
+    fx.control.rakuten_expire_key(SHOP).await.unwrap();
+    let mall = fx.mall();
+    let err = mall.list_orders(recent_window()).await.unwrap_err();
+    let MallError::CredentialRejected {
+        store: s,
+        operation,
+        credential,
+        detail,
+    } = &err
+    else {
+        panic!("expected CredentialRejected, got {err}");
+    };
+    assert_eq!(s, &store());
+    assert_eq!(operation, "searchOrder");
+    assert_eq!(credential, "licenseKey");
+    assert!(
+        detail.contains("90 days") && detail.contains("RMS"),
+        "{detail}"
+    );
+    assert!(detail.contains("GA0001"), "{detail}");
+    let text = err.to_string();
+    assert!(
+        text.contains("rakuten:store-a") && text.contains("licenseKey"),
+        "{text}"
+    );
+    assert!(!text.contains(KEY) && !text.contains(SECRET), "{text}");
+    assert!(!err.is_retryable());
+    assert_eq!(
+        fx.requests(endpoints::SEARCH_ORDER).await,
+        1,
+        "401 is never retried"
+    );
+
+    // A key the mall never issued: the same.
+    let wrong = fx.mall_with("SL-not-issued", &fast_settings());
+    let err = wrong.fetch_orders(&["x".to_owned()]).await.unwrap_err();
+    assert!(matches!(err, MallError::CredentialRejected { .. }), "{err}");
+    assert_eq!(fx.requests(endpoints::GET_ORDER).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survives_twenty_percent_faults_with_bounded_requests() {
+    let fx = Fixture::start().await;
+    let (generated, _) = fx.generate(1_000).await;
+    let faults = FaultConfig {
+        error5xx_rate: 0.08,
+        rate429_rate: 0.06,
+        timeout_rate: 0.06,
+        timeout_ms: 600,
+        seed: Some(11),
+        ..FaultConfig::default()
+    };
+    fx.control.set_faults(&faults).await.unwrap();
+    let settings = ClientSettings {
+        max_attempts: 8,
+        ..fast_settings()
+    };
+    let mall = fx.mall_with(KEY, &settings);
+
+    let listed = numbers(&mall.list_orders(recent_window()).await.unwrap());
+    assert_eq!(listed, generated);
+    let fetched = mall.fetch_orders(&listed).await.unwrap();
+    assert_eq!(fetched.orders.len(), 1_000);
+    assert!(fetched.missing.is_empty());
+    let acks = mall.acknowledge(&listed).await.unwrap();
+    assert!(
+        acks.iter().all(|a| a.outcome == AckOutcome::Accepted),
+        "{acks:?}"
+    );
+
+    let stats = fx.control.stats().await.unwrap();
+    let total: u64 = stats.requests.values().sum();
+    let injected: u64 = stats.injected.values().sum();
+    // 1 search + 10 getOrder + 10 confirmOrder calls, each at most `max_attempts` times.
+    for kind in ["5xx", "429", "timeout"] {
+        assert!(
+            stats.injected_for(kind) > 0,
+            "{kind} faults were injected: {stats:?}"
+        );
+    }
+    assert!(total <= 21 * 8, "bounded: {stats:?}");
+    assert_eq!(
+        total,
+        21 + injected,
+        "one retry per injected fault, no more: {stats:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gives_up_after_max_attempts_as_unavailable() {
+    let fx = Fixture::start().await;
+    let faults = FaultConfig {
+        error5xx_rate: 1.0,
+        ..FaultConfig::default()
+    };
+    fx.control.set_faults(&faults).await.unwrap();
+    let settings = ClientSettings {
+        max_attempts: 3,
+        ..fast_settings()
+    };
+    let err = fx
+        .mall_with(KEY, &settings)
+        .list_orders(recent_window())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, MallError::Unavailable { attempts: 3, .. }),
+        "{err}"
+    );
+    assert!(err.is_retryable());
+    assert!(err.to_string().contains("rakuten:store-a") && err.to_string().contains("searchOrder"));
+    assert_eq!(fx.requests(endpoints::SEARCH_ORDER).await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_400_is_rejected_with_its_message_codes() {
+    let fx = Fixture::start().await;
+    let mall = fx.mall();
+    // Rakuten only searches the last 730 days.
+    let end = now()
+        .checked_sub(SignedDuration::from_hours(24 * 800))
+        .unwrap();
+    let window = TimeWindow::new(
+        end.checked_sub(SignedDuration::from_hours(24)).unwrap(),
+        end,
+    );
+    let err = mall.list_orders(window).await.unwrap_err();
+    let MallError::Rejected {
+        store: s,
+        operation,
+        detail,
+    } = &err
+    else {
+        panic!("expected Rejected, got {err}");
+    };
+    assert_eq!((s, operation.as_str()), (&store(), "searchOrder"));
+    assert!(
+        detail.contains("HTTP 400") && detail.contains("ORDER_EXT_API_SEARCH_ORDER_ERROR_014"),
+        "{detail}"
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(
+        fx.requests(endpoints::SEARCH_ORDER).await,
+        1,
+        "400 is not retried"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_the_license_key_expiry() {
+    let fx = Fixture::start().await;
+    let mut request = RegisterStoreRequest::new(SHOP, SECRET, KEY);
+    request.license_expires_at = Some("2027-02-20T23:59:59".into());
+    fx.control.rakuten_register_store(&request).await.unwrap();
+    let expiry = fx.mall().license_key_expiry().await.unwrap();
+    assert_eq!(expiry.to_string(), "2027-02-20T23:59:59+09:00");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeps_to_the_store_rate_limit() {
+    // The sandbox allows a burst of 50 and 50/s after that; 80 unthrottled calls would
+    // draw 429s. The client's own bucket spaces them 20 ms apart instead.
+    let fx = Fixture::start().await;
+    let limits = RakutenLimits {
+        requests_per_second: Some(50.0),
+        ..RakutenLimits::default()
+    };
+    fx.control.rakuten_set_limits(&limits).await.unwrap();
+    let (generated, _) = fx.generate(1).await;
+    let settings = ClientSettings {
+        requests_per_second: 50.0,
+        max_attempts: 1,
+        ..fast_settings()
+    };
+    let mall = fx.mall_with(KEY, &settings);
+    let started = std::time::Instant::now();
+    for _ in 0..80 {
+        mall.fetch_orders(&generated).await.unwrap();
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(1_500),
+        "80 calls at 50/s take ≥ 1.58 s"
+    );
+    assert_eq!(fx.control.stats().await.unwrap().rate_limited, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_malformed_order_does_not_fail_the_batch() {
+    use ichigen_sandbox::control::InsertOrderRequest;
+    let fx = Fixture::start().await;
+    let (mut generated, _) = fx.generate(3).await;
+    let at = now().checked_sub(SignedDuration::from_mins(1)).unwrap();
+    let odd_number = format!("{SHOP}-20261101-0000000777");
+    let mut insert = InsertOrderRequest::new(serde_json::json!({
+        "orderNumber": odd_number,
+        "orderDatetime": "garbage",
+        "orderProgress": "100",
+        "PackageModelList": "nope",
+        "goodsPrice": "a lot",
+    }));
+    insert.order_datetime = Some(format!("{}+0900", at.civil().strftime("%Y-%m-%dT%H:%M:%S")));
+    fx.control
+        .rakuten_insert_order(SHOP, &insert)
+        .await
+        .unwrap();
+    generated.push(odd_number.clone());
+
+    let mall = fx.mall();
+    let listed = numbers(&mall.list_orders(recent_window()).await.unwrap());
+    assert_eq!(listed, generated);
+    let fetched = mall.fetch_orders(&listed).await.unwrap();
+    assert_eq!(fetched.orders.len(), 4);
+    for fetched in &fetched.orders {
+        let order = mall
+            .normalise(&fetched.payload, now())
+            .unwrap()
+            .orders
+            .remove(0);
+        if order.mall_order_id == odd_number {
+            let fields: Vec<_> = order
+                .holds
+                .iter()
+                .filter_map(|h| h.field.as_deref())
+                .collect();
+            for field in ["orderDatetime", "PackageModelList", "goodsPrice"] {
+                assert!(fields.contains(&field), "{field} in {fields:?}");
+            }
+            // The audit copy is exactly what the mall sent.
+            let raw: serde_json::Value = serde_json::from_str(&order.raw.body).unwrap();
+            assert_eq!(raw, insert.order);
+        }
+    }
+}
