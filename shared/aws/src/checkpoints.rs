@@ -1,0 +1,117 @@
+//! Import checkpoints (access pattern 7 in [`crate::tables`]): one item per store,
+//! `pk = STORE#<store>`, `sk = CHECKPOINT#import`.
+//!
+//! Saving is conditional on the value the caller read, so two runs of the same store (a
+//! schedule overlapping a slow run, a redelivered message) cannot move it backwards.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use ichigen_core::StoreRef;
+use ichigen_core::ports::{Checkpoint, CheckpointStore, StoreError};
+
+use crate::tables::{ShopTable, attr, keys, unavailable};
+
+const IMPORTED_UNTIL: &str = "imported_until";
+const UPDATED_AT: &str = "updated_at";
+const STORE: &str = "store";
+
+fn checkpoint_key(store: &StoreRef) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (
+            attr::PK.to_owned(),
+            AttributeValue::S(keys::store_pk(store)),
+        ),
+        (
+            attr::SK.to_owned(),
+            AttributeValue::S(keys::CHECKPOINT_IMPORT_SK.to_owned()),
+        ),
+    ])
+}
+
+fn key_name(store: &StoreRef) -> String {
+    format!("{}/{}", keys::store_pk(store), keys::CHECKPOINT_IMPORT_SK)
+}
+
+#[async_trait]
+impl CheckpointStore for ShopTable {
+    async fn load_checkpoint(&self, store: &StoreRef) -> Result<Option<Checkpoint>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .set_key(Some(checkpoint_key(store)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(format!("GetItem of the {store} checkpoint"), e))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let instant = |name: &str| match item.get(name) {
+            Some(AttributeValue::S(text)) => text.parse().map_err(|e| StoreError::Corrupt {
+                key: key_name(store),
+                detail: format!("{name} is not an RFC 3339 instant: {e}"),
+            }),
+            _ => Err(StoreError::Corrupt {
+                key: key_name(store),
+                detail: format!("missing {name}"),
+            }),
+        };
+        Ok(Some(Checkpoint {
+            imported_until: instant(IMPORTED_UNTIL)?,
+            updated_at: instant(UPDATED_AT)?,
+        }))
+    }
+
+    async fn save_checkpoint(
+        &self,
+        store: &StoreRef,
+        previous: Option<&Checkpoint>,
+        next: &Checkpoint,
+    ) -> Result<(), StoreError> {
+        let mut item = checkpoint_key(store);
+        item.insert(STORE.to_owned(), AttributeValue::S(store.to_string()));
+        item.insert(
+            IMPORTED_UNTIL.to_owned(),
+            AttributeValue::S(next.imported_until.to_string()),
+        );
+        item.insert(
+            UPDATED_AT.to_owned(),
+            AttributeValue::S(next.updated_at.to_string()),
+        );
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item));
+        // Instants are stored as their canonical JST text, so string equality is instant equality.
+        let put = match previous {
+            None => put
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", attr::PK),
+            Some(previous) => put
+                .condition_expression("#until = :previous")
+                .expression_attribute_names("#until", IMPORTED_UNTIL)
+                .expression_attribute_values(
+                    ":previous",
+                    AttributeValue::S(previous.imported_until.to_string()),
+                ),
+        };
+        match put.send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::Conflict {
+                    what: format!("import checkpoint of {store}"),
+                    expected: previous
+                        .map_or_else(|| "none".to_owned(), |p| p.imported_until.to_string()),
+                })
+            }
+            Err(e) => Err(unavailable(format!("PutItem of the {store} checkpoint"), e)),
+        }
+    }
+}

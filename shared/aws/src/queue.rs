@@ -1,0 +1,134 @@
+//! Sends import requests (targeted order ids, range re-imports) to the shop's import queue.
+//!
+//! Messages are JSON; the import function defines their shape. Import is idempotent, so a
+//! message sent twice (a retry after an unclear failure) does no harm.
+
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+
+/// SendMessageBatch takes at most 10 entries.
+const BATCH_MAX: usize = 10;
+/// Retries of entries SQS failed on its side, with doubling pauses from 100 ms.
+const FAILED_ENTRY_RETRIES: u32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("sending to {queue} failed: {detail}")]
+    Send { queue: String, detail: String },
+    #[error("{queue} rejected {count} of the messages: {reasons}")]
+    Rejected {
+        queue: String,
+        count: usize,
+        reasons: String,
+    },
+    #[error("message {index} for {queue} is not valid JSON text: {detail}")]
+    Encode {
+        queue: String,
+        index: usize,
+        detail: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct ImportQueue {
+    client: Client,
+    url: String,
+}
+
+impl ImportQueue {
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        Self {
+            client,
+            url: url.into(),
+        }
+    }
+
+    pub fn from_sdk(sdk: &SdkConfig, url: impl Into<String>) -> Self {
+        Self::new(Client::new(sdk), url)
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Sends one message.
+    pub async fn send(&self, body: &serde_json::Value) -> Result<(), QueueError> {
+        let body = self.encode(0, body)?;
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| self.send_error(e))?;
+        Ok(())
+    }
+
+    /// Sends many messages, 10 per call; entries SQS fails on its side are retried.
+    pub async fn send_batch(&self, bodies: &[serde_json::Value]) -> Result<(), QueueError> {
+        for (chunk_index, chunk) in bodies.chunks(BATCH_MAX).enumerate() {
+            let mut entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, body)| {
+                    let index = chunk_index * BATCH_MAX + i;
+                    SendMessageBatchRequestEntry::builder()
+                        .id(index.to_string())
+                        .message_body(self.encode(index, body)?)
+                        .build()
+                        .map_err(|e| self.send_error(e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut attempt = 0;
+            while !entries.is_empty() {
+                let out = self
+                    .client
+                    .send_message_batch()
+                    .queue_url(&self.url)
+                    .set_entries(Some(entries.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| self.send_error(e))?;
+                let failed = out.failed;
+                if failed.is_empty() {
+                    break;
+                }
+                attempt += 1;
+                if attempt > FAILED_ENTRY_RETRIES || failed.iter().any(|f| f.sender_fault) {
+                    let reasons = failed
+                        .iter()
+                        .map(|f| format!("#{} {}", f.id, f.code))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Err(QueueError::Rejected {
+                        queue: self.url.clone(),
+                        count: failed.len(),
+                        reasons,
+                    });
+                }
+                entries.retain(|e| failed.iter().any(|f| f.id == e.id));
+                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+            }
+        }
+        Ok(())
+    }
+
+    fn encode(&self, index: usize, body: &serde_json::Value) -> Result<String, QueueError> {
+        serde_json::to_string(body).map_err(|e| QueueError::Encode {
+            queue: self.url.clone(),
+            index,
+            detail: e.to_string(),
+        })
+    }
+
+    fn send_error<E: std::error::Error>(&self, e: E) -> QueueError {
+        QueueError::Send {
+            queue: self.url.clone(),
+            detail: DisplayErrorContext(&e).to_string(),
+        }
+    }
+}

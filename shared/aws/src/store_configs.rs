@@ -1,0 +1,110 @@
+//! Store configs (access pattern 8 in [`crate::tables`]): `pk = CONFIG`, `sk = STORE#<store>`,
+//! the [`StoreConfig`] as a map in `config`. One partition holds them all, so one Query lists
+//! them (a shop has a handful of stores).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use ichigen_core::ports::{StoreConfigs, StoreError};
+use ichigen_core::{StoreConfig, StoreRef};
+
+use crate::tables::{ShopTable, attr, keys, unavailable};
+
+type Item = HashMap<String, AttributeValue>;
+
+const CONFIG: &str = "config";
+
+fn config_key(store: &StoreRef) -> Item {
+    HashMap::from([
+        (
+            attr::PK.to_owned(),
+            AttributeValue::S(keys::CONFIG_PK.to_owned()),
+        ),
+        (
+            attr::SK.to_owned(),
+            AttributeValue::S(keys::config_sk(store)),
+        ),
+    ])
+}
+
+fn config_from_item(mut item: Item) -> Result<StoreConfig, StoreError> {
+    let key = match item.get(attr::SK) {
+        Some(AttributeValue::S(sk)) => format!("{}/{sk}", keys::CONFIG_PK),
+        _ => format!("{}/<missing sk>", keys::CONFIG_PK),
+    };
+    let Some(AttributeValue::M(map)) = item.remove(CONFIG) else {
+        return Err(StoreError::Corrupt {
+            key,
+            detail: "missing the config map".into(),
+        });
+    };
+    serde_dynamo::from_item(map).map_err(|e| StoreError::Corrupt {
+        key,
+        detail: e.to_string(),
+    })
+}
+
+#[async_trait]
+impl StoreConfigs for ShopTable {
+    async fn get_store_config(&self, store: &StoreRef) -> Result<Option<StoreConfig>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .set_key(Some(config_key(store)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(format!("GetItem of the {store} config"), e))?;
+        out.item.map(config_from_item).transpose()
+    }
+
+    async fn put_store_config(&self, config: &StoreConfig) -> Result<(), StoreError> {
+        let map: Item = serde_dynamo::to_item(config).map_err(|e| StoreError::Corrupt {
+            key: format!("{}/{}", keys::CONFIG_PK, keys::config_sk(&config.store)),
+            detail: format!("config does not convert to an item: {e}"),
+        })?;
+        let mut item = config_key(&config.store);
+        item.insert(CONFIG.to_owned(), AttributeValue::M(map));
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| unavailable(format!("PutItem of the {} config", config.store), e))?;
+        Ok(())
+    }
+
+    async fn list_store_configs(&self) -> Result<Vec<StoreConfig>, StoreError> {
+        let mut configs = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", attr::PK)
+                .expression_attribute_names("#sk", attr::SK)
+                .expression_attribute_values(":pk", AttributeValue::S(keys::CONFIG_PK.to_owned()))
+                .expression_attribute_values(
+                    ":prefix",
+                    AttributeValue::S(keys::CONFIG_SK_PREFIX.to_owned()),
+                )
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| unavailable("Query of store configs", e))?;
+            for item in out.items.unwrap_or_default() {
+                configs.push(config_from_item(item)?);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(configs),
+            }
+        }
+    }
+}

@@ -1,0 +1,623 @@
+//! Holds `infra/template.yaml` to the code: the table equals `tables::shop_table()`, the queue
+//! settings equal `setup`'s, every reference resolves (cfn-lint does not check references
+//! inside `AWS::Serverless::Function`), IAM has no wildcards, and cfn-lint passes.
+
+// Test helpers panic on purpose: a failed step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ichigen_aws::setup::{
+    IMPORT_FUNCTION_TIMEOUT_SECS, IMPORT_MAX_RECEIVE_COUNT, IMPORT_VISIBILITY_TIMEOUT_SECS,
+};
+use ichigen_aws::tables::{AttributeDef, AttributeType, IndexDef, KeyDef, ProjectionDef};
+use ichigen_aws::{ShopResources, TableDefinition, shop_table};
+use serde_yaml::Value;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn template_path() -> PathBuf {
+    workspace_root().join("infra/template.yaml")
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(template_path()).expect("read infra/template.yaml");
+    serde_yaml::from_str(&text).expect("infra/template.yaml is YAML")
+}
+
+fn resources(template: &Value) -> &serde_yaml::Mapping {
+    template["Resources"]
+        .as_mapping()
+        .expect("a Resources section")
+}
+
+/// The resource of this type, wherever it is declared (also inside `Fn::ForEach`).
+fn only_resource<'a>(template: &'a Value, kind: &str) -> &'a Value {
+    let mut found = Vec::new();
+    collect_resources(resources(template), &mut found);
+    let matching: Vec<_> = found
+        .into_iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect();
+    assert_eq!(matching.len(), 1, "expected exactly one {kind}");
+    matching[0].1
+}
+
+/// `(logical id, resource)` pairs, with loop fragments' ids as written (`Secret&{StoreId}`).
+fn collect_resources<'a>(map: &'a serde_yaml::Mapping, out: &mut Vec<(String, &'a Value)>) {
+    for (key, value) in map {
+        let key = key.as_str().unwrap_or_default();
+        if key.starts_with("Fn::ForEach::") {
+            if let Some(fragment) = value.get(2).and_then(Value::as_mapping) {
+                collect_resources(fragment, out);
+            }
+        } else {
+            out.push((key.to_owned(), value));
+        }
+    }
+}
+
+fn text<'a>(value: &'a Value, what: &str) -> &'a str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("{what} should be a string, got {value:?}"))
+}
+
+fn number(value: &Value, what: &str) -> u64 {
+    value
+        .as_u64()
+        .unwrap_or_else(|| panic!("{what} should be a number, got {value:?}"))
+}
+
+/// The string inside `!Sub "..."`.
+fn sub_text<'a>(value: &'a Value, what: &str) -> &'a str {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "Sub" => text(&tagged.value, what),
+        _ => panic!("{what} should be a !Sub string, got {value:?}"),
+    }
+}
+
+fn key_def(schema: &Value) -> KeyDef {
+    let elements = schema.as_sequence().expect("KeySchema is a list");
+    let named = |kind: &str| {
+        elements
+            .iter()
+            .find(|e| e["KeyType"] == kind)
+            .map(|e| text(&e["AttributeName"], "AttributeName").to_owned())
+    };
+    assert!(elements.len() <= 2, "a key has at most two parts");
+    KeyDef {
+        partition: named("HASH").expect("a HASH key"),
+        sort: named("RANGE"),
+    }
+}
+
+fn table_definition(table: &Value) -> TableDefinition {
+    let properties = &table["Properties"];
+    let mut attributes: Vec<AttributeDef> = properties["AttributeDefinitions"]
+        .as_sequence()
+        .expect("AttributeDefinitions")
+        .iter()
+        .map(|a| AttributeDef {
+            name: text(&a["AttributeName"], "AttributeName").to_owned(),
+            kind: match text(&a["AttributeType"], "AttributeType") {
+                "S" => AttributeType::S,
+                "N" => AttributeType::N,
+                "B" => AttributeType::B,
+                other => panic!("unknown attribute type {other}"),
+            },
+        })
+        .collect();
+    attributes.sort();
+    let indexes = properties["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .map(|s| s.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|index| {
+            let projection = &index["Projection"];
+            IndexDef {
+                name: text(&index["IndexName"], "IndexName").to_owned(),
+                key: key_def(&index["KeySchema"]),
+                projection: match text(&projection["ProjectionType"], "ProjectionType") {
+                    "ALL" => ProjectionDef::All,
+                    "KEYS_ONLY" => ProjectionDef::KeysOnly,
+                    "INCLUDE" => ProjectionDef::Include(
+                        projection["NonKeyAttributes"]
+                            .as_sequence()
+                            .expect("NonKeyAttributes")
+                            .iter()
+                            .map(|n| text(n, "NonKeyAttributes").to_owned())
+                            .collect(),
+                    ),
+                    other => panic!("unknown projection {other}"),
+                },
+            }
+        })
+        .collect();
+    TableDefinition {
+        attributes,
+        key: key_def(&properties["KeySchema"]),
+        indexes,
+        billing_mode: text(&properties["BillingMode"], "BillingMode").to_owned(),
+    }
+}
+
+#[test]
+fn the_template_declares_the_table_the_code_defines() {
+    let template = template();
+    let table = only_resource(&template, "AWS::DynamoDB::Table");
+    let mut expected = shop_table();
+    expected.attributes.sort();
+    assert_eq!(table_definition(table), expected);
+
+    let properties = &table["Properties"];
+    let names = ShopResources::with_prefix("ichigen-${ShopId}");
+    assert_eq!(
+        sub_text(&properties["TableName"], "TableName"),
+        names.table_name
+    );
+    assert_eq!(
+        properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        Value::Bool(true)
+    );
+}
+
+#[test]
+fn the_queues_match_the_local_setup() {
+    let template = template();
+    let names = ShopResources::with_prefix("ichigen-${ShopId}");
+    let resources = resources(&template);
+    let queue = &resources["ImportQueue"]["Properties"];
+    let dlq = &resources["ImportDeadLetterQueue"]["Properties"];
+    assert_eq!(
+        sub_text(&queue["QueueName"], "QueueName"),
+        names.import_queue_name
+    );
+    assert_eq!(
+        sub_text(&dlq["QueueName"], "QueueName"),
+        names.import_dlq_name
+    );
+
+    let redrive = &queue["RedrivePolicy"];
+    assert_eq!(
+        number(&redrive["maxReceiveCount"], "maxReceiveCount"),
+        u64::from(IMPORT_MAX_RECEIVE_COUNT)
+    );
+    let Value::Tagged(target) = &redrive["deadLetterTargetArn"] else {
+        panic!("deadLetterTargetArn should be !GetAtt ImportDeadLetterQueue.Arn");
+    };
+    assert_eq!(target.value, Value::from("ImportDeadLetterQueue.Arn"));
+
+    let visibility = number(&queue["VisibilityTimeout"], "VisibilityTimeout");
+    let timeout = number(
+        &resources["ImportOrdersFunction"]["Properties"]["Timeout"],
+        "Timeout",
+    );
+    assert_eq!(visibility, u64::from(IMPORT_VISIBILITY_TIMEOUT_SECS));
+    assert_eq!(timeout, u64::from(IMPORT_FUNCTION_TIMEOUT_SECS));
+    assert!(
+        visibility >= 6 * timeout,
+        "visibility timeout must be ≥ 6× the function timeout"
+    );
+
+    let alarm = only_resource(&template, "AWS::CloudWatch::Alarm");
+    let Value::Tagged(dimension) = &alarm["Properties"]["Dimensions"][0]["Value"] else {
+        panic!("the alarm should watch the DLQ by !GetAtt");
+    };
+    assert_eq!(
+        dimension.value,
+        Value::from("ImportDeadLetterQueue.QueueName")
+    );
+}
+
+/// What cfn-lint does not check inside `AWS::Serverless::Function`.
+#[test]
+fn the_import_function_is_built_and_wired_as_expected() {
+    let template = template();
+    let function = &resources(&template)["ImportOrdersFunction"];
+    assert_eq!(function["Type"], "AWS::Serverless::Function");
+    assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
+    let binary = text(&function["Metadata"]["BuildProperties"]["Binary"], "Binary");
+    let properties = &function["Properties"];
+    assert_eq!(properties["Runtime"], "provided.al2023");
+    assert_eq!(properties["Handler"], "bootstrap");
+    assert_eq!(
+        properties["Architectures"],
+        serde_yaml::from_str::<Value>("[arm64]").unwrap()
+    );
+
+    // CodeUri is the workspace root, and the workspace has a package of that binary's name.
+    let code = workspace_root()
+        .join("infra")
+        .join(text(&properties["CodeUri"], "CodeUri"));
+    let manifest =
+        std::fs::read_to_string(code.join("Cargo.toml")).expect("CodeUri has a Cargo.toml");
+    assert!(
+        manifest.contains("[workspace]"),
+        "CodeUri should be the workspace root"
+    );
+    let package = std::fs::read_to_string(
+        workspace_root()
+            .join("functions")
+            .join(binary)
+            .join("Cargo.toml"),
+    )
+    .expect("functions/<binary>/Cargo.toml");
+    assert!(
+        package.contains(&format!("name = \"{binary}\"")),
+        "package {binary}"
+    );
+
+    let variables = properties["Environment"]["Variables"]
+        .as_mapping()
+        .expect("variables");
+    let names: BTreeSet<&str> = variables.keys().filter_map(Value::as_str).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["ICHIGEN_SHOP_ID", "ICHIGEN_TABLE", "RUST_LOG"])
+    );
+
+    let events = properties["Events"].as_mapping().expect("events");
+    let sqs: Vec<_> = events.values().filter(|e| e["Type"] == "SQS").collect();
+    assert_eq!(sqs.len(), 1);
+    assert_eq!(
+        sqs[0]["Properties"]["FunctionResponseTypes"],
+        serde_yaml::from_str::<Value>("[ReportBatchItemFailures]").unwrap()
+    );
+}
+
+#[test]
+fn each_rakuten_store_gets_a_schedule_naming_it_and_a_secret() {
+    let template = template();
+    let (_, looped) = resources(&template)
+        .iter()
+        .find(|(k, _)| k.as_str().is_some_and(|k| k.starts_with("Fn::ForEach::")))
+        .expect("a Fn::ForEach over the Rakuten stores");
+    let variable = text(&looped[0], "loop variable");
+    let Value::Tagged(collection) = &looped[1] else {
+        panic!("the collection should be !Ref")
+    };
+    assert_eq!(collection.value, Value::from("RakutenStores"));
+
+    let fragment = looped[2].as_mapping().expect("fragment");
+    let of_type = |kind: &str| {
+        fragment
+            .values()
+            .find(|r| r["Type"] == kind)
+            .unwrap_or_else(|| panic!("a {kind}"))
+    };
+    let target = &of_type("AWS::Scheduler::Schedule")["Properties"]["Target"];
+    let input: serde_json::Value =
+        serde_json::from_str(sub_text(&target["Input"], "Input")).expect("Input is JSON");
+    assert_eq!(
+        input,
+        serde_json::json!({ "type": "differential", "store": format!("rakuten:${{{variable}}}") })
+    );
+    let secret = &of_type("AWS::SecretsManager::Secret")["Properties"];
+    assert_eq!(
+        sub_text(&secret["Name"], "Name"),
+        format!("ichigen/${{ShopId}}/rakuten/${{{variable}}}")
+    );
+}
+
+const PSEUDO_PARAMETERS: [&str; 8] = [
+    "AWS::AccountId",
+    "AWS::NotificationARNs",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackId",
+    "AWS::StackName",
+    "AWS::URLSuffix",
+];
+
+/// Every reference in a template that names nothing: `(path, problem)`.
+fn unresolved_references(template: &Value) -> Vec<String> {
+    let mut names: BTreeSet<String> = PSEUDO_PARAMETERS.iter().map(|s| s.to_string()).collect();
+    if let Some(parameters) = template["Parameters"].as_mapping() {
+        names.extend(
+            parameters
+                .keys()
+                .filter_map(Value::as_str)
+                .map(str::to_owned),
+        );
+    }
+    let mut resource_names = BTreeSet::new();
+    let mut found = Vec::new();
+    if let Some(map) = template["Resources"].as_mapping() {
+        collect_resources(map, &mut found);
+    }
+    resource_names.extend(found.into_iter().map(|(name, _)| name));
+    names.extend(resource_names.iter().cloned());
+
+    let mut problems = Vec::new();
+    let checker = Checker {
+        names: &names,
+        resources: &resource_names,
+    };
+    checker.walk(template, "", &mut Vec::new(), &mut problems);
+    problems
+}
+
+struct Checker<'a> {
+    /// Parameters, resources and pseudo-parameters.
+    names: &'a BTreeSet<String>,
+    resources: &'a BTreeSet<String>,
+}
+
+impl Checker<'_> {
+    fn walk(&self, value: &Value, path: &str, scope: &mut Vec<String>, problems: &mut Vec<String>) {
+        match value {
+            Value::Tagged(tagged) => {
+                let tag = tagged.tag.to_string();
+                let function = format!("Fn::{}", tag.trim_start_matches('!'));
+                let function = if function == "Fn::Ref" {
+                    "Ref".to_owned()
+                } else {
+                    function
+                };
+                self.function(&function, &tagged.value, path, scope, problems);
+            }
+            Value::Mapping(map) => {
+                for (key, child) in map {
+                    let key = key.as_str().unwrap_or_default();
+                    let child_path = format!("{path}/{key}");
+                    if let Some(_loop_name) = key.strip_prefix("Fn::ForEach::") {
+                        self.for_each(child, &child_path, scope, problems);
+                    } else if key == "Ref" || key.starts_with("Fn::") {
+                        self.function(key, child, &child_path, scope, problems);
+                    } else {
+                        self.walk(child, &child_path, scope, problems);
+                    }
+                }
+            }
+            Value::Sequence(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.walk(item, &format!("{path}[{i}]"), scope, problems);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn for_each(
+        &self,
+        value: &Value,
+        path: &str,
+        scope: &mut Vec<String>,
+        problems: &mut Vec<String>,
+    ) {
+        let (Some(variable), Some(collection), Some(fragment)) = (
+            value.get(0).and_then(Value::as_str),
+            value.get(1),
+            value.get(2),
+        ) else {
+            problems.push(format!(
+                "{path}: Fn::ForEach needs [identifier, collection, fragment]"
+            ));
+            return;
+        };
+        self.walk(collection, path, scope, problems);
+        scope.push(variable.to_owned());
+        self.walk(fragment, path, scope, problems);
+        scope.pop();
+    }
+
+    fn known(&self, name: &str, scope: &[String]) -> bool {
+        self.names.contains(name) || scope.iter().any(|v| v == name)
+    }
+
+    fn function(
+        &self,
+        function: &str,
+        arg: &Value,
+        path: &str,
+        scope: &mut Vec<String>,
+        problems: &mut Vec<String>,
+    ) {
+        match function {
+            "Ref" => match arg.as_str() {
+                Some(name) if self.known(name, scope) => {}
+                Some(name) => problems.push(format!("{path}: Ref {name} names nothing")),
+                None => self.walk(arg, path, scope, problems),
+            },
+            "Fn::GetAtt" => {
+                let target = match arg {
+                    Value::String(s) => s.split_once('.').map(|(r, _)| r.to_owned()),
+                    Value::Sequence(parts) => {
+                        parts.first().and_then(Value::as_str).map(str::to_owned)
+                    }
+                    _ => None,
+                };
+                match target {
+                    Some(resource) if self.resources.contains(&resource) => {}
+                    Some(resource) => {
+                        problems.push(format!("{path}: GetAtt {resource} is no resource"))
+                    }
+                    None => {
+                        problems.push(format!("{path}: GetAtt {arg:?} is not resource.attribute"))
+                    }
+                }
+                if let Value::Sequence(parts) = arg {
+                    for part in parts.iter().skip(1) {
+                        self.walk(part, path, scope, problems);
+                    }
+                }
+            }
+            "Fn::Sub" => {
+                let (template, variables) = match arg {
+                    Value::String(s) => (Some(s.as_str()), None),
+                    Value::Sequence(parts) => (parts.first().and_then(Value::as_str), parts.get(1)),
+                    _ => (None, None),
+                };
+                let Some(template) = template else {
+                    problems.push(format!("{path}: Sub needs a string"));
+                    return;
+                };
+                let local: BTreeSet<String> = variables
+                    .and_then(Value::as_mapping)
+                    .map(|m| {
+                        m.keys()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for variable in sub_variables(template) {
+                    let resolves = match variable.split_once('.') {
+                        Some((resource, _)) => self.resources.contains(resource),
+                        None => local.contains(&variable) || self.known(&variable, scope),
+                    };
+                    if !resolves {
+                        problems.push(format!("{path}: Sub ${{{variable}}} names nothing"));
+                    }
+                }
+                if let Some(variables) = variables {
+                    self.walk(variables, path, scope, problems);
+                }
+            }
+            _ => self.walk(arg, path, scope, problems),
+        }
+    }
+}
+
+/// The `${name}` variables of a `Fn::Sub` string (`${!literal}` is an escape, not a variable).
+fn sub_variables(template: &str) -> Vec<String> {
+    let mut variables = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let name = after[..end].trim();
+        if !name.starts_with('!') {
+            variables.push(name.to_owned());
+        }
+        rest = &after[end + 1..];
+    }
+    variables
+}
+
+#[test]
+fn every_reference_in_the_template_resolves() {
+    let problems = unresolved_references(&template());
+    assert!(
+        problems.is_empty(),
+        "unresolved references:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_reference_check_catches_mistakes() {
+    let bad: Value = serde_yaml::from_str(
+        r#"
+Parameters: { ShopId: { Type: String } }
+Resources:
+  Queue: { Type: AWS::SQS::Queue }
+  Function:
+    Type: AWS::Serverless::Function
+    Properties:
+      Role: !GetAtt Rolee.Arn
+      Environment:
+        Variables:
+          A: !Ref ShopID
+          B: !Sub "${Queue.Arn}/${Missing}/${!Literal}/${AWS::Region}/${ShopId}"
+          C: { "Fn::GetAtt": [Queuee, Arn] }
+          D: { Ref: Queue }
+  Fn::ForEach::Stores:
+    - StoreId
+    - !Ref Stores
+    - Thing&{StoreId}:
+        Type: AWS::SQS::Queue
+        Properties: { QueueName: !Sub "${StoreId}-${Other}" }
+"#,
+    )
+    .unwrap();
+    let problems = unresolved_references(&bad);
+    let named = |what: &str| problems.iter().any(|p| p.contains(what));
+    assert_eq!(problems.len(), 6, "{problems:#?}");
+    for what in [
+        "Rolee",
+        "ShopID",
+        "${Missing}",
+        "Queuee",
+        "Ref Stores",
+        "${Other}",
+    ] {
+        assert!(named(what), "{what} should be reported: {problems:#?}");
+    }
+}
+
+/// IAM statements anywhere in the template (roles, SAM policies).
+fn statements(value: &Value, out: &mut Vec<Value>) {
+    match value {
+        Value::Mapping(map) => {
+            for (key, child) in map {
+                if key == "Statement" {
+                    match child {
+                        Value::Sequence(items) => out.extend(items.iter().cloned()),
+                        other => out.push(other.clone()),
+                    }
+                } else {
+                    statements(child, out);
+                }
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|i| statements(i, out)),
+        Value::Tagged(tagged) => statements(&tagged.value, out),
+        _ => {}
+    }
+}
+
+#[test]
+fn iam_statements_name_their_actions_and_resources() {
+    let mut found = Vec::new();
+    statements(&template(), &mut found);
+    assert!(
+        found.len() >= 5,
+        "expected the import and scheduler roles' statements"
+    );
+    let as_list = |v: &Value| match v {
+        Value::Sequence(items) => items.clone(),
+        Value::Null => vec![],
+        other => vec![other.clone()],
+    };
+    for statement in found {
+        assert!(statement.get("NotAction").is_none() && statement.get("NotResource").is_none());
+        for action in as_list(&statement["Action"]) {
+            let action = text(&action, "Action");
+            assert!(!action.contains('*'), "wildcard action {action}");
+        }
+        for resource in as_list(&statement["Resource"]) {
+            assert_ne!(
+                resource,
+                Value::from("*"),
+                "Resource \"*\" in {statement:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn cfn_lint_passes() {
+    let program = std::env::var("ICHIGEN_CFN_LINT").unwrap_or_else(|_| "cfn-lint".to_owned());
+    let output = match Command::new(&program).arg(template_path()).output() {
+        Ok(output) => output,
+        Err(e) => panic!(
+            "cannot run {program} ({e}): install cfn-lint (the project's test script installs it \
+             into its venv and puts it on PATH), or set ICHIGEN_CFN_LINT to its path"
+        ),
+    };
+    assert!(
+        output.status.success(),
+        "cfn-lint infra/template.yaml failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
