@@ -220,6 +220,8 @@ struct Run<'a, 'c> {
     ctx: &'a ImportContext<'c>,
     now: JstInstant,
     report: ImportReport,
+    /// An acknowledgement failed in a way worth retrying (the mall was unavailable).
+    acknowledgements_to_retry: bool,
 }
 
 impl<'a, 'c> Run<'a, 'c> {
@@ -232,6 +234,7 @@ impl<'a, 'c> Run<'a, 'c> {
             ctx,
             now: ctx.clock.now(),
             report,
+            acknowledgements_to_retry: false,
         }
     }
 
@@ -261,7 +264,9 @@ impl<'a, 'c> Run<'a, 'c> {
             return Ok(());
         };
         self.import_window(window).await?;
-        if !self.report.failures.is_empty() {
+        if !self.report.failures.is_empty() || self.acknowledgements_to_retry {
+            // The next run re-lists this window: stored orders are skipped, and those whose
+            // acknowledgement is outstanding are acknowledged then.
             return Ok(());
         }
         let end = window.end;
@@ -513,7 +518,9 @@ impl<'a, 'c> Run<'a, 'c> {
 
     /// Sends the post-import acknowledgement (e.g. Rakuten `confirmOrder`) and records the
     /// outcome on each order. A failure here never undoes the import: the order shows the
-    /// failed mall sync, and later runs retry orders whose acknowledgement is outstanding.
+    /// failed mall sync. When the mall was unavailable the checkpoint stays, so the next run
+    /// lists these orders again and retries their acknowledgement; a rejection is final and
+    /// left for a person.
     async fn acknowledge(&mut self, mall_order_ids: Vec<String>) -> Result<(), ImportError> {
         if mall_order_ids.is_empty() {
             return Ok(());
@@ -550,6 +557,7 @@ impl<'a, 'c> Run<'a, 'c> {
                     outcomes
                 }
                 Err(e) => {
+                    self.acknowledgements_to_retry |= e.is_retryable();
                     let reason = e.to_string();
                     batch
                         .iter()
@@ -671,8 +679,15 @@ pub fn refresh_from_mall(stored: Order, fresh: Order, now: JstInstant) -> Order 
 fn describe_changes(old: &Order, new: &Order) -> Vec<String> {
     let mut changes = Vec::new();
     let mut compare = |field: &str, before: String, after: String| {
+        let shown = |value: String| {
+            if value.is_empty() {
+                "none".to_owned()
+            } else {
+                value
+            }
+        };
         if before != after {
-            changes.push(format!("{field}: {before} → {after}"));
+            changes.push(format!("{field}: {} → {}", shown(before), shown(after)));
         }
     };
     compare(

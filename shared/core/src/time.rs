@@ -66,8 +66,10 @@ impl JstInstant {
 
 impl fmt::Display for JstInstant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Fractions only when present: malls speak whole seconds, but a stored instant must
+        // read back as the same instant.
         let civil = self.civil();
-        write!(f, "{}+09:00", civil.strftime("%Y-%m-%dT%H:%M:%S"))
+        write!(f, "{}+09:00", civil.strftime("%Y-%m-%dT%H:%M:%S%.f"))
     }
 }
 
@@ -166,6 +168,13 @@ mod tests {
             at("2026-11-22T00:00:00+09:00").date(),
             jiff::civil::date(2026, 11, 22)
         );
+    }
+
+    #[test]
+    fn sub_second_instants_survive_display_and_parse() {
+        let instant = at("2026-11-22T10:15:00.520095048+09:00");
+        assert_eq!(instant.to_string(), "2026-11-22T10:15:00.520095048+09:00");
+        assert_eq!(instant.to_string().parse::<JstInstant>().unwrap(), instant);
     }
 
     #[test]
