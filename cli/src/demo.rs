@@ -1,0 +1,341 @@
+//! `ichigen demo`: the steps of the local end-to-end run (`scripts/local-run.sh`).
+//!
+//! The script owns the processes (emulator, sandbox, `cargo lambda watch`); these steps set up
+//! the demo shop against them, and read back what the function did. Nothing printed here holds
+//! personal data: orders are named by id, holds by reason.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
+use ichigen_core::ports::{Clock, StoreConfigs, SystemClock};
+use ichigen_core::{ImportSettings, MallId, OrderStatus, StoreConfig, StoreRef};
+use ichigen_sandbox::ControlClient;
+use ichigen_sandbox::control::{GenerateOptions, RegisterStoreRequest};
+use serde_json::{Value, json};
+
+/// The demo shop's Rakuten stores: (our store id, Rakuten shop id).
+const STORES: [(&str, &str); 2] = [("store-a", "100001"), ("store-b", "100002")];
+
+#[derive(Args)]
+pub struct DemoArgs {
+    #[command(subcommand)]
+    step: Step,
+}
+
+#[derive(Subcommand)]
+enum Step {
+    /// Create the shop's resources, register the stores in the sandbox, seed orders.
+    Setup {
+        #[arg(long, default_value = "demo")]
+        shop: String,
+        #[arg(long)]
+        sandbox_url: String,
+        /// Orders seeded per store.
+        #[arg(long, default_value_t = 40)]
+        orders: usize,
+        /// Where to write the environment the function needs (shell `export` lines).
+        #[arg(long)]
+        env_file: PathBuf,
+    },
+    /// Summarise one invocation's output (the function's JSON response).
+    Summarize { file: PathBuf },
+    /// Change one order on the mall (the buyer asks to cancel) and write an SQS event asking
+    /// for its re-import.
+    ChangeOne {
+        #[arg(long, default_value = "demo")]
+        shop: String,
+        #[arg(long)]
+        sandbox_url: String,
+        #[arg(long)]
+        event_file: PathBuf,
+    },
+    /// What the order book and the mall look like now.
+    Report {
+        #[arg(long, default_value = "demo")]
+        shop: String,
+        #[arg(long)]
+        sandbox_url: String,
+    },
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    match args.step {
+        Step::Setup {
+            shop,
+            sandbox_url,
+            orders,
+            env_file,
+        } => setup(&shop, &sandbox_url, orders, &env_file).await?,
+        Step::Summarize { file } => summarize(&file)?,
+        Step::ChangeOne {
+            shop,
+            sandbox_url,
+            event_file,
+        } => change_one(&shop, &sandbox_url, &event_file).await?,
+        Step::Report { shop, sandbox_url } => report(&shop, &sandbox_url).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn resources(shop: &str) -> ShopResources {
+    ShopResources::with_prefix(&format!("ichigen-{shop}"))
+}
+
+fn store_ref(store_id: &str) -> StoreRef {
+    StoreRef::new(MallId::Rakuten, store_id)
+}
+
+fn secret_id(shop: &str, store_id: &str) -> String {
+    format!("ichigen/{shop}/rakuten/{store_id}")
+}
+
+async fn sdk() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+async fn setup(
+    shop: &str,
+    sandbox_url: &str,
+    orders: usize,
+    env_file: &Path,
+) -> anyhow::Result<()> {
+    let sdk = sdk().await;
+    let handles = ensure_shop(&sdk, &resources(shop)).await?;
+    let table = ShopTable::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        handles.table_name.clone(),
+    );
+    let sandbox = ControlClient::new(sandbox_url);
+    let now = SystemClock.now();
+    let at = |hours_ago: i64| now.checked_sub(jiff::SignedDuration::from_hours(hours_ago));
+
+    for (index, (store_id, shop_id)) in STORES.into_iter().enumerate() {
+        let service_secret = format!("demo-service-secret-{store_id}");
+        let license_key = format!("demo-license-key-{store_id}");
+        let expires = now.checked_add(jiff::SignedDuration::from_hours(24 * 80))?;
+        let mut register = RegisterStoreRequest::new(shop_id, &service_secret, &license_key);
+        register.license_expires_at =
+            Some(expires.civil().strftime("%Y-%m-%dT%H:%M:%S").to_string());
+        sandbox.rakuten_register_store(&register).await?;
+        let secret = json!({
+            "serviceSecret": service_secret,
+            "licenseKey": license_key,
+            "licenseKeyExpiresAt": expires.to_string(),
+        });
+        put_secret(&sdk, &secret_id(shop, store_id), &secret).await?;
+        let config = StoreConfig {
+            store: store_ref(store_id),
+            secret_id: secret_id(shop, store_id),
+            import: ImportSettings {
+                sync_start_at: Some(at(48)?),
+                ..ImportSettings::default()
+            },
+            enabled: true,
+        };
+        table.put_store_config(&config).await?;
+
+        let mut options =
+            GenerateOptions::spread(orders, rakuten_time(at(20)?), rakuten_time(at(0)?));
+        options.seed = Some(7 + index as u64);
+        let generated = sandbox.rakuten_generate_orders(shop_id, &options).await?;
+        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+        for kind in &generated.kinds {
+            *kinds.entry(format!("{kind:?}")).or_default() += 1;
+        }
+        println!(
+            "  rakuten:{store_id} (Rakuten shop {shop_id}): {} orders seeded over the last 20 hours — {}",
+            generated.order_numbers.len(),
+            kinds
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+
+    let env = format!(
+        "export ICHIGEN_TABLE={table}\nexport ICHIGEN_IMPORT_QUEUE_URL={queue}\nexport ICHIGEN_RAKUTEN_BASE_URL={sandbox_url}\nexport AWS_ENDPOINT_URL={endpoint}\n",
+        table = handles.table_name,
+        queue = handles.import_queue_url,
+        endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default(),
+    );
+    if let Some(dir) = env_file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(env_file, env)
+        .with_context(|| format!("cannot write {}", env_file.display()))?;
+    println!(
+        "  table {}, import queue {}",
+        handles.table_name, handles.import_queue_url
+    );
+    Ok(())
+}
+
+/// Rakuten's wire form, which the sandbox's control API also takes.
+fn rakuten_time(at: ichigen_core::JstInstant) -> String {
+    format!("{}+0900", at.civil().strftime("%Y-%m-%dT%H:%M:%S"))
+}
+
+fn summarize(file: &Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let output: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not the function's JSON output", file.display()))?;
+    if let Some(failures) = output.get("batchItemFailures").and_then(Value::as_array) {
+        println!(
+            "  queue batch handled: {} message(s) failed and will be retried",
+            failures.len()
+        );
+        return Ok(());
+    }
+    let count = |key: &str| match output.get(key) {
+        Some(Value::Array(items)) => items.len(),
+        Some(Value::Number(n)) => n.as_u64().unwrap_or(0) as usize,
+        _ => 0,
+    };
+    println!(
+        "  {}: listed {}, fetched {}, imported {}, already imported {}, re-imported {}, held {}, confirmed on the mall {}, failures {}",
+        output.get("store").and_then(Value::as_str).unwrap_or("?"),
+        count("listed"),
+        count("fetched"),
+        count("created"),
+        count("already_imported"),
+        count("reimported"),
+        count("held"),
+        count("acknowledged"),
+        count("failures") + count("acknowledgement_failures"),
+    );
+    if let Some(checkpoint) = output.get("checkpoint_advanced_to").and_then(Value::as_str) {
+        println!("    checkpoint advanced to {checkpoint}");
+    }
+    for held in output
+        .get("held")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let order = held.get("order_id").and_then(Value::as_str).unwrap_or("?");
+        for hold in held
+            .get("holds")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            println!(
+                "    hold {order}: {} — {}",
+                hold.get("kind").and_then(Value::as_str).unwrap_or("?"),
+                hold.get("message").and_then(Value::as_str).unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn change_one(shop: &str, sandbox_url: &str, event_file: &Path) -> anyhow::Result<()> {
+    let (store_id, shop_id) = STORES[0];
+    let sandbox = ControlClient::new(sandbox_url);
+    let numbers = sandbox.rakuten_order_numbers(shop_id).await?.order_numbers;
+    let number = numbers
+        .first()
+        .context("the sandbox holds no orders for store-a")?;
+    // The buyer asks to cancel: Rakuten shows the order as 800 キャンセル確定待ち.
+    sandbox.rakuten_set_progress(shop_id, number, 800).await?;
+    println!("  on the mall, order {number} of rakuten:{store_id} is now 800 (cancel requested)");
+    let command = json!({
+        "type": "orders",
+        "store": store_ref(store_id).to_string(),
+        "mall_order_ids": [number],
+        "reimport": true,
+    });
+    let event = json!({"Records": [{
+        "messageId": "demo-reimport-1",
+        "receiptHandle": "demo",
+        "body": command.to_string(),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": format!("arn:aws:sqs:ap-northeast-1:000000000000:ichigen-{shop}-import"),
+        "awsRegion": "ap-northeast-1",
+    }]});
+    std::fs::write(event_file, serde_json::to_string_pretty(&event)?)?;
+    Ok(())
+}
+
+async fn report(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {
+    let sdk = sdk().await;
+    let table = ShopTable::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        resources(shop).table_name,
+    );
+    let sandbox = ControlClient::new(sandbox_url);
+    let writes = sandbox.rakuten_writes().await?;
+    let stats = sandbox.stats().await?;
+    for (store_id, shop_id) in STORES {
+        let store = store_ref(store_id);
+        let mut by_status = Vec::new();
+        let mut total = 0;
+        for status in [
+            OrderStatus::ReadyToShip,
+            OrderStatus::AwaitingPayment,
+            OrderStatus::OnHold,
+            OrderStatus::Cancelled,
+        ] {
+            let n = table.orders_by_status(&store, status, 10_000).await?.len();
+            total += n;
+            if n > 0 {
+                by_status.push(format!("{n} {status}"));
+            }
+        }
+        let confirmed: usize = writes
+            .iter()
+            .filter(|w| w.shop_id == shop_id && w.operation == "confirmOrder")
+            .map(|w| w.order_numbers.len())
+            .sum();
+        println!(
+            "  {store}: {total} orders in DynamoDB ({})",
+            by_status.join(", ")
+        );
+        println!("    mall writes recorded by the sandbox: confirmOrder for {confirmed} orders");
+        let held = table.orders_with_holds(&store, 10_000).await?;
+        let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+        for order in &held {
+            for hold in &order.holds {
+                *reasons.entry(hold.kind.as_str()).or_default() += 1;
+            }
+        }
+        println!(
+            "    {} held: {}",
+            held.len(),
+            reasons
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for order in held.iter().filter(|o| !o.history.is_empty()) {
+            for entry in &order.history {
+                println!(
+                    "    history of {}: {} at {} — {}",
+                    order.id,
+                    entry.event,
+                    entry.at,
+                    entry.changes.join("; ")
+                );
+            }
+        }
+    }
+    println!(
+        "  mall API calls: {}",
+        stats
+            .requests
+            .iter()
+            .map(|(op, n)| format!("{op} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}

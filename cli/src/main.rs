@@ -1,0 +1,139 @@
+//! `ichigen`: the operator's and engineer's command line.
+//!
+//! - `ichigen normalize --mall rakuten FILE` prints the unified orders of a raw mall response;
+//! - `ichigen store put …` writes a store's settings into the shop's table;
+//! - `ichigen demo …` drives the local end-to-end run (see `scripts/local-run.sh`).
+
+mod demo;
+mod normalize;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use ichigen_core::{JstInstant, MallId, StoreRef};
+
+#[derive(Parser)]
+#[command(
+    name = "ichigen",
+    version,
+    about = "ichigen: one order book for every mall"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the unified orders of a raw mall response (Rakuten: a getOrder response).
+    Normalize {
+        #[arg(long)]
+        mall: MallId,
+        /// The store the orders belong to (only used to build order ids).
+        #[arg(long, default_value = "rakuten:local")]
+        store: StoreRef,
+        file: PathBuf,
+    },
+    /// Manage the shop's stores.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
+    /// The local end-to-end demo (run by scripts/local-run.sh).
+    Demo(demo::DemoArgs),
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Add or replace a store's settings.
+    Put {
+        /// The shop's table (the stack's `OrdersTableName` output).
+        #[arg(long, env = "ICHIGEN_TABLE")]
+        table: String,
+        #[arg(long)]
+        store: StoreRef,
+        /// The Secrets Manager secret holding the store's mall credential.
+        #[arg(long)]
+        secret_id: String,
+        /// Nothing ordered before this instant is imported (RFC 3339).
+        #[arg(long)]
+        sync_start: Option<JstInstant>,
+        /// First run: how far back to look, in minutes.
+        #[arg(long, default_value_t = 24 * 60)]
+        first_run_lookback_minutes: i64,
+        /// Each run re-reads this many minutes before the checkpoint.
+        #[arg(long, default_value_t = 2)]
+        overlap_minutes: i64,
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// List the shop's stores.
+    List {
+        #[arg(long, env = "ICHIGEN_TABLE")]
+        table: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ICHIGEN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Normalize { mall, store, file } => normalize::run(mall, &store, &file),
+        Command::Store { command } => store_command(command).await,
+        Command::Demo(args) => demo::run(args).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("ichigen: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn store_command(command: StoreCommand) -> anyhow::Result<ExitCode> {
+    use ichigen_core::ports::StoreConfigs;
+    use ichigen_core::{ImportSettings, StoreConfig};
+
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    match command {
+        StoreCommand::Put {
+            table,
+            store,
+            secret_id,
+            sync_start,
+            first_run_lookback_minutes,
+            overlap_minutes,
+            disabled,
+        } => {
+            let configs = ichigen_aws::ShopTable::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+            let config = StoreConfig {
+                store,
+                secret_id,
+                import: ImportSettings {
+                    sync_start_at: sync_start,
+                    first_run_lookback: jiff::SignedDuration::from_mins(first_run_lookback_minutes),
+                    overlap: jiff::SignedDuration::from_mins(overlap_minutes),
+                },
+                enabled: !disabled,
+            };
+            configs.put_store_config(&config).await?;
+            println!("{}", serde_json::to_string_pretty(&config)?);
+        }
+        StoreCommand::List { table } => {
+            let configs = ichigen_aws::ShopTable::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+            for config in configs.list_store_configs().await? {
+                println!("{}", serde_json::to_string(&config)?);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
