@@ -1,0 +1,239 @@
+//! Import benchmark: 10,000 sandbox orders through the import-orders function's code, with the
+//! sandbox's rate limit off and on, side by side in one run. Prints figures; asserts nothing
+//! about time.
+//!
+//! ```text
+//! scripts/bench.sh                       # starts the emulator, then runs this bench
+//! BENCH_ORDERS=2000 scripts/bench.sh     # a smaller run
+//! ```
+//! Figures per mode: orders/s, mall API calls per order (counted by the sandbox), DynamoDB
+//! requests per order (counted by an SDK interceptor in the function process), and the peak
+//! RSS of the function process. The function runs in a child process (this binary with
+//! `--function`) so its RSS is its own, not the sandbox's.
+//!
+//! "Rate limit on" is the sandbox enforcing 1 request/s per store on the order API — the pace
+//! Rakuten integrations keep (rakuten.md §7: no documented limit; clients ~1 req/s) — with the
+//! client paced to match (`ICHIGEN_MALL_RPS=1`).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
+use ichigen_core::import::ImportCommand;
+use ichigen_core::ports::StoreConfigs;
+use ichigen_core::{ImportSettings, MallId, StoreConfig, StoreRef};
+use ichigen_integration::{ago, emulator_sdk, hours, minutes, rakuten_time};
+use ichigen_malls::{ClientSettings, MallEndpoints};
+use ichigen_sandbox::control::{GenerateOptions, RakutenLimits, RegisterStoreRequest};
+use ichigen_sandbox::{Sandbox, SandboxConfig};
+use import_orders::{App, Invocation, Outcome};
+use serde::{Deserialize, Serialize};
+
+const SHOP_ID: &str = "100001";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct FunctionFigures {
+    created: usize,
+    seconds: f64,
+    dynamodb_requests: u64,
+    peak_rss_kib: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    if std::env::args().any(|a| a == "--function") {
+        let figures = runtime.block_on(function_process())?;
+        println!("{}", serde_json::to_string(&figures)?);
+        return Ok(());
+    }
+    runtime.block_on(orchestrate())
+}
+
+async fn orchestrate() -> anyhow::Result<()> {
+    let orders: usize = std::env::var("BENCH_ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let rate: f64 = std::env::var("BENCH_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0);
+    println!(
+        "import benchmark: {orders} Rakuten sandbox orders; rate limit on = {rate} request/s per store\n"
+    );
+    println!(
+        "{:<16} {:>9} {:>10} {:>9} {:>14} {:>16} {:>14}",
+        "mode",
+        "orders",
+        "seconds",
+        "orders/s",
+        "mall calls/ord",
+        "dynamodb req/ord",
+        "peak RSS MiB"
+    );
+    for (mode, limit) in [("rate limit off", None), ("rate limit on", Some(rate))] {
+        let figures = run_mode(orders, limit).await?;
+        let (figures, mall_calls) = figures;
+        println!(
+            "{:<16} {:>9} {:>10.1} {:>9.1} {:>14.3} {:>16.3} {:>14.1}",
+            mode,
+            figures.created,
+            figures.seconds,
+            figures.created as f64 / figures.seconds,
+            mall_calls as f64 / figures.created as f64,
+            figures.dynamodb_requests as f64 / figures.created as f64,
+            figures.peak_rss_kib as f64 / 1024.0,
+        );
+    }
+    Ok(())
+}
+
+/// Sets up a fresh shop and sandbox, runs the function process once, returns its figures and
+/// the mall calls the sandbox counted.
+async fn run_mode(orders: usize, rate: Option<f64>) -> anyhow::Result<(FunctionFigures, u64)> {
+    let sdk = emulator_sdk().await;
+    let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 42 }).await?;
+    let control = sandbox.control();
+    let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
+    let handles = ensure_shop(&sdk, &ShopResources::with_prefix(&prefix)).await?;
+    let table = ShopTable::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        handles.table_name.clone(),
+    );
+    control
+        .rakuten_register_store(&RegisterStoreRequest::new(
+            SHOP_ID,
+            "bench-secret",
+            "bench-key",
+        ))
+        .await?;
+    let secret_id = format!("{prefix}/rakuten/store-a");
+    put_secret(
+        &sdk,
+        &secret_id,
+        &serde_json::json!({"serviceSecret": "bench-secret", "licenseKey": "bench-key"}),
+    )
+    .await?;
+    let store = StoreRef::new(MallId::Rakuten, "store-a");
+    let import = ImportSettings {
+        first_run_lookback: hours(24 * 31),
+        ..ImportSettings::default()
+    };
+    table
+        .put_store_config(&StoreConfig {
+            store,
+            secret_id,
+            import,
+            enabled: true,
+        })
+        .await?;
+
+    let mut generate = GenerateOptions::spread(
+        orders,
+        rakuten_time(ago(hours(24 * 30))),
+        rakuten_time(ago(minutes(1))),
+    );
+    generate.seed = Some(2026);
+    control.rakuten_generate_orders(SHOP_ID, &generate).await?;
+    let limits = RakutenLimits {
+        requests_per_second: rate,
+        ..control.rakuten_limits().await?
+    };
+    control.rakuten_set_limits(&limits).await?;
+
+    let output = Command::new(std::env::current_exe()?)
+        .arg("--function")
+        .env("ICHIGEN_TABLE", &handles.table_name)
+        .env("ICHIGEN_RAKUTEN_BASE_URL", sandbox.base_url())
+        .env(
+            "ICHIGEN_MALL_RPS",
+            rate.map_or("1000".to_owned(), |r| r.to_string()),
+        )
+        .stderr(Stdio::inherit())
+        .output()?;
+    anyhow::ensure!(output.status.success(), "the function process failed");
+    let figures: FunctionFigures = serde_json::from_slice(&output.stdout)?;
+    anyhow::ensure!(
+        figures.created == orders,
+        "imported {} of {orders} orders",
+        figures.created
+    );
+    let stats = control.stats().await?;
+    let mall_calls = stats.requests.values().sum::<u64>();
+    sandbox.shutdown().await;
+    Ok((figures, mall_calls))
+}
+
+/// Counts every DynamoDB request the SDK transmits (retries included).
+#[derive(Debug, Default)]
+struct RequestCounter(Arc<AtomicU64>);
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// The function process: the import-orders handler on one schedule event.
+async fn function_process() -> anyhow::Result<FunctionFigures> {
+    let sdk = emulator_sdk().await;
+    let table_name = std::env::var("ICHIGEN_TABLE")?;
+    let counter = Arc::new(AtomicU64::new(0));
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(RequestCounter(counter.clone()))
+            .build(),
+    );
+    let mut settings = ClientSettings::from_env();
+    settings.timeout = Duration::from_secs(30);
+    let mut app = App::new(
+        &sdk,
+        table_name.clone(),
+        MallEndpoints::from_env(),
+        settings,
+    );
+    app.store = Arc::new(ShopTable::new(dynamodb, table_name));
+
+    let command: ImportCommand =
+        serde_json::from_str(r#"{"type":"differential","store":"rakuten:store-a"}"#)?;
+    let started = Instant::now();
+    let outcome = app.handle(Invocation::Command(command)).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let Outcome::Report(report) = outcome else {
+        anyhow::bail!("expected a report")
+    };
+    Ok(FunctionFigures {
+        created: report.created.len(),
+        seconds,
+        dynamodb_requests: counter.load(Ordering::Relaxed),
+        peak_rss_kib: peak_rss_kib()?,
+    })
+}
+
+/// This process's peak resident set (VmHWM), in KiB.
+fn peak_rss_kib() -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .ok_or_else(|| anyhow::anyhow!("no VmHWM"))?;
+    Ok(line.split_whitespace().nth(1).unwrap_or("0").parse()?)
+}

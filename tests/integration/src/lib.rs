@@ -1,0 +1,262 @@
+//! Test support for the end-to-end tests: one shop on the AWS emulator (moto, reached through
+//! `AWS_ENDPOINT_URL`), the Rakuten sandbox over real HTTP, and the import-orders function's
+//! own code ([`import_orders::App`]) wired to both.
+//!
+//! Each harness gets its own table and queues (random prefix), so tests run side by side on
+//! one emulator. Nothing here replaces DynamoDB, SQS or Secrets Manager with a fake.
+
+// Test support: a set-up step that fails should stop the test right there, with its message.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use ichigen_aws::{ShopHandles, ShopResources, ShopTable, ensure_shop, put_secret};
+use ichigen_core::import::ImportCommand;
+use ichigen_core::ports::{Clock, FixedClock, StoreConfigs};
+use ichigen_core::{
+    ImportSettings, JstInstant, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef,
+};
+use ichigen_malls::{ClientSettings, MallEndpoints};
+use ichigen_sandbox::control::{GenerateOptions, RegisterStoreRequest};
+use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
+use import_orders::{App, FunctionError, Invocation, Outcome};
+
+pub use ichigen_core::import::{ImportReport, ImportRequest};
+
+/// The AWS SDK configuration for the emulator. Fails loudly when no emulator is configured:
+/// these tests must never pass by not running.
+pub async fn emulator_sdk() -> SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
+        "AWS_ENDPOINT_URL must point at the local AWS emulator (got {endpoint:?}); \
+         run the suite with scripts/test.sh, which starts it"
+    );
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// Mall client settings for tests: short timeouts and backoff, a generous rate.
+pub fn fast_client_settings() -> ClientSettings {
+    ClientSettings {
+        timeout: Duration::from_millis(400),
+        requests_per_second: 500.0,
+        max_attempts: 8,
+        backoff_min: Duration::from_millis(5),
+        backoff_max: Duration::from_millis(60),
+    }
+}
+
+/// A shop with one Rakuten store, the sandbox, and the function's code.
+pub struct Harness {
+    pub sandbox: Sandbox,
+    pub sdk: SdkConfig,
+    pub handles: ShopHandles,
+    pub table: Arc<ShopTable>,
+    pub app: App,
+    pub store: StoreRef,
+    /// The store's Rakuten shop id in the sandbox (the prefix of its order numbers).
+    pub shop_id: String,
+    pub clock: Arc<FixedClock>,
+}
+
+impl Harness {
+    /// A fresh shop whose clock stands at the real now (move it with `clock.set`).
+    pub async fn new() -> Harness {
+        Self::with_settings(ImportSettings::default()).await
+    }
+
+    pub async fn with_settings(import: ImportSettings) -> Harness {
+        let sdk = emulator_sdk().await;
+        let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 42 })
+            .await
+            .expect("sandbox starts");
+        let prefix = format!("it-{}", uuid::Uuid::new_v4().simple());
+        let handles = ensure_shop(&sdk, &ShopResources::with_prefix(&prefix))
+            .await
+            .expect("shop resources");
+        let table = Arc::new(ShopTable::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            handles.table_name.clone(),
+        ));
+
+        let shop_id = "100001".to_owned();
+        let store = StoreRef::new(MallId::Rakuten, "store-a");
+        let secret_id = format!("{prefix}/rakuten/store-a");
+        let (service_secret, license_key) = ("test-service-secret", "test-license-key");
+        sandbox
+            .control()
+            .rakuten_register_store(&RegisterStoreRequest::new(
+                &shop_id,
+                service_secret,
+                license_key,
+            ))
+            .await
+            .expect("store registered in the sandbox");
+        put_secret(
+            &sdk,
+            &secret_id,
+            &serde_json::json!({"serviceSecret": service_secret, "licenseKey": license_key}),
+        )
+        .await
+        .expect("secret stored");
+        table
+            .put_store_config(&StoreConfig {
+                store: store.clone(),
+                secret_id,
+                import,
+                enabled: true,
+            })
+            .await
+            .expect("store config stored");
+
+        let endpoints = MallEndpoints {
+            rakuten: sandbox.base_url(),
+        };
+        let mut app = App::new(
+            &sdk,
+            handles.table_name.clone(),
+            endpoints,
+            fast_client_settings(),
+        );
+        let clock = Arc::new(FixedClock::new(now()));
+        app.clock = clock.clone();
+        app.store = table.clone();
+        Harness {
+            sandbox,
+            sdk,
+            handles,
+            table,
+            app,
+            store,
+            shop_id,
+            clock,
+        }
+    }
+
+    pub fn control(&self) -> ControlClient {
+        self.sandbox.control()
+    }
+
+    /// Seeds `count` generated orders spread over `[from, to]`; returns their order numbers.
+    pub async fn seed(
+        &self,
+        count: usize,
+        seed: u64,
+        from: JstInstant,
+        to: JstInstant,
+    ) -> Vec<String> {
+        let mut options = GenerateOptions::spread(count, rakuten_time(from), rakuten_time(to));
+        options.seed = Some(seed);
+        self.control()
+            .rakuten_generate_orders(&self.shop_id, &options)
+            .await
+            .expect("orders generated")
+            .order_numbers
+    }
+
+    /// Seeds one order at each of these instants.
+    pub async fn seed_at(&self, instants: &[JstInstant]) -> Vec<String> {
+        let options = GenerateOptions {
+            order_datetimes: Some(instants.iter().map(|i| rakuten_time(*i)).collect()),
+            seed: Some(1),
+            ..GenerateOptions::default()
+        };
+        self.control()
+            .rakuten_generate_orders(&self.shop_id, &options)
+            .await
+            .expect("orders generated")
+            .order_numbers
+    }
+
+    pub fn command(&self, request: ImportRequest) -> ImportCommand {
+        ImportCommand {
+            store: self.store.clone(),
+            request,
+        }
+    }
+
+    /// Runs the function's handler for one schedule-style command.
+    pub async fn invoke(&self, request: ImportRequest) -> Result<Outcome, FunctionError> {
+        self.app
+            .handle(Invocation::Command(self.command(request)))
+            .await
+    }
+
+    /// Runs the scheduled differential import and returns its report.
+    pub async fn differential(&self) -> Result<ImportReport, FunctionError> {
+        match self.invoke(ImportRequest::Differential).await? {
+            Outcome::Report(report) => Ok(*report),
+            other => panic!("expected a report, got {other:?}"),
+        }
+    }
+
+    pub fn order_id(&self, mall_order_id: &str) -> OrderId {
+        OrderId::new(&self.store, mall_order_id)
+    }
+
+    pub async fn order(&self, mall_order_id: &str) -> Option<Order> {
+        use ichigen_core::ports::OrderStore;
+        self.table
+            .get_order(&self.order_id(mall_order_id))
+            .await
+            .expect("get order")
+    }
+
+    /// Every order of the store, whatever its status, read through the status index.
+    pub async fn all_orders(&self) -> Vec<Order> {
+        let mut orders = Vec::new();
+        for status in [
+            OrderStatus::Imported,
+            OrderStatus::AwaitingPayment,
+            OrderStatus::ReadyToShip,
+            OrderStatus::Shipped,
+            OrderStatus::Completed,
+            OrderStatus::OnHold,
+            OrderStatus::Cancelled,
+        ] {
+            orders.extend(
+                self.table
+                    .orders_by_status(&self.store, status, 100_000)
+                    .await
+                    .expect("query"),
+            );
+        }
+        orders
+    }
+
+    /// Order numbers confirmed on the mall, one entry per confirmation.
+    pub async fn confirmed_on_mall(&self) -> Vec<String> {
+        self.control()
+            .rakuten_writes()
+            .await
+            .expect("writes")
+            .into_iter()
+            .filter(|w| w.operation == "confirmOrder")
+            .flat_map(|w| w.order_numbers)
+            .collect()
+    }
+}
+
+/// The real now, as the sandbox sees it.
+pub fn now() -> JstInstant {
+    ichigen_core::ports::SystemClock.now()
+}
+
+pub fn hours(n: i64) -> jiff::SignedDuration {
+    jiff::SignedDuration::from_hours(n)
+}
+
+pub fn minutes(n: i64) -> jiff::SignedDuration {
+    jiff::SignedDuration::from_mins(n)
+}
+
+pub fn ago(duration: jiff::SignedDuration) -> JstInstant {
+    now().checked_sub(duration).expect("in range")
+}
+
+/// Rakuten's wire form of an instant (`+0900`, no colon), as the sandbox's control API takes it.
+pub fn rakuten_time(at: JstInstant) -> String {
+    format!("{}+0900", at.civil().strftime("%Y-%m-%dT%H:%M:%S"))
+}

@@ -1,0 +1,563 @@
+//! Rakuten order import end to end: the import-orders function's code, DynamoDB and Secrets
+//! Manager on the emulator, the Rakuten sandbox over real HTTP.
+
+// Helpers outside #[test] functions are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use ichigen_core::import::{ImportContext, ImportError, run_import};
+use ichigen_core::mall::{Acknowledgement, FetchOutcome, ListedOrder, NormaliseError, Normalised};
+use ichigen_core::order::RawPayload;
+use ichigen_core::ports::{OrderStore, StoreConfigs, StoreError, StoredOrderSummary};
+use ichigen_core::status::SyncState;
+use ichigen_core::{HoldKind, ImportSettings, Mall, MallError, Order, OrderId, OrderStatus};
+use ichigen_integration::*;
+use ichigen_sandbox::FaultConfig;
+use ichigen_sandbox::control::InsertOrderRequest;
+use import_orders::FunctionError;
+
+#[tokio::test]
+async fn importing_twice_keeps_one_record_per_order_and_never_overwrites() {
+    let h = Harness::new().await;
+    let seeded = h.seed(60, 11, ago(hours(20)), ago(minutes(1))).await;
+
+    let first = h.differential().await.expect("first import");
+    assert_eq!(first.created.len(), 60, "{first:?}");
+    assert_eq!(first.acknowledged, 60);
+    assert!(first.checkpoint_advanced_to.is_some());
+
+    // The shop edits an order after import.
+    let mut edited = h.order(&seeded[0]).await.expect("imported");
+    edited.notes = Some("shop: call the buyer before shipping".into());
+    let expected = edited.version;
+    edited.version += 1;
+    h.table
+        .update_order(&edited, expected)
+        .await
+        .expect("shop edit");
+
+    let second = h.differential().await.expect("second import");
+    assert!(second.created.is_empty(), "{second:?}");
+    assert_eq!(second.already_imported, second.listed);
+    assert_eq!(second.fetched, 0, "stored orders are not fetched again");
+
+    let orders = h.all_orders().await;
+    assert_eq!(orders.len(), 60);
+    let ids: HashSet<&OrderId> = orders.iter().map(|o| &o.id).collect();
+    assert_eq!(ids.len(), 60);
+    let kept = h.order(&seeded[0]).await.unwrap();
+    assert_eq!(
+        kept.notes.as_deref(),
+        Some("shop: call the buyer before shipping")
+    );
+    assert_eq!(kept.version, edited.version);
+
+    // Each order was confirmed on the mall exactly once, and shows it.
+    let confirmed = h.confirmed_on_mall().await;
+    assert_eq!(confirmed.len(), 60);
+    assert_eq!(confirmed.iter().collect::<HashSet<_>>().len(), 60);
+    assert!(
+        orders.iter().all(|o| o.mall_sync.state == SyncState::Done),
+        "every order confirmed"
+    );
+}
+
+#[tokio::test]
+async fn odd_orders_are_held_with_reasons_and_do_not_block_the_others() {
+    let h = Harness::new().await;
+    h.seed(40, 5, ago(hours(10)), ago(minutes(1))).await;
+    // A malformed field, an unreadable timestamp, and an unknown payment method.
+    let template = h
+        .control()
+        .rakuten_order(
+            &h.shop_id,
+            &h.seed(1, 6, ago(hours(2)), ago(hours(2))).await[0],
+        )
+        .await
+        .unwrap();
+    let mut odd = Vec::new();
+    for (n, mutate) in [
+        (
+            "9000000001",
+            Box::new(|o: &mut serde_json::Value| {
+                o["PackageModelList"][0]["ItemModelList"][0]["units"] = "two".into()
+            }) as Box<dyn Fn(&mut serde_json::Value)>,
+        ),
+        (
+            "9000000002",
+            Box::new(|o: &mut serde_json::Value| {
+                o["SettlementModel"]["settlementMethodCode"] = 99.into()
+            }),
+        ),
+        (
+            "9000000003",
+            Box::new(|o: &mut serde_json::Value| o["goodsPrice"] = "3,300円".into()),
+        ),
+    ] {
+        let mut order = template.clone();
+        let number = format!(
+            "{}-{}-{n}",
+            h.shop_id,
+            ago(hours(3)).date().strftime("%Y%m%d")
+        );
+        order["orderNumber"] = number.clone().into();
+        mutate(&mut order);
+        let mut insert = InsertOrderRequest::new(order);
+        insert.order_datetime = Some(rakuten_time(ago(hours(3))));
+        h.control()
+            .rakuten_insert_order(&h.shop_id, &insert)
+            .await
+            .unwrap();
+        odd.push(number);
+    }
+
+    let report = h
+        .differential()
+        .await
+        .expect("import succeeds despite odd orders");
+    assert_eq!(report.created.len(), 44, "{report:?}");
+
+    let units = h
+        .order(&odd[0])
+        .await
+        .expect("malformed order still imported");
+    assert_eq!(units.status, OrderStatus::OnHold);
+    let hold = units
+        .holds
+        .iter()
+        .find(|h| h.kind == HoldKind::MalformedField)
+        .expect("malformed hold");
+    assert_eq!(
+        hold.field.as_deref(),
+        Some("PackageModelList[0].ItemModelList[0].units")
+    );
+    assert!(hold.message.contains("two"), "{hold:?}");
+
+    let payment = h.order(&odd[1]).await.unwrap();
+    assert!(
+        payment.has_hold(HoldKind::UnknownPaymentMethod),
+        "{:?}",
+        payment.holds
+    );
+    assert!(payment.holds.iter().any(|h| h.message.contains("99")));
+
+    let goods = h.order(&odd[2]).await.unwrap();
+    assert!(
+        goods
+            .holds
+            .iter()
+            .any(|h| h.field.as_deref() == Some("goodsPrice")),
+        "{:?}",
+        goods.holds
+    );
+
+    // Generated odd kinds: a bad total is held with both numbers; konbini waits for payment.
+    let orders = h.all_orders().await;
+    assert!(orders.iter().any(|o| o.has_hold(HoldKind::TotalsMismatch)));
+    assert!(
+        orders
+            .iter()
+            .any(|o| o.status == OrderStatus::AwaitingPayment)
+    );
+    assert!(
+        orders
+            .iter()
+            .filter(|o| o.holds.is_empty())
+            .all(|o| o.status != OrderStatus::OnHold)
+    );
+}
+
+#[tokio::test]
+async fn an_expired_license_key_fails_fast_naming_store_and_credential() {
+    let h = Harness::new().await;
+    h.seed(10, 3, ago(hours(5)), ago(minutes(1))).await;
+    h.control().rakuten_expire_key(&h.shop_id).await.unwrap();
+
+    let error = h
+        .differential()
+        .await
+        .expect_err("an expired key must fail the run");
+    let message = error.to_string();
+    assert!(message.contains("rakuten:store-a"), "{message}");
+    assert!(message.contains("licenseKey"), "{message}");
+    assert!(
+        !message.contains("test-license-key"),
+        "the key itself never appears: {message}"
+    );
+    assert!(matches!(
+        error,
+        FunctionError::Import(ImportError::Mall(MallError::CredentialRejected { .. }))
+    ));
+    assert!(!error.is_retryable());
+
+    // Nothing half-written: no orders, no checkpoint, no mall writes, and no retries.
+    assert!(h.all_orders().await.is_empty());
+    use ichigen_core::ports::CheckpointStore;
+    assert_eq!(h.table.load_checkpoint(&h.store).await.unwrap(), None);
+    assert!(h.confirmed_on_mall().await.is_empty());
+    let stats = h.control().stats().await.unwrap();
+    assert_eq!(stats.requests.values().sum::<u64>(), 1, "{stats:?}");
+}
+
+#[tokio::test]
+async fn a_flaky_mall_still_delivers_every_order_with_bounded_retries() {
+    let h = Harness::new().await;
+    let seeded = h.seed(250, 17, ago(hours(20)), ago(minutes(1))).await;
+    h.control()
+        .set_faults(&FaultConfig {
+            error5xx_rate: 0.08,
+            rate429_rate: 0.07,
+            timeout_rate: 0.05,
+            timeout_ms: 1_000,
+            latency_ms: 0,
+            seed: Some(99),
+        })
+        .await
+        .unwrap();
+
+    let report = h.differential().await.expect("import survives 20% faults");
+    assert_eq!(report.created.len(), 250);
+    assert_eq!(h.all_orders().await.len(), seeded.len());
+
+    // Fault-free, this import takes 1 search + 3 getOrder + 3 confirmOrder requests.
+    let stats = h.control().stats().await.unwrap();
+    let total: u64 = stats.requests.values().sum();
+    let injected: u64 = stats.injected.values().sum();
+    assert!(injected > 0, "faults were injected: {stats:?}");
+    assert_eq!(
+        total - injected,
+        7,
+        "every operation succeeded exactly once: {stats:?}"
+    );
+    assert!(
+        total <= 7 * 8,
+        "retries stay within the attempt budget: {stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_mall_that_never_recovers_stops_after_the_attempt_budget() {
+    let h = Harness::new().await;
+    h.seed(5, 3, ago(hours(5)), ago(minutes(1))).await;
+    let faults = FaultConfig {
+        error5xx_rate: 1.0,
+        seed: Some(1),
+        ..FaultConfig::default()
+    };
+    h.control().set_faults(&faults).await.unwrap();
+
+    let error = h.differential().await.expect_err("the mall is down");
+    assert!(error.is_retryable(), "{error}");
+    assert!(error.to_string().contains("searchOrder"), "{error}");
+    let stats = h.control().stats().await.unwrap();
+    assert_eq!(
+        stats.requests.values().sum::<u64>(),
+        u64::from(fast_client_settings().max_attempts)
+    );
+}
+
+/// The real store, with a crash injected after `remaining` successful creates.
+struct CrashingStore {
+    inner: Arc<ichigen_aws::ShopTable>,
+    remaining: AtomicUsize,
+}
+
+#[async_trait]
+impl OrderStore for CrashingStore {
+    async fn create_order(&self, order: &Order) -> Result<(), StoreError> {
+        if self
+            .remaining
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_err()
+        {
+            return Err(StoreError::Unavailable {
+                operation: "PutItem".into(),
+                detail: "injected crash".into(),
+            });
+        }
+        self.inner.create_order(order).await
+    }
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        self.inner.get_order(id).await
+    }
+    async fn update_order(&self, order: &Order, expected_version: u64) -> Result<(), StoreError> {
+        self.inner.update_order(order, expected_version).await
+    }
+    async fn find_orders(
+        &self,
+        ids: &[OrderId],
+    ) -> Result<HashMap<OrderId, StoredOrderSummary>, StoreError> {
+        self.inner.find_orders(ids).await
+    }
+}
+
+/// Connects to the sandbox the way the function does, for runs that need a wrapped adapter.
+async fn connect(h: &Harness) -> (ichigen_core::StoreConfig, Box<dyn Mall>) {
+    let config = h.table.get_store_config(&h.store).await.unwrap().unwrap();
+    let secret = h.app.vault.get_secret(&config.secret_id).await.unwrap();
+    let mall = ichigen_malls::connect(&h.store, &secret, &h.app.endpoints, &h.app.client_settings)
+        .unwrap();
+    (config, mall)
+}
+
+#[tokio::test]
+async fn a_crash_before_the_checkpoint_is_recovered_by_the_rerun_with_every_order_once() {
+    let h = Harness::new().await;
+    h.seed(150, 23, ago(hours(20)), ago(minutes(1))).await;
+
+    // First run: the store dies after 40 orders were handed to it (writes in flight at that
+    // moment are lost with the process, so up to 40 are stored).
+    let (config, mall) = connect(&h).await;
+    let crashing = CrashingStore {
+        inner: h.table.clone(),
+        remaining: AtomicUsize::new(40),
+    };
+    let ctx = ImportContext {
+        config: &config,
+        mall: mall.as_ref(),
+        orders: &crashing,
+        checkpoints: h.table.as_ref(),
+        clock: h.app.clock.as_ref(),
+    };
+    let command = h.command(ImportRequest::Differential);
+    let crashed = run_import(&ctx, &command)
+        .await
+        .expect_err("the injected crash stops the run");
+    assert!(crashed.is_retryable());
+    let stored = h.all_orders().await.len();
+    assert!(
+        (1..=40).contains(&stored),
+        "{stored} orders stored before the crash"
+    );
+    use ichigen_core::ports::CheckpointStore;
+    assert_eq!(
+        h.table.load_checkpoint(&h.store).await.unwrap(),
+        None,
+        "no checkpoint after a crash"
+    );
+    assert!(
+        h.confirmed_on_mall().await.is_empty(),
+        "nothing confirmed before the orders were stored"
+    );
+
+    // The rerun, through the function: every order exactly once, and every order confirmed.
+    let rerun = h.differential().await.expect("rerun");
+    assert_eq!(rerun.created.len(), 150 - stored);
+    assert_eq!(rerun.already_imported, stored);
+    let orders = h.all_orders().await;
+    assert_eq!(orders.len(), 150);
+    assert_eq!(
+        orders.iter().map(|o| &o.id).collect::<HashSet<_>>().len(),
+        150
+    );
+    let confirmed = h.confirmed_on_mall().await;
+    assert_eq!(confirmed.len(), 150, "each order confirmed once");
+    assert_eq!(confirmed.iter().collect::<HashSet<_>>().len(), 150);
+    assert!(h.table.load_checkpoint(&h.store).await.unwrap().is_some());
+}
+
+/// The real mall adapter, with its acknowledgement endpoint down.
+struct AcknowledgementOutage(Box<dyn Mall>);
+
+#[async_trait]
+impl Mall for AcknowledgementOutage {
+    fn store(&self) -> &ichigen_core::StoreRef {
+        self.0.store()
+    }
+    fn capabilities(&self) -> ichigen_core::MallCapabilities {
+        self.0.capabilities()
+    }
+    async fn list_orders(
+        &self,
+        window: ichigen_core::TimeWindow,
+    ) -> Result<Vec<ListedOrder>, MallError> {
+        self.0.list_orders(window).await
+    }
+    async fn fetch_orders(&self, ids: &[String]) -> Result<FetchOutcome, MallError> {
+        self.0.fetch_orders(ids).await
+    }
+    fn normalise(
+        &self,
+        payload: &RawPayload,
+        at: ichigen_core::JstInstant,
+    ) -> Result<Normalised, NormaliseError> {
+        self.0.normalise(payload, at)
+    }
+    fn needs_acknowledgement(&self, order: &Order) -> bool {
+        self.0.needs_acknowledgement(order)
+    }
+    async fn acknowledge(&self, _: &[String]) -> Result<Vec<Acknowledgement>, MallError> {
+        Err(MallError::Unavailable {
+            store: self.store().clone(),
+            operation: "confirmOrder".into(),
+            attempts: 5,
+            detail: "injected outage".into(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn orders_stored_while_the_mall_cannot_confirm_are_confirmed_by_the_next_run() {
+    let h = Harness::new().await;
+    h.seed(20, 29, ago(hours(3)), ago(minutes(1))).await;
+    let (config, mall) = connect(&h).await;
+    let mall = AcknowledgementOutage(mall);
+    let ctx = ImportContext {
+        config: &config,
+        mall: &mall,
+        orders: h.table.as_ref(),
+        checkpoints: h.table.as_ref(),
+        clock: h.app.clock.as_ref(),
+    };
+    let first = run_import(&ctx, &h.command(ImportRequest::Differential))
+        .await
+        .expect("orders stored");
+    assert_eq!(first.created.len(), 20);
+    assert_eq!(first.acknowledgement_failures.len(), 20);
+    assert_eq!(
+        first.checkpoint_advanced_to, None,
+        "the window is re-read until the mall confirms"
+    );
+    let orders = h.all_orders().await;
+    assert!(orders.iter().all(|o| matches!(&o.mall_sync.state, SyncState::Failed { reason } if reason.contains("injected outage"))));
+
+    let second = h
+        .differential()
+        .await
+        .expect("second run, through the function");
+    assert!(second.created.is_empty());
+    assert_eq!(second.acknowledged, 20, "{second:?}");
+    assert!(second.checkpoint_advanced_to.is_some());
+    assert!(
+        h.all_orders()
+            .await
+            .iter()
+            .all(|o| o.mall_sync.state == SyncState::Done && o.mall_sync.attempts == 2)
+    );
+    assert_eq!(h.confirmed_on_mall().await.len(), 20);
+}
+
+#[tokio::test]
+async fn orders_on_window_boundaries_and_jst_midnight_are_imported_once() {
+    let h = Harness::new().await;
+    // The last JST midnight before now, and orders right on it and around it.
+    let today = ago(hours(1)).date();
+    let midnight = ichigen_core::JstInstant::from_jst_civil(today.at(0, 0, 0, 0)).unwrap();
+    let second = jiff::SignedDuration::from_secs(1);
+    let instants = [
+        midnight.checked_sub(second).unwrap(),
+        midnight,
+        midnight.checked_add(second).unwrap(),
+        midnight.checked_add(minutes(3)).unwrap(),
+    ];
+    let numbers = h.seed_at(&instants).await;
+    assert!(
+        numbers[0].contains(
+            &midnight
+                .checked_sub(second)
+                .unwrap()
+                .date()
+                .strftime("%Y%m%d")
+                .to_string()
+        )
+    );
+
+    // Run 1 at exactly midnight: the window ends on the midnight order (inclusive).
+    h.clock.set(midnight);
+    let run1 = h.differential().await.unwrap();
+    let ids = |numbers: &[String]| numbers.iter().map(|n| h.order_id(n)).collect::<Vec<_>>();
+    assert_eq!(run1.created, ids(&numbers[..2]));
+    assert_eq!(run1.checkpoint_advanced_to, Some(midnight));
+
+    // Run 2 three minutes later re-reads the last two minutes before the checkpoint:
+    // midnight is listed again but not imported again; the next two are new.
+    h.clock.set(midnight.checked_add(minutes(3)).unwrap());
+    let run2 = h.differential().await.unwrap();
+    assert_eq!(run2.created, ids(&numbers[2..]));
+    assert_eq!(run2.already_imported, 2);
+
+    // A range re-import whose 63-day pieces meet exactly on an order.
+    let boundary = midnight.checked_sub(hours(24 * 63)).unwrap();
+    let far = h.seed_at(&[boundary]).await;
+    h.clock.set(midnight.checked_add(minutes(3)).unwrap());
+    let range = h
+        .invoke(ImportRequest::Range {
+            from: boundary.checked_sub(hours(24 * 63)).unwrap(),
+            to: midnight.checked_add(minutes(3)).unwrap(),
+        })
+        .await
+        .unwrap();
+    let import_orders::Outcome::Report(range) = range else {
+        panic!("report expected")
+    };
+    // 126 days and 3 minutes: three pieces of at most 63 days; the first ends on the order.
+    assert_eq!(range.windows.len(), 3);
+    assert_eq!(range.windows[0].end, boundary);
+    assert_eq!(range.windows[1].start, boundary);
+    assert_eq!(range.created, ids(&far));
+    assert_eq!(
+        range.checkpoint_advanced_to, None,
+        "a range re-import never moves the checkpoint"
+    );
+
+    let all = h.all_orders().await;
+    assert_eq!(all.len(), 5);
+    let confirmed = h.confirmed_on_mall().await;
+    assert_eq!(
+        confirmed.len(),
+        5,
+        "each order confirmed once: {confirmed:?}"
+    );
+}
+
+#[tokio::test]
+async fn nothing_before_the_sync_start_is_imported() {
+    let sync_start = ago(hours(2));
+    let h = Harness::with_settings(ImportSettings {
+        sync_start_at: Some(sync_start),
+        ..ImportSettings::default()
+    })
+    .await;
+    let before = h
+        .seed_at(&[sync_start.checked_sub(minutes(1)).unwrap()])
+        .await;
+    let after = h
+        .seed_at(&[sync_start.checked_add(minutes(1)).unwrap()])
+        .await;
+
+    let report = h.differential().await.unwrap();
+    assert_eq!(report.created, vec![h.order_id(&after[0])]);
+    assert_eq!(report.windows[0].start, sync_start);
+
+    // Even an explicit request does not import an order placed before the sync start.
+    let targeted = h
+        .invoke(ImportRequest::Orders {
+            mall_order_ids: before.clone(),
+            reimport: false,
+        })
+        .await
+        .unwrap();
+    let import_orders::Outcome::Report(targeted) = targeted else {
+        panic!()
+    };
+    assert_eq!(targeted.before_sync_start, 1);
+    assert!(h.order(&before[0]).await.is_none());
+}
+
+#[tokio::test]
+async fn range_reimport_rejects_windows_the_mall_no_longer_keeps() {
+    let h = Harness::new().await;
+    let error = h
+        .invoke(ImportRequest::Range {
+            from: ago(hours(24 * 800)),
+            to: ago(hours(24 * 790)),
+        })
+        .await
+        .expect_err("older than 730 days");
+    assert!(error.to_string().contains("730 days"), "{error}");
+    assert!(!error.is_retryable());
+}

@@ -1,0 +1,168 @@
+//! The import queue path (SQS → import-orders) and explicit re-import (注文再取込).
+
+// Helpers outside #[test] functions are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use ichigen_core::{HoldKind, OrderStatus};
+use ichigen_integration::*;
+use import_orders::{Invocation, Outcome};
+use serde_json::json;
+
+fn message(id: &str, body: String) -> SqsMessage {
+    SqsMessage {
+        message_id: Some(id.to_owned()),
+        body: Some(body),
+        ..SqsMessage::default()
+    }
+}
+
+async fn handle_queue(h: &Harness, messages: Vec<SqsMessage>) -> Vec<String> {
+    let event = SqsEvent { records: messages };
+    match h
+        .app
+        .handle(Invocation::Queue(event))
+        .await
+        .expect("queue events never fail whole")
+    {
+        Outcome::Queue(response) => response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect(),
+        other => panic!("expected a batch response, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn only_the_failed_messages_of_a_batch_are_reported_for_retry() {
+    let h = Harness::new().await;
+    let numbers = h.seed(5, 41, ago(hours(4)), ago(minutes(1))).await;
+    let targeted =
+        json!({"type": "orders", "store": "rakuten:store-a", "mall_order_ids": numbers[..3]});
+    let unknown_store = json!({"type": "differential", "store": "rakuten:no-such-store"});
+
+    let failed = handle_queue(
+        &h,
+        vec![
+            message("good", targeted.to_string()),
+            message("not-json", "{this is not an import request".into()),
+            message("unknown-store", unknown_store.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        failed,
+        vec!["not-json".to_string(), "unknown-store".to_string()]
+    );
+    let orders = h.all_orders().await;
+    assert_eq!(
+        orders.len(),
+        3,
+        "the good message imported its three orders"
+    );
+
+    // Redelivery of the same message (SQS is at-least-once) imports nothing twice.
+    let again = handle_queue(&h, vec![message("good", targeted.to_string())]).await;
+    assert!(again.is_empty());
+    assert_eq!(h.all_orders().await.len(), 3);
+    assert_eq!(h.confirmed_on_mall().await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_mail_trigger_racing_the_schedule_imports_each_order_once() {
+    let h = Harness::new().await;
+    let numbers = h.seed(30, 43, ago(hours(2)), ago(minutes(1))).await;
+    let targeted = json!({"type": "orders", "store": "rakuten:store-a", "mall_order_ids": numbers});
+    let (schedule, queue) = tokio::join!(
+        h.differential(),
+        handle_queue(&h, vec![message("mail", targeted.to_string())])
+    );
+    let schedule = schedule.expect("scheduled run");
+    assert!(queue.is_empty());
+    let orders = h.all_orders().await;
+    assert_eq!(orders.len(), 30);
+    assert!(schedule.created.len() <= 30);
+    let confirmed = h.confirmed_on_mall().await;
+    let distinct: std::collections::HashSet<_> = confirmed.iter().collect();
+    assert_eq!(distinct.len(), 30, "every order confirmed");
+}
+
+#[tokio::test]
+async fn an_explicit_reimport_refreshes_the_order_and_records_what_changed() {
+    let h = Harness::new().await;
+    let numbers = h.seed(3, 47, ago(hours(2)), ago(minutes(1))).await;
+    h.differential().await.expect("import");
+    let before = h.order(&numbers[0]).await.unwrap();
+    // The mall status is what the mall last said (import time); confirmOrder moved the mall on.
+    assert_eq!(before.mall_status.code, "100");
+
+    // On the mall the buyer asks to cancel: 800 キャンセル確定待ち.
+    h.control()
+        .rakuten_set_progress(&h.shop_id, &numbers[0], 800)
+        .await
+        .unwrap();
+
+    // A plain (import-once) request leaves the stored order alone.
+    let once =
+        json!({"type": "orders", "store": "rakuten:store-a", "mall_order_ids": [numbers[0]]});
+    assert!(
+        handle_queue(&h, vec![message("once", once.to_string())])
+            .await
+            .is_empty()
+    );
+    assert_eq!(h.order(&numbers[0]).await.unwrap(), before);
+
+    // 注文再取込: refreshed from the mall, with a history entry and the cancel request held.
+    let reimport = json!({"type": "orders", "store": "rakuten:store-a", "mall_order_ids": [numbers[0]], "reimport": true});
+    assert!(
+        handle_queue(&h, vec![message("reimport", reimport.to_string())])
+            .await
+            .is_empty()
+    );
+    let after = h.order(&numbers[0]).await.unwrap();
+    assert_eq!(after.mall_status.code, "800");
+    assert!(
+        after.has_hold(HoldKind::CancelRequested),
+        "{:?}",
+        after.holds
+    );
+    assert_eq!(after.status, OrderStatus::OnHold);
+    assert_eq!(after.version, before.version + 1);
+    assert_eq!(after.imported_at, before.imported_at);
+    let entry = after.history.last().expect("history entry");
+    assert_eq!(entry.event, "reimported");
+    assert!(
+        entry.changes.iter().any(|c| c == "mall_status: 100 → 800"),
+        "{:?}",
+        entry.changes
+    );
+    assert_eq!(h.all_orders().await.len(), 3, "no second record");
+}
+
+#[tokio::test]
+async fn the_sample_events_are_what_the_function_accepts() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let invocation: Invocation = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} is not an import-orders event: {e}", path.display()));
+        if let Invocation::Queue(event) = invocation {
+            for record in event.records {
+                let body = record.body.unwrap();
+                serde_json::from_str::<ichigen_core::import::ImportCommand>(&body).unwrap_or_else(
+                    |e| {
+                        panic!(
+                            "{}: message body is not an import request: {e}",
+                            path.display()
+                        )
+                    },
+                );
+            }
+        }
+        seen += 1;
+    }
+    assert!(seen >= 3, "events/ holds the schedule and SQS samples");
+}
