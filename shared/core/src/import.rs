@@ -13,7 +13,7 @@
 //! creates a second record and never overwrites what the shop changed. Odd data becomes holds
 //! on the order (decided by the mall's normaliser); it never stops other orders.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -359,14 +359,14 @@ impl<'a, 'c> Run<'a, 'c> {
 
         let mut payloads: Vec<RawPayload> = Vec::new();
         let mut to_fetch: Vec<String> = Vec::new();
-        let mut acknowledgements_owed: Vec<String> = Vec::new();
+        let mut acknowledgements_owed: Vec<Owed> = Vec::new();
         for (order, id) in listed.into_iter().zip(&ids) {
             match (stored.get(id), mode) {
                 (Some(summary), Mode::ImportOnce) => {
                     self.report.already_imported += 1;
                     // Stored by an earlier run that stopped before telling the mall.
                     if summary.acknowledgement_outstanding {
-                        acknowledgements_owed.push(order.mall_order_id);
+                        acknowledgements_owed.push(Owed::stored(order.mall_order_id));
                     }
                 }
                 _ => match order.payload {
@@ -400,12 +400,12 @@ impl<'a, 'c> Run<'a, 'c> {
         match mode {
             Mode::ImportOnce => {
                 let created = self.create_all(normalised).await?;
-                acknowledgements_owed.extend(created);
+                acknowledgements_owed.extend(created.into_iter().map(Owed::created));
             }
             Mode::Reimport => {
                 for fresh in normalised {
-                    if let Some(mall_order_id) = self.reimport(fresh).await? {
-                        acknowledgements_owed.push(mall_order_id);
+                    if let Some(created) = self.reimport(fresh).await? {
+                        acknowledgements_owed.push(Owed::created(created));
                     }
                 }
             }
@@ -436,8 +436,9 @@ impl<'a, 'c> Run<'a, 'c> {
         }
     }
 
-    /// Creates orders that are not stored yet; returns the mall ids owed an acknowledgement.
-    async fn create_all(&mut self, orders: Vec<Order>) -> Result<Vec<String>, ImportError> {
+    /// Creates orders that are not stored yet; returns the created orders owed an
+    /// acknowledgement.
+    async fn create_all(&mut self, orders: Vec<Order>) -> Result<Vec<Order>, ImportError> {
         let sync_start = self.ctx.config.import.sync_start_at;
         let mut to_create = Vec::with_capacity(orders.len());
         for mut order in orders {
@@ -474,10 +475,10 @@ impl<'a, 'c> Run<'a, 'c> {
                     holds: order.holds.clone(),
                 });
             }
+            self.report.created.push(order.id.clone());
             if order.mall_sync.state == SyncState::Pending {
-                owed.push(order.mall_order_id.clone());
+                owed.push(order);
             }
-            self.report.created.push(order.id);
         }
         self.report.created.sort();
         Ok(owed)
@@ -485,7 +486,7 @@ impl<'a, 'c> Run<'a, 'c> {
 
     /// Explicit re-import: refresh the stored order from the mall, keep what is ours, and
     /// record what changed. An order not stored yet is simply imported.
-    async fn reimport(&mut self, fresh: Order) -> Result<Option<String>, ImportError> {
+    async fn reimport(&mut self, fresh: Order) -> Result<Option<Order>, ImportError> {
         // Two attempts: a concurrent writer may bump the version between read and write.
         for _ in 0..2 {
             let Some(stored) = self
@@ -521,46 +522,28 @@ impl<'a, 'c> Run<'a, 'c> {
     /// failed mall sync. When the mall was unavailable the checkpoint stays, so the next run
     /// lists these orders again and retries their acknowledgement; a rejection is final and
     /// left for a person.
-    async fn acknowledge(&mut self, mall_order_ids: Vec<String>) -> Result<(), ImportError> {
-        if mall_order_ids.is_empty() {
-            return Ok(());
-        }
+    async fn acknowledge(&mut self, owed: Vec<Owed>) -> Result<(), ImportError> {
         let batch_size = self.ctx.mall.capabilities().detail_batch_size.max(1);
-        for batch in mall_order_ids.chunks(batch_size) {
-            let outcomes: Vec<(String, SyncState)> = match self.ctx.mall.acknowledge(batch).await {
-                Ok(acks) => {
-                    let answered: HashSet<&str> =
-                        acks.iter().map(|a| a.mall_order_id.as_str()).collect();
-                    let mut outcomes: Vec<(String, SyncState)> = acks
-                        .iter()
-                        .map(|ack| {
-                            let state = match &ack.outcome {
-                                AckOutcome::Accepted | AckOutcome::NotNeeded { .. } => {
-                                    SyncState::Done
-                                }
-                                AckOutcome::Rejected { reason } => SyncState::Failed {
-                                    reason: reason.clone(),
-                                },
-                            };
-                            (ack.mall_order_id.clone(), state)
-                        })
-                        .collect();
-                    outcomes.extend(
-                        batch
-                            .iter()
-                            .filter(|id| !answered.contains(id.as_str()))
-                            .map(|id| {
-                                let reason = "the mall gave no answer for this order".to_owned();
-                                (id.clone(), SyncState::Failed { reason })
-                            }),
-                    );
-                    outcomes
-                }
+        let mut owed = owed.into_iter().peekable();
+        while owed.peek().is_some() {
+            let batch: Vec<Owed> = owed.by_ref().take(batch_size).collect();
+            let ids: Vec<String> = batch.iter().map(|o| o.mall_order_id.clone()).collect();
+            let mut states: HashMap<String, SyncState> = match self.ctx.mall.acknowledge(&ids).await
+            {
+                Ok(acks) => acks
+                    .into_iter()
+                    .map(|ack| {
+                        let state = match ack.outcome {
+                            AckOutcome::Accepted | AckOutcome::NotNeeded { .. } => SyncState::Done,
+                            AckOutcome::Rejected { reason } => SyncState::Failed { reason },
+                        };
+                        (ack.mall_order_id, state)
+                    })
+                    .collect(),
                 Err(e) => {
                     self.acknowledgements_to_retry |= e.is_retryable();
                     let reason = e.to_string();
-                    batch
-                        .iter()
+                    ids.iter()
                         .map(|id| {
                             (
                                 id.clone(),
@@ -572,35 +555,56 @@ impl<'a, 'c> Run<'a, 'c> {
                         .collect()
                 }
             };
-            for (mall_order_id, state) in outcomes {
-                if state == SyncState::Done {
-                    self.report.acknowledged += 1;
-                } else if let SyncState::Failed { reason } = &state {
-                    self.report.acknowledgement_failures.push(OrderFailure {
-                        mall_order_id: mall_order_id.clone(),
-                        error: reason.clone(),
-                    });
+            let outcomes: Vec<(Owed, SyncState)> = batch
+                .into_iter()
+                .map(|o| {
+                    let state =
+                        states
+                            .remove(&o.mall_order_id)
+                            .unwrap_or_else(|| SyncState::Failed {
+                                reason: "the mall gave no answer for this order".to_owned(),
+                            });
+                    (o, state)
+                })
+                .collect();
+            for (o, state) in &outcomes {
+                match state {
+                    SyncState::Done => self.report.acknowledged += 1,
+                    SyncState::Failed { reason } => {
+                        self.report.acknowledgement_failures.push(OrderFailure {
+                            mall_order_id: o.mall_order_id.clone(),
+                            error: reason.clone(),
+                        })
+                    }
+                    _ => {}
                 }
-                self.record_sync(&mall_order_id, state).await?;
             }
+            let this = &*self;
+            stream::iter(outcomes)
+                .map(|(o, state)| this.record_sync(o, state))
+                .buffer_unordered(STORE_CONCURRENCY)
+                .try_collect::<()>()
+                .await?;
         }
         Ok(())
     }
 
-    async fn record_sync(
-        &mut self,
-        mall_order_id: &str,
-        state: SyncState,
-    ) -> Result<(), ImportError> {
-        let id = OrderId::new(self.store(), mall_order_id);
+    /// Records the acknowledgement's outcome on the order: from the copy this run stored when
+    /// it has one (one write), else from a fresh read.
+    async fn record_sync(&self, owed: Owed, state: SyncState) -> Result<(), ImportError> {
+        let id = OrderId::new(self.store(), &owed.mall_order_id);
+        let mut known = owed.stored_copy;
         for _ in 0..2 {
-            let Some(mut order) = self
-                .ctx
-                .orders
-                .get_order(&id)
-                .await
-                .map_err(|e| self.store_error(e))?
-            else {
+            let order = match known.take() {
+                Some(order) => Some(order),
+                None => self
+                    .ctx
+                    .orders
+                    .get_order(&id)
+                    .await
+                    .map_err(|e| self.store_error(e))?,
+            };
+            let Some(mut order) = order else {
                 return Ok(());
             };
             let expected = order.version;
@@ -615,6 +619,29 @@ impl<'a, 'c> Run<'a, 'c> {
         }
         tracing::warn!(order = %id, "mall sync state not recorded: the order kept changing");
         Ok(())
+    }
+}
+
+/// An order owed the post-import acknowledgement.
+struct Owed {
+    mall_order_id: String,
+    /// The order as this run stored it, when it did; saves a read when recording the outcome.
+    stored_copy: Option<Order>,
+}
+
+impl Owed {
+    fn created(order: Order) -> Self {
+        Self {
+            mall_order_id: order.mall_order_id.clone(),
+            stored_copy: Some(order),
+        }
+    }
+
+    fn stored(mall_order_id: String) -> Self {
+        Self {
+            mall_order_id,
+            stored_copy: None,
+        }
     }
 }
 
