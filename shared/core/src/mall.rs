@@ -89,12 +89,23 @@ pub struct Normalised {
 
 /// The payload could not be turned into an order at all (not even held): names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{mall} order {mall_order_id}: field {field} {problem}")]
 pub struct NormaliseError {
     pub mall: MallId,
+    /// Empty when the payload has no readable order number.
     pub mall_order_id: String,
     pub field: String,
     pub problem: String,
+}
+
+impl std::fmt::Display for NormaliseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.mall_order_id.is_empty() {
+            write!(f, "{} order without a number", self.mall)?;
+        } else {
+            write!(f, "{} order {}", self.mall, self.mall_order_id)?;
+        }
+        write!(f, ": field {} {}", self.field, self.problem)
+    }
 }
 
 /// Errors talking to a mall. Each names the mall, store and operation.

@@ -1,0 +1,143 @@
+//! `ichigen normalize` as a user runs it: a file in, unified orders out, and a clear error
+//! naming the order and field when the input is bad.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/malls/tests/fixtures/rakuten")
+        .join(name)
+}
+
+fn normalize(file: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ichigen"))
+        .args([
+            "normalize",
+            "--mall",
+            "rakuten",
+            "--store",
+            "rakuten:store-a",
+        ])
+        .arg(file)
+        .output()
+        .expect("ichigen runs")
+}
+
+fn write_response(orders: serde_json::Value) -> tempfile_path::TempFile {
+    tempfile_path::TempFile::with_json(&serde_json::json!({
+        "MessageModelList": [],
+        "OrderModelList": orders,
+        "version": 10
+    }))
+}
+
+fn read_fixture(name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
+}
+
+#[test]
+fn a_get_order_response_prints_unified_orders() {
+    let file = write_response(serde_json::json!([
+        read_fixture("plain.json"),
+        read_fixture("multi_destination.json"),
+        read_fixture("emoji_text.json"),
+    ]));
+    let output = normalize(file.path());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let orders: Vec<serde_json::Value> =
+        serde_json::from_slice(&output.stdout).expect("a JSON array");
+    assert_eq!(orders.len(), 3);
+    assert!(orders[1]["destinations"].as_array().unwrap().len() >= 2);
+    for order in &orders {
+        assert!(
+            order["id"]
+                .as_str()
+                .unwrap()
+                .starts_with("rakuten:store-a:")
+        );
+        assert!(
+            order["amounts"]["billed"].is_i64(),
+            "integer yen: {}",
+            order["amounts"]
+        );
+    }
+}
+
+#[test]
+fn a_malformed_field_exits_non_zero_naming_order_and_field() {
+    let plain = read_fixture("plain.json");
+    let mut bad = plain.clone();
+    bad["orderNumber"] = "998877-20261122-0000000999".into();
+    bad["PackageModelList"][0]["ItemModelList"][0]["units"] = "two".into();
+    let file = write_response(serde_json::json!([plain, bad]));
+
+    let output = normalize(file.path());
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("998877-20261122-0000000999"), "{stderr}");
+    assert!(
+        stderr.contains("PackageModelList[0].ItemModelList[0].units"),
+        "{stderr}"
+    );
+    // The readable orders still print.
+    let orders: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(orders.len(), 2);
+}
+
+#[test]
+fn an_order_without_identity_and_a_non_response_are_errors() {
+    let output = normalize(&fixture("get_order_response.json"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("rakuten order without a number: field orderNumber is missing"),
+        "{stderr}"
+    );
+    let orders: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(orders.len(), 2, "the two readable orders still print");
+
+    let output = normalize(&fixture("not_an_object.json"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("OrderModelList"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let output = normalize(Path::new("/nonexistent/response.json"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("cannot read /nonexistent/response.json")
+    );
+}
+
+/// A file in the system temp dir, removed on drop.
+mod tempfile_path {
+    use std::path::{Path, PathBuf};
+
+    pub struct TempFile(PathBuf);
+
+    impl TempFile {
+        pub fn with_json(value: &serde_json::Value) -> Self {
+            let path = std::env::temp_dir()
+                .join(format!("ichigen-normalize-{}.json", uuid::Uuid::new_v4()));
+            std::fs::write(&path, value.to_string()).unwrap();
+            Self(path)
+        }
+
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
