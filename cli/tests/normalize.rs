@@ -1,6 +1,9 @@
 //! `ichigen normalize` as a user runs it: a file in, unified orders out, and a clear error
 //! naming the order and field when the input is bad.
 
+// Helpers outside #[test] functions are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
