@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use flate2::Compression;
@@ -43,29 +44,15 @@ const UNPROCESSED_RETRIES: u32 = 8;
 #[async_trait]
 impl OrderStore for ShopTable {
     async fn create_order(&self, order: &Order) -> Result<(), StoreError> {
-        let item = order_item(order)?;
         let put = self
             .client
             .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
             .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", attr::PK)
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::AlreadyExists(order.id.clone()))
-            }
-            Err(e) => Err(unavailable(
-                format!("PutItem (create) of order {}", order.id),
-                e,
-            )),
-        }
+            .expression_attribute_names("#pk", attr::PK);
+        self.conditional_put(put, order, "create", || {
+            StoreError::AlreadyExists(order.id.clone())
+        })
+        .await
     }
 
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
@@ -83,33 +70,17 @@ impl OrderStore for ShopTable {
     }
 
     async fn update_order(&self, order: &Order, expected_version: u64) -> Result<(), StoreError> {
-        let item = order_item(order)?;
         let put = self
             .client
             .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
             .condition_expression("#version = :expected")
             .expression_attribute_names("#version", field::VERSION)
-            .expression_attribute_values(":expected", number(expected_version))
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::Conflict {
-                    what: format!("order {}", order.id),
-                    expected: expected_version.to_string(),
-                })
-            }
-            Err(e) => Err(unavailable(
-                format!("PutItem (update) of order {}", order.id),
-                e,
-            )),
-        }
+            .expression_attribute_values(":expected", number(expected_version));
+        self.conditional_put(put, order, "update", || StoreError::Conflict {
+            what: format!("order {}", order.id),
+            expected: expected_version.to_string(),
+        })
+        .await
     }
 
     async fn find_orders(
@@ -127,6 +98,31 @@ impl OrderStore for ShopTable {
 }
 
 impl ShopTable {
+    /// Writes the order's item with the put's condition; a failed condition becomes
+    /// `on_condition_failed()`, anything else `Unavailable` naming the order.
+    async fn conditional_put(
+        &self,
+        put: PutItemFluentBuilder,
+        order: &Order,
+        action: &str,
+        on_condition_failed: impl FnOnce() -> StoreError,
+    ) -> Result<(), StoreError> {
+        let item = order_item(order)?;
+        match put.table_name(&self.name).set_item(Some(item)).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(on_condition_failed())
+            }
+            Err(e) => Err(unavailable(
+                format!("PutItem ({action}) of order {}", order.id),
+                e,
+            )),
+        }
+    }
+
     /// Orders of `store` in `status`, oldest first (access pattern 5), at most `limit`.
     pub async fn orders_by_status(
         &self,

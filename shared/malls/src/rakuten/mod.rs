@@ -74,7 +74,7 @@ impl RakutenCredentials {
         let Value::Object(fields) = value else {
             return Err(ConnectError::BadJson {
                 store: store.clone(),
-                detail: format!("found {}", json_kind(&value)),
+                detail: format!("found {}", normalise::json_kind(&value)),
             });
         };
         let text = |field: &'static str| -> Result<Option<String>, ConnectError> {
@@ -89,7 +89,7 @@ impl RakutenCredentials {
                 Some(other) => Err(ConnectError::BadField {
                     store: store.clone(),
                     field,
-                    problem: format!("must be text, found {}", json_kind(other)),
+                    problem: format!("must be text, found {}", normalise::json_kind(other)),
                 }),
             }
         };
@@ -117,17 +117,6 @@ impl RakutenCredentials {
             license_key,
             license_key_expires_at,
         })
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "text",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 

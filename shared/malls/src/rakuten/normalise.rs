@@ -68,7 +68,7 @@ pub fn normalise_response(
         Some(other) => {
             return Err(error(
                 "OrderModelList",
-                format!("must be a list, found {}", kind(other)),
+                format!("must be a list, found {}", json_kind(other)),
             ));
         }
         None => return Err(error("OrderModelList", "is missing".into())),
@@ -95,7 +95,7 @@ pub fn normalise_order(
         return Err(error(
             "",
             "(payload)",
-            format!("must be a JSON object, found {}", kind(payload)),
+            format!("must be a JSON object, found {}", json_kind(payload)),
         ));
     };
     let number = match root.get("orderNumber") {
@@ -232,7 +232,7 @@ impl Reader {
     fn malformed(&mut self, field: String, expected: &str, found: &Value, privacy: Privacy) {
         let found = match privacy {
             Privacy::Public => describe(found),
-            Privacy::Personal => kind(found).to_owned(),
+            Privacy::Personal => json_kind(found).to_owned(),
         };
         self.hold(
             HoldKind::MalformedField,
@@ -408,7 +408,8 @@ fn as_whole(value: &Value) -> Option<i64> {
     (f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0).then_some(f as i64)
 }
 
-fn kind(value: &Value) -> &'static str {
+/// How a JSON value's type reads in an error message.
+pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -425,7 +426,7 @@ fn describe(value: &Value) -> String {
         Value::String(s) => format!("text {}", quote(s)),
         Value::Number(n) => format!("the number {n}"),
         Value::Bool(b) => format!("{b}"),
-        other => kind(other).to_owned(),
+        other => json_kind(other).to_owned(),
     }
 }
 
