@@ -185,7 +185,8 @@ pub async fn run_import(
             run.import_listed(listed, mode).await?;
         }
     }
-    let report = run.report;
+    let mut report = run.report;
+    report.created.sort();
     tracing::info!(
         store = %store,
         listed = report.listed,
@@ -357,8 +358,7 @@ impl<'a, 'c> Run<'a, 'c> {
             .await
             .map_err(|e| self.store_error(e))?;
 
-        let mut payloads: Vec<RawPayload> = Vec::new();
-        let mut to_fetch: Vec<String> = Vec::new();
+        let mut to_import: Vec<ListedOrder> = Vec::new();
         let mut acknowledgements_owed: Vec<Owed> = Vec::new();
         for (order, id) in listed.into_iter().zip(&ids) {
             match (stored.get(id), mode) {
@@ -369,16 +369,39 @@ impl<'a, 'c> Run<'a, 'c> {
                         acknowledgements_owed.push(Owed::stored(order.mall_order_id));
                     }
                 }
-                _ => match order.payload {
-                    Some(payload) => payloads.push(payload),
-                    None => to_fetch.push(order.mall_order_id),
-                },
+                _ => to_import.push(order),
             }
         }
+        self.acknowledge(acknowledgements_owed).await?;
 
+        // One batch at a time, to the end: memory stays bounded by a batch, and what a
+        // batch stored is safe even if a later one fails.
         let batch_size = self.ctx.mall.capabilities().detail_batch_size.max(1);
-        for batch in to_fetch.chunks(batch_size) {
-            let outcome = self.ctx.mall.fetch_orders(batch).await?;
+        let mut to_import = to_import.into_iter().peekable();
+        while to_import.peek().is_some() {
+            let batch: Vec<ListedOrder> = to_import.by_ref().take(batch_size).collect();
+            self.import_batch(batch, mode).await?;
+        }
+        Ok(())
+    }
+
+    /// Fetches (unless the list carried the payloads), normalises, stores and acknowledges
+    /// one batch of orders.
+    async fn import_batch(
+        &mut self,
+        batch: Vec<ListedOrder>,
+        mode: Mode,
+    ) -> Result<(), ImportError> {
+        let mut payloads: Vec<RawPayload> = Vec::with_capacity(batch.len());
+        let mut to_fetch: Vec<String> = Vec::new();
+        for order in batch {
+            match order.payload {
+                Some(payload) => payloads.push(payload),
+                None => to_fetch.push(order.mall_order_id),
+            }
+        }
+        if !to_fetch.is_empty() {
+            let outcome = self.ctx.mall.fetch_orders(&to_fetch).await?;
             self.report.fetched += outcome.orders.len();
             payloads.extend(outcome.orders.into_iter().map(|o| o.payload));
             for (mall_order_id, message) in outcome.missing {
@@ -389,28 +412,34 @@ impl<'a, 'c> Run<'a, 'c> {
             }
         }
 
-        let mut normalised: Vec<Order> = Vec::new();
+        let mut normalised: Vec<Order> = Vec::with_capacity(payloads.len());
         for payload in &payloads {
             match self.ctx.mall.normalise(payload, self.now) {
                 Ok(n) => normalised.extend(n.orders),
                 Err(e) => self.record_unreadable(e),
             }
         }
+        drop(payloads);
 
+        let mut owed = Vec::new();
         match mode {
             Mode::ImportOnce => {
-                let created = self.create_all(normalised).await?;
-                acknowledgements_owed.extend(created.into_iter().map(Owed::created));
+                owed.extend(
+                    self.create_all(normalised)
+                        .await?
+                        .into_iter()
+                        .map(Owed::created),
+                );
             }
             Mode::Reimport => {
                 for fresh in normalised {
                     if let Some(created) = self.reimport(fresh).await? {
-                        acknowledgements_owed.push(Owed::created(created));
+                        owed.push(Owed::created(created));
                     }
                 }
             }
         }
-        self.acknowledge(acknowledgements_owed).await
+        self.acknowledge(owed).await
     }
 
     fn record_unreadable(&mut self, error: NormaliseError) {
@@ -480,7 +509,6 @@ impl<'a, 'c> Run<'a, 'c> {
                 owed.push(order);
             }
         }
-        self.report.created.sort();
         Ok(owed)
     }
 
