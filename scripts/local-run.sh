@@ -10,12 +10,15 @@
 #    sample schedule event, prints what happened, re-reads the same orders (a range
 #    re-import and the next scheduled run) to show that nothing is imported twice, then
 #    sends a targeted re-import through the SQS event shape;
-# 6. stops everything it started.
+# 6. stops everything it started — or, with --keep, leaves it running for `cargo lambda invoke`
+#    from another shell (`source .local/function.env` there) until Ctrl-C.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ICHIGEN_ROOT"
 trap cleanup EXIT
 
+KEEP=false
+[[ "${1:-}" == "--keep" ]] && KEEP=true
 SHOP="${ICHIGEN_DEMO_SHOP:-demo}"
 ORDERS="${ICHIGEN_DEMO_ORDERS:-40}"
 
@@ -49,6 +52,7 @@ for _ in $(seq 1 200); do
   curl -s -o /dev/null "http://127.0.0.1:$LAMBDA_PORT/" && break
   sleep 0.1
 done
+echo "export ICHIGEN_LAMBDA_PORT=$LAMBDA_PORT" >>"$LOCAL_DIR/function.env"
 
 invoke() {  # invoke EVENT_FILE OUTPUT_FILE
   cargo lambda invoke import-orders -A 127.0.0.1 -P "$LAMBDA_PORT" --data-file "$1" --output-format json >"$2"
@@ -82,3 +86,12 @@ invoke "$LOCAL_DIR/sqs-reimport.json" "$LOCAL_DIR/run4.json"
 
 say "report"
 "$ICHIGEN" demo report --shop "$SHOP" --sandbox-url "$SANDBOX_URL"
+
+if $KEEP; then
+  say "still running: AWS emulator $AWS_ENDPOINT_URL, sandbox $SANDBOX_URL, cargo lambda watch on port $LAMBDA_PORT"
+  echo "In another shell: source .venv/bin/activate && source .local/function.env" >&2
+  echo '  cargo lambda invoke import-orders -A 127.0.0.1 -P "$ICHIGEN_LAMBDA_PORT" --data-file events/schedule-store-a.json' >&2
+  echo "Ctrl-C stops everything." >&2
+  trap 'cleanup; exit 0' INT TERM
+  while true; do sleep 3600; done
+fi

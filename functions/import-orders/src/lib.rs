@@ -221,7 +221,9 @@ pub fn init_logging() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_current_span(false)
+        // The runtime's invoke span carries `requestId`: keep it on every line.
+        .with_current_span(true)
+        .with_span_list(false)
         .without_time()
         .with_target(false)
         .try_init();
