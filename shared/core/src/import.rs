@@ -13,7 +13,7 @@
 //! creates a second record and never overwrites what the shop changed. Odd data becomes holds
 //! on the order (decided by the mall's normaliser); it never stops other orders.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -324,15 +324,14 @@ impl<'a, 'c> Run<'a, 'c> {
 
     async fn import_window(&mut self, window: TimeWindow) -> Result<(), ImportError> {
         let caps = self.ctx.mall.capabilities();
-        let mut listed: BTreeMap<String, ListedOrder> = BTreeMap::new();
+        // Pieces share their boundary instant, so an order on it is listed twice;
+        // `import_listed` keeps the first.
+        let mut listed = Vec::new();
         for piece in window.split(caps.max_window) {
             self.report.windows.push(piece);
-            for order in self.ctx.mall.list_orders(piece).await? {
-                listed.entry(order.mall_order_id.clone()).or_insert(order);
-            }
+            listed.extend(self.ctx.mall.list_orders(piece).await?);
         }
-        self.import_listed(listed.into_values().collect(), Mode::ImportOnce)
-            .await
+        self.import_listed(listed, Mode::ImportOnce).await
     }
 
     async fn import_listed(
