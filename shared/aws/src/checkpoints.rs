@@ -4,30 +4,19 @@
 //! Saving is conditional on the value the caller read, so two runs of the same store (a
 //! schedule overlapping a slow run, a redelivered message) cannot move it backwards.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use ichigen_core::StoreRef;
 use ichigen_core::ports::{Checkpoint, CheckpointStore, StoreError};
 
-use crate::tables::{ShopTable, attr, keys, unavailable};
+use crate::tables::{Item, ShopTable, attr, item_key, keys, unavailable};
 
 const IMPORTED_UNTIL: &str = "imported_until";
 const UPDATED_AT: &str = "updated_at";
 const STORE: &str = "store";
 
-fn checkpoint_key(store: &StoreRef) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        (
-            attr::PK.to_owned(),
-            AttributeValue::S(keys::store_pk(store)),
-        ),
-        (
-            attr::SK.to_owned(),
-            AttributeValue::S(keys::CHECKPOINT_IMPORT_SK.to_owned()),
-        ),
-    ])
+fn checkpoint_key(store: &StoreRef) -> Item {
+    item_key(keys::store_pk(store), keys::CHECKPOINT_IMPORT_SK)
 }
 
 fn key_name(store: &StoreRef) -> String {
@@ -37,16 +26,8 @@ fn key_name(store: &StoreRef) -> String {
 #[async_trait]
 impl CheckpointStore for ShopTable {
     async fn load_checkpoint(&self, store: &StoreRef) -> Result<Option<Checkpoint>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.name)
-            .set_key(Some(checkpoint_key(store)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| unavailable(format!("GetItem of the {store} checkpoint"), e))?;
-        let Some(item) = out.item else {
+        let what = format!("the {store} checkpoint");
+        let Some(item) = self.get_item(checkpoint_key(store), &what).await? else {
             return Ok(None);
         };
         let instant = |name: &str| match item.get(name) {

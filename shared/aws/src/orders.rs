@@ -21,9 +21,9 @@ use ichigen_core::ports::{OrderStore, StoreError, StoredOrderSummary};
 use ichigen_core::status::SyncState;
 use ichigen_core::{Order, OrderId, OrderStatus, StoreRef};
 
-use crate::tables::{BY_STORE_STATUS, ShopTable, WITH_HOLDS, attr, keys, unavailable};
-
-type Item = HashMap<String, AttributeValue>;
+use crate::tables::{
+    BY_STORE_STATUS, Item, ShopTable, WITH_HOLDS, attr, item_key, keys, unavailable,
+};
 
 /// Non-key attribute names of an order item.
 mod field {
@@ -56,17 +56,10 @@ impl OrderStore for ShopTable {
     }
 
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.name)
-            .key(attr::PK, AttributeValue::S(keys::order_pk(id)))
-            .key(attr::SK, AttributeValue::S(keys::ORDER_SK.to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| unavailable(format!("GetItem of order {id}"), e))?;
-        out.item.map(order_from_item).transpose()
+        self.get_item(order_key(keys::order_pk(id)), &format!("order {id}"))
+            .await?
+            .map(order_from_item)
+            .transpose()
     }
 
     async fn update_order(&self, order: &Order, expected_version: u64) -> Result<(), StoreError> {
@@ -250,13 +243,7 @@ impl ShopTable {
 }
 
 fn order_key(pk: String) -> Item {
-    HashMap::from([
-        (attr::PK.to_owned(), AttributeValue::S(pk)),
-        (
-            attr::SK.to_owned(),
-            AttributeValue::S(keys::ORDER_SK.to_owned()),
-        ),
-    ])
+    item_key(pk, keys::ORDER_SK)
 }
 
 fn number(n: u64) -> AttributeValue {

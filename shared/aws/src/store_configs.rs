@@ -2,30 +2,17 @@
 //! the [`StoreConfig`] as a map in `config`. One partition holds them all, so one Query lists
 //! them (a shop has a handful of stores).
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use ichigen_core::ports::{StoreConfigs, StoreError};
 use ichigen_core::{StoreConfig, StoreRef};
 
-use crate::tables::{ShopTable, attr, keys, unavailable};
-
-type Item = HashMap<String, AttributeValue>;
+use crate::tables::{Item, ShopTable, attr, item_key, keys, unavailable};
 
 const CONFIG: &str = "config";
 
 fn config_key(store: &StoreRef) -> Item {
-    HashMap::from([
-        (
-            attr::PK.to_owned(),
-            AttributeValue::S(keys::CONFIG_PK.to_owned()),
-        ),
-        (
-            attr::SK.to_owned(),
-            AttributeValue::S(keys::config_sk(store)),
-        ),
-    ])
+    item_key(keys::CONFIG_PK.to_owned(), keys::config_sk(store))
 }
 
 fn config_from_item(mut item: Item) -> Result<StoreConfig, StoreError> {
@@ -48,16 +35,11 @@ fn config_from_item(mut item: Item) -> Result<StoreConfig, StoreError> {
 #[async_trait]
 impl StoreConfigs for ShopTable {
     async fn get_store_config(&self, store: &StoreRef) -> Result<Option<StoreConfig>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.name)
-            .set_key(Some(config_key(store)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| unavailable(format!("GetItem of the {store} config"), e))?;
-        out.item.map(config_from_item).transpose()
+        let what = format!("the {store} config");
+        self.get_item(config_key(store), &what)
+            .await?
+            .map(config_from_item)
+            .transpose()
     }
 
     async fn put_store_config(&self, config: &StoreConfig) -> Result<(), StoreError> {

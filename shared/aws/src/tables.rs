@@ -31,8 +31,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ScalarAttributeType,
 };
 use ichigen_core::ports::StoreError;
 use ichigen_core::{JstInstant, OrderId, OrderStatus, StoreRef};
@@ -325,6 +325,32 @@ impl ShopTable {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// A strongly consistent read of one item (orders, checkpoints and configs are all read
+    /// right after a conditional write elsewhere may have changed them).
+    pub(crate) async fn get_item(&self, key: Item, what: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(format!("GetItem of {what}"), e))?;
+        Ok(out.item)
+    }
+}
+
+/// A DynamoDB item (or key) as the SDK takes it.
+pub(crate) type Item = std::collections::HashMap<String, AttributeValue>;
+
+/// The primary key of an item.
+pub(crate) fn item_key(pk: String, sk: impl Into<String>) -> Item {
+    Item::from([
+        (attr::PK.to_owned(), AttributeValue::S(pk)),
+        (attr::SK.to_owned(), AttributeValue::S(sk.into())),
+    ])
 }
 
 /// An SDK failure as a [`StoreError`], naming the operation but never an item's contents.
