@@ -405,7 +405,10 @@ mod tests {
             SyncState::Pending,
             SyncState::InFlight,
             SyncState::Done,
-            SyncState::Failed { reason: "x".into() },
+            SyncState::Failed {
+                reason: "x".into(),
+                retryable: false,
+            },
         ];
         for state in states {
             let sync = MallSync {

@@ -23,6 +23,8 @@ pub enum HoldKind {
     BadProductCode,
     /// The buyer asked to cancel; the mall has not cancelled yet.
     CancelRequested,
+    /// A person put the order on hold.
+    Manual,
 }
 
 impl HoldKind {
@@ -36,6 +38,7 @@ impl HoldKind {
             HoldKind::UnmappedTimeSlot => "unmapped_time_slot",
             HoldKind::BadProductCode => "bad_product_code",
             HoldKind::CancelRequested => "cancel_requested",
+            HoldKind::Manual => "manual",
         }
     }
 }
@@ -46,6 +49,18 @@ impl fmt::Display for HoldKind {
     }
 }
 
+/// Who put a hold on an order. A re-import refreshes the holds the import found from the
+/// mall's data, but never removes one a person set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldSource {
+    /// Found in the mall's data by the import (the normaliser or the mall's answers).
+    #[default]
+    Import,
+    /// Set by a person (operator, warehouse).
+    Operator,
+}
+
 /// A reason, with the field and value it is about so an operator can act without digging.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {
@@ -54,6 +69,8 @@ pub struct Hold {
     pub field: Option<String>,
     /// What is wrong, in a sentence; names values but never personal data.
     pub message: String,
+    #[serde(default)]
+    pub source: HoldSource,
 }
 
 impl Hold {
@@ -66,6 +83,15 @@ impl Hold {
             kind,
             field: field.into(),
             message: message.into(),
+            source: HoldSource::Import,
+        }
+    }
+
+    /// A hold a person set, with their reason.
+    pub fn by_operator(message: impl Into<String>) -> Self {
+        Self {
+            source: HoldSource::Operator,
+            ..Self::new(HoldKind::Manual, None, message)
         }
     }
 }

@@ -561,8 +561,14 @@ impl<'a, 'c> Run<'a, 'c> {
                     .into_iter()
                     .map(|ack| {
                         let state = match ack.outcome {
-                            AckOutcome::Accepted | AckOutcome::NotNeeded { .. } => SyncState::Done,
-                            AckOutcome::Rejected { reason } => SyncState::Failed { reason },
+                            AckOutcome::Accepted
+                            | AckOutcome::NotNeeded { .. }
+                            | AckOutcome::Cancelled { .. }
+                            | AckOutcome::CancelRequested { .. } => SyncState::Done,
+                            AckOutcome::Rejected { reason } => SyncState::Failed {
+                                reason,
+                                retryable: false,
+                            },
                         };
                         (ack.mall_order_id, state)
                     })
@@ -576,6 +582,7 @@ impl<'a, 'c> Run<'a, 'c> {
                                 id.clone(),
                                 SyncState::Failed {
                                     reason: reason.clone(),
+                                    retryable: e.is_retryable(),
                                 },
                             )
                         })
@@ -590,6 +597,7 @@ impl<'a, 'c> Run<'a, 'c> {
                             .remove(&o.mall_order_id)
                             .unwrap_or_else(|| SyncState::Failed {
                                 reason: "the mall gave no answer for this order".to_owned(),
+                                retryable: true,
                             });
                     (o, state)
                 })
@@ -597,7 +605,7 @@ impl<'a, 'c> Run<'a, 'c> {
             for (o, state) in &outcomes {
                 match state {
                     SyncState::Done => self.report.acknowledged += 1,
-                    SyncState::Failed { reason } => {
+                    SyncState::Failed { reason, .. } => {
                         self.report.acknowledgement_failures.push(OrderFailure {
                             mall_order_id: o.mall_order_id.clone(),
                             error: reason.clone(),
@@ -837,6 +845,7 @@ mod tests {
             max_window: SignedDuration::from_hours(24 * 63),
             history_limit: SignedDuration::from_hours(24 * 730),
             listing_delay: SignedDuration::ZERO,
+            search_lag: SignedDuration::ZERO,
             detail_batch_size: 100,
             acknowledgement: Some("confirmOrder"),
         }
@@ -931,6 +940,7 @@ mod tests {
             holds: vec![],
             mall_sync: MallSync::idle(),
             history: vec![],
+            operator: Default::default(),
             version: 3,
             imported_at: now,
             updated_at: now,

@@ -31,6 +31,9 @@ pub struct MallCapabilities {
     pub history_limit: SignedDuration,
     /// How close to "now" a window may end (Amazon: 2 minutes before now).
     pub listing_delay: SignedDuration,
+    /// How long after its order time an order may take to show up in the mall's list (the
+    /// mall's search index lags). The differential overlap is never shorter than this.
+    pub search_lag: SignedDuration,
     /// How many orders one detail call fetches (Rakuten 100; Yahoo, Amazon, au PAY 1).
     pub detail_batch_size: usize,
     /// The post-import acknowledgement the mall expects, if any.
@@ -71,10 +74,19 @@ pub struct Acknowledgement {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum AckOutcome {
     Accepted,
-    /// The mall already moved on (already confirmed, cancelled …): nothing more to send.
+    /// The mall already moved on (already confirmed, shipped …): nothing more to send.
     NotNeeded {
         reason: String,
     },
+    /// The mall says the order is cancelled: nothing to send, and our order must follow.
+    Cancelled {
+        reason: String,
+    },
+    /// The mall says the buyer asked to cancel (not cancelled yet): our order is held.
+    CancelRequested {
+        reason: String,
+    },
+    /// The mall refused, for good: retrying the same write will not help.
     Rejected {
         reason: String,
     },
@@ -142,12 +154,28 @@ pub enum MallError {
         operation: String,
         detail: String,
     },
+    /// A list came back shorter than the mall's own total, or with an error beside it: acting
+    /// on it would skip orders. Worth retrying.
+    #[error("{store}: {operation} — incomplete answer: {detail}")]
+    Incomplete {
+        store: StoreRef,
+        operation: String,
+        detail: String,
+    },
 }
 
 impl MallError {
     /// Worth trying again later without a person doing anything.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, MallError::Unavailable { .. })
+        matches!(
+            self,
+            MallError::Unavailable { .. } | MallError::Incomplete { .. }
+        )
+    }
+
+    /// The store's credential was refused: every call will fail until a person renews it.
+    pub fn is_credential(&self) -> bool {
+        matches!(self, MallError::CredentialRejected { .. })
     }
 }
 

@@ -3,6 +3,7 @@
 //! Money is integer yen. Times are [`JstInstant`]s. The mall's own payload is kept beside the
 //! normalised data (`raw`) for audit and re-normalisation.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -181,6 +182,9 @@ pub struct Order {
     /// What ichigen still has to tell the mall about this order.
     pub mall_sync: MallSync,
     pub history: Vec<HistoryEntry>,
+    /// What people did to the order in ichigen (notes, edits); a re-import keeps it.
+    #[serde(default)]
+    pub operator: OperatorWork,
     /// Optimistic-concurrency version; 1 when created, bumped by every stored change.
     pub version: u64,
     pub imported_at: JstInstant,
@@ -430,6 +434,27 @@ pub struct MallStatus {
     pub code: String,
     /// Human label (`注文確認待ち`).
     pub label: String,
+}
+
+/// What people did to an order in ichigen. The mall never sees it and a re-import from the
+/// mall never undoes it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OperatorWork {
+    /// Notes people wrote (the buyer's own remarks are [`Order::notes`]).
+    #[serde(default)]
+    pub notes: Vec<OperatorNote>,
+    /// Fields a person edited (`destinations`, `delivery.desired_date` …): a re-import keeps
+    /// the stored value of each.
+    #[serde(default)]
+    pub edited_fields: BTreeSet<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OperatorNote {
+    pub at: JstInstant,
+    /// Who wrote it (an operator's name or a system's id).
+    pub by: String,
+    pub text: String,
 }
 
 /// An entry in the order's history: re-imports and other changes an operator should see.

@@ -131,7 +131,23 @@ pub enum SyncState {
     Done,
     Failed {
         reason: String,
+        /// Worth sending again (the mall was unavailable or the credential lapsed). A final
+        /// rejection (`false`) stays visible with the mall's message and is not re-sent.
+        #[serde(default)]
+        retryable: bool,
     },
+}
+
+impl SyncState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SyncState::Idle => "idle",
+            SyncState::Pending => "pending",
+            SyncState::InFlight => "in_flight",
+            SyncState::Done => "done",
+            SyncState::Failed { .. } => "failed",
+        }
+    }
 }
 
 /// The order's current write to the mall (the audit trail of every write lives elsewhere).
@@ -164,11 +180,17 @@ impl MallSync {
         }
     }
 
-    /// Still owes the mall something (pending, or failed and worth retrying).
+    /// Still owes the mall something that ichigen will send on its own (pending, or failed
+    /// and worth retrying). A final rejection is not owed: it waits for a person.
     pub fn is_outstanding(&self) -> bool {
         matches!(
             self.state,
-            SyncState::Pending | SyncState::InFlight | SyncState::Failed { .. }
+            SyncState::Pending
+                | SyncState::InFlight
+                | SyncState::Failed {
+                    retryable: true,
+                    ..
+                }
         )
     }
 

@@ -208,7 +208,7 @@ async fn list_fetch_normalise_acknowledge_round_trip() {
         .unwrap();
     let acks = mall.acknowledge(&cancelled).await.unwrap();
     assert!(
-        matches!(&acks[0].outcome, AckOutcome::NotNeeded { reason } if reason.contains("cancelled")),
+        matches!(&acks[0].outcome, AckOutcome::Cancelled { reason } if reason.contains("cancelled")),
         "{acks:?}"
     );
 }

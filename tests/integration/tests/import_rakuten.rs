@@ -423,7 +423,7 @@ async fn orders_stored_while_the_mall_cannot_confirm_are_confirmed_by_the_next_r
         "the window is re-read until the mall confirms"
     );
     let orders = h.all_orders().await;
-    assert!(orders.iter().all(|o| matches!(&o.mall_sync.state, SyncState::Failed { reason } if reason.contains("injected outage"))));
+    assert!(orders.iter().all(|o| matches!(&o.mall_sync.state, SyncState::Failed { reason, .. } if reason.contains("injected outage"))));
 
     let second = h
         .differential()

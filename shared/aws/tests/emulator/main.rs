@@ -181,6 +181,7 @@ pub fn order(store: &StoreRef, mall_order_id: &str, ordered_at: &str) -> Order {
             operation: Some("confirmOrder".into()),
             state: SyncState::Failed {
                 reason: "HTTP 503 から回復せず".into(),
+                retryable: true,
             },
             attempts: 3,
             updated_at: Some(at("2026-11-22T10:20:00+09:00")),
@@ -190,6 +191,7 @@ pub fn order(store: &StoreRef, mall_order_id: &str, ordered_at: &str) -> Order {
             event: "imported".into(),
             changes: vec!["amounts.billed: 4020 → 3970".into()],
         }],
+        operator: Default::default(),
         version: 1,
         imported_at: at("2026-11-22T10:16:00+09:00"),
         updated_at: at("2026-11-22T10:16:00+09:00"),

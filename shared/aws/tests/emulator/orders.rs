@@ -82,6 +82,7 @@ async fn find_orders_answers_for_more_than_one_batch() {
         SyncState::Done,
         SyncState::Failed {
             reason: "timeout".into(),
+            retryable: true,
         },
     ];
     let mut writes = tokio::task::JoinSet::new();

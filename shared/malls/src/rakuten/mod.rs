@@ -354,7 +354,7 @@ fn ack_outcome(message: &MessageModel) -> AckOutcome {
         CONFIRM_MOVED_ON => AckOutcome::NotNeeded {
             reason: format!("the order already moved past 注文確認待ち ({CONFIRM_MOVED_ON})"),
         },
-        CONFIRM_CANCELLED => AckOutcome::NotNeeded {
+        CONFIRM_CANCELLED => AckOutcome::Cancelled {
             reason: format!("the order is already cancelled ({CONFIRM_CANCELLED})"),
         },
         _ if message.message_type.as_deref() == Some("INFO") => AckOutcome::Accepted,
@@ -375,6 +375,7 @@ impl Mall for RakutenMall {
             max_window: SignedDuration::from_hours(24 * MAX_WINDOW_DAYS),
             history_limit: SignedDuration::from_hours(24 * HISTORY_DAYS),
             listing_delay: SignedDuration::ZERO,
+            search_lag: SignedDuration::ZERO,
             detail_batch_size: BATCH_SIZE,
             acknowledgement: Some("confirmOrder"),
         }
@@ -467,7 +468,7 @@ mod tests {
         ));
         assert!(matches!(
             ack_outcome(&message("ERROR", CONFIRM_CANCELLED)),
-            AckOutcome::NotNeeded { reason } if reason.contains("cancelled")
+            AckOutcome::Cancelled { reason } if reason.contains("cancelled")
         ));
         assert_eq!(
             ack_outcome(&message("ERROR", "ORDER_EXT_API_CONFIRM_ORDER_ERROR_105")),

@@ -145,6 +145,7 @@ pub fn normalise_order(
         holds: Vec::new(),
         mall_sync: MallSync::idle(),
         history: Vec::new(),
+        operator: Default::default(),
         version: 1,
         imported_at,
         updated_at: imported_at,
