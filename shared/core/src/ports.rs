@@ -22,6 +22,27 @@ pub enum StoreError {
     Corrupt { key: String, detail: String },
     #[error("storage unavailable during {operation}: {detail}")]
     Unavailable { operation: String, detail: String },
+    /// The item would be larger than the store takes (DynamoDB: 400 KB), even compressed.
+    #[error("{what} is {bytes} bytes stored, over the {limit}-byte item limit")]
+    TooLarge {
+        what: String,
+        bytes: usize,
+        limit: usize,
+    },
+    /// The store refused this one item for good (DynamoDB `ValidationException`); the same
+    /// write will fail again, so it is not retried.
+    #[error("{operation} was refused: {detail}")]
+    Rejected { operation: String, detail: String },
+}
+
+impl StoreError {
+    /// A failure of one item that retrying cannot fix: quarantine the item, go on with the rest.
+    pub fn is_permanent_for_item(&self) -> bool {
+        matches!(
+            self,
+            StoreError::TooLarge { .. } | StoreError::Rejected { .. } | StoreError::Corrupt { .. }
+        )
+    }
 }
 
 /// What the import needs to know about an order that is already stored, without loading it.
@@ -48,6 +69,97 @@ pub trait OrderStore: Send + Sync {
         &self,
         ids: &[OrderId],
     ) -> Result<HashMap<OrderId, StoredOrderSummary>, StoreError>;
+
+    /// Mall order ids of the store's orders that still owe the mall a write ichigen sends on
+    /// its own (`MallSync::is_outstanding`), oldest first, at most `limit`.
+    async fn orders_owing_mall_sync(
+        &self,
+        store: &StoreRef,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError>;
+}
+
+/// Which step of the import an order failed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStep {
+    /// The mall listed the order but did not return it.
+    Fetch,
+    /// The mall's payload could not be read as an order.
+    Normalise,
+    /// The order could not be stored (too large, refused).
+    Store,
+}
+
+impl ImportStep {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ImportStep::Fetch => "fetch",
+            ImportStep::Normalise => "normalise",
+            ImportStep::Store => "store",
+        }
+    }
+}
+
+/// An order the mall listed that could not be imported (the quarantine). It no longer holds
+/// the store back: the checkpoint moves on, later runs retry it with backoff, and an operator
+/// sees it and can ask for it again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailedImport {
+    pub store: StoreRef,
+    pub mall_order_id: String,
+    pub step: ImportStep,
+    /// Why, naming the field or the mall's message; never personal data.
+    pub error: String,
+    pub first_seen: JstInstant,
+    pub last_seen: JstInstant,
+    /// Import attempts so far, the first included.
+    pub attempts: u32,
+    /// When a run retries it on its own; `None` once automatic retries are used up (an
+    /// operator's `orders` request still retries it).
+    pub next_attempt_at: Option<JstInstant>,
+    /// The mall's payload, when one was received (kept for diagnosis and re-normalisation).
+    #[serde(skip)]
+    pub raw: Option<crate::order::RawPayload>,
+}
+
+#[async_trait]
+pub trait FailedImportStore: Send + Sync {
+    /// Records a new failure, or a further attempt of a known one (keeping `first_seen`).
+    async fn record_failed_import(&self, failed: &FailedImport) -> Result<(), StoreError>;
+
+    /// The store's quarantined orders, oldest first.
+    async fn failed_imports(&self, store: &StoreRef) -> Result<Vec<FailedImport>, StoreError>;
+
+    /// Forgets a quarantined order (it was imported after all). Idempotent.
+    async fn clear_failed_import(
+        &self,
+        store: &StoreRef,
+        mall_order_id: &str,
+    ) -> Result<(), StoreError>;
+}
+
+/// How a store's imports are going: what an operator (and the alarms) look at first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoreRunStatus {
+    pub last_run_at: Option<JstInstant>,
+    /// The last run that ended without an error.
+    pub last_success_at: Option<JstInstant>,
+    /// The last run's error, if it failed (no personal data, no secrets).
+    pub last_error: Option<String>,
+    /// The last error was the mall refusing the store's credential: a person must renew it.
+    #[serde(default)]
+    pub credential_rejected: bool,
+}
+
+#[async_trait]
+pub trait StoreStatusStore: Send + Sync {
+    async fn load_store_status(&self, store: &StoreRef) -> Result<StoreRunStatus, StoreError>;
+    async fn save_store_status(
+        &self,
+        store: &StoreRef,
+        status: &StoreRunStatus,
+    ) -> Result<(), StoreError>;
 }
 
 /// How far a store's differential import has safely got.

@@ -1,0 +1,1395 @@
+//! The import job (受注取込): bring a store's orders from its mall into the order book.
+//!
+//! Three kinds of request share one pipeline (list → fetch → normalise → store → acknowledge):
+//! - **differential**: the scheduled run. Lists from the checkpoint (minus an overlap wide
+//!   enough for the mall's search lag) up to now, window by window, and advances the
+//!   checkpoint after each window is stored. With no checkpoint it starts at the store's sync
+//!   start (within the mall's history limit);
+//! - **range**: re-import a past window on request, a bounded span per message; the
+//!   checkpoint is not touched;
+//! - **orders**: targeted order numbers (from the mail trigger or an operator), either
+//!   import-once or an explicit re-import (注文再取込, see [`merge`]).
+//!
+//! What keeps a store moving:
+//! - **Import-once**: an order is created with a conditional write, so a second import never
+//!   creates a second record and never overwrites what the shop changed.
+//! - **Quarantine**: an order that cannot be imported (the mall does not return it, its
+//!   payload is unreadable, the store refuses it) is recorded as a [`FailedImport`] and the
+//!   run goes on; later differential runs retry it with backoff, an `orders` request retries
+//!   it at once, and it is cleared when it imports.
+//! - **Acknowledgements owed are never lost**: every run first sends the post-import
+//!   acknowledgement of each order that still owes it (pending or failed-retryable); a final
+//!   rejection stays visible with the mall's message and is not re-sent. An answer saying the
+//!   mall moved on (cancelled, cancel requested) changes our order.
+//! - **Bounded runs**: the job stops cleanly at a batch boundary when the caller's deadline
+//!   nears, and a long range is split; what is left is returned as
+//!   [`ImportReport::unfinished`] for the caller to queue.
+
+pub mod merge;
+mod quarantine;
+
+use std::collections::{HashMap, HashSet};
+
+use futures::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+
+pub use self::merge::refresh_from_mall;
+use crate::config::{ImportSettings, StoreConfig};
+use crate::hold::{Hold, HoldKind};
+use crate::mall::{AckOutcome, ListedOrder, Mall, MallCapabilities, MallError};
+use crate::order::{HistoryEntry, Order, OrderId, RawPayload, StoreRef};
+use crate::ports::{
+    Checkpoint, CheckpointStore, Clock, FailedImport, FailedImportStore, ImportStep, OrderStore,
+    StoreError,
+};
+use crate::status::{MallSync, OrderStatus, StatusEvent, SyncState};
+use crate::time::{JstInstant, TimeWindow};
+
+/// How many orders are written to the store at once.
+const STORE_CONCURRENCY: usize = 16;
+/// How many orders owed an acknowledgement one run sends at most (the rest: next run).
+const ACKNOWLEDGEMENT_SWEEP_LIMIT: usize = 1_000;
+/// How many quarantined orders one differential run retries at most.
+const QUARANTINE_RETRIES_PER_RUN: usize = 100;
+/// The longest span of a range re-import handled by one message; the rest is queued.
+pub const RANGE_SPAN_PER_MESSAGE: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+/// What to import. Arrives as the schedule's input or as an SQS message body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ImportRequest {
+    /// The scheduled differential run.
+    Differential,
+    /// Re-import a past window (by order time). Never moves the checkpoint.
+    Range { from: JstInstant, to: JstInstant },
+    /// These order numbers; `reimport` refreshes orders already stored (注文再取込).
+    Orders {
+        mall_order_ids: Vec<String>,
+        #[serde(default)]
+        reimport: bool,
+    },
+}
+
+/// An import request for one store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImportCommand {
+    pub store: StoreRef,
+    #[serde(flatten)]
+    pub request: ImportRequest,
+    /// When the sender asked (the schedule puts its scheduled time here). It makes two
+    /// otherwise identical messages distinct, so the FIFO queue's de-duplication does not
+    /// drop the second; the import itself ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<String>,
+}
+
+impl ImportCommand {
+    pub fn new(store: StoreRef, request: ImportRequest) -> Self {
+        Self {
+            store,
+            request,
+            sent_at: None,
+        }
+    }
+}
+
+/// The adapters one import run talks through.
+pub struct ImportContext<'a> {
+    pub config: &'a StoreConfig,
+    pub mall: &'a dyn Mall,
+    pub orders: &'a dyn OrderStore,
+    pub checkpoints: &'a dyn CheckpointStore,
+    pub failed_imports: &'a dyn FailedImportStore,
+    pub clock: &'a dyn Clock,
+    /// Stop at the next batch boundary once this instant has passed (the function's remaining
+    /// time less a margin). The first batch always runs, so every run makes progress.
+    pub deadline: Option<std::time::Instant>,
+}
+
+/// What a run did. Holds no personal data, so it can be logged and printed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ImportReport {
+    pub store: String,
+    pub windows: Vec<TimeWindow>,
+    /// Distinct orders the mall listed (or that were requested).
+    pub listed: usize,
+    /// Order payloads fetched from the mall.
+    pub fetched: usize,
+    pub created: Vec<OrderId>,
+    /// Listed again but already stored: left as they are.
+    pub already_imported: usize,
+    /// Refreshed from the mall on an explicit re-import.
+    pub reimported: Vec<OrderId>,
+    /// Ordered before the store's sync start: not imported.
+    pub before_sync_start: usize,
+    /// Created orders that carry holds, with the reasons.
+    pub held: Vec<HeldOrder>,
+    /// Orders that could not be imported by this run: recorded as failed imports, retried later.
+    pub quarantined: Vec<OrderFailure>,
+    /// Failed imports this run imported after all.
+    pub recovered: Vec<String>,
+    /// Failed imports this run retried on its own (backoff due).
+    pub quarantine_retried: usize,
+    pub acknowledged: usize,
+    pub acknowledgement_failures: Vec<OrderFailure>,
+    /// Orders the mall's answers showed cancelled: our order was cancelled to follow.
+    pub cancelled_on_mall: Vec<OrderId>,
+    /// Orders the mall's answers showed with a cancel request: our order was held.
+    pub cancel_requested_on_mall: Vec<OrderId>,
+    /// Where the checkpoint moved to, if it moved.
+    pub checkpoint_advanced_to: Option<JstInstant>,
+    /// What is left when the run stopped early (deadline) or a range was longer than one
+    /// message takes: the caller queues it as the next request.
+    pub unfinished: Option<ImportRequest>,
+}
+
+impl ImportReport {
+    /// One line of counts for logs and errors; no order ids beyond the first failure.
+    pub fn summary(&self) -> String {
+        let mut text = format!(
+            "{}: listed {}, created {}, already imported {}, re-imported {}, held {}, quarantined {}, recovered {}, acknowledged {}, acknowledgement failures {}",
+            self.store,
+            self.listed,
+            self.created.len(),
+            self.already_imported,
+            self.reimported.len(),
+            self.held.len(),
+            self.quarantined.len(),
+            self.recovered.len(),
+            self.acknowledged,
+            self.acknowledgement_failures.len(),
+        );
+        if let Some(first) = self.quarantined.first() {
+            text.push_str(&format!(
+                "; first quarantined: order {}: {}",
+                first.mall_order_id, first.error
+            ));
+        }
+        if self.unfinished.is_some() {
+            text.push_str("; unfinished (continued by the next request)");
+        }
+        text
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HeldOrder {
+    pub order_id: OrderId,
+    pub holds: Vec<Hold>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OrderFailure {
+    pub mall_order_id: String,
+    pub error: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Mall(#[from] MallError),
+    #[error("{store}: {source}")]
+    Store {
+        store: StoreRef,
+        #[source]
+        source: StoreError,
+    },
+    #[error("{store}: the request names store {requested}, which this run was not set up for")]
+    WrongStore {
+        store: StoreRef,
+        requested: StoreRef,
+    },
+    #[error("{store}: range {window} is invalid: {reason}")]
+    BadRange {
+        store: StoreRef,
+        window: TimeWindow,
+        reason: String,
+    },
+    /// The orders are stored, but the mall could not be told yet: the request is retried so
+    /// the acknowledgement is not left to chance.
+    #[error(
+        "{store}: {count} order(s) stored but not yet acknowledged to the mall (first: order {first}: {reason}); will retry"
+    )]
+    AcknowledgementsOutstanding {
+        store: StoreRef,
+        count: usize,
+        first: String,
+        reason: String,
+    },
+}
+
+impl ImportError {
+    /// Worth retrying without a person doing anything (an SQS redelivery, the next schedule).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ImportError::Mall(e) => e.is_retryable(),
+            ImportError::Store { source, .. } => {
+                matches!(
+                    source,
+                    StoreError::Unavailable { .. } | StoreError::Conflict { .. }
+                )
+            }
+            ImportError::AcknowledgementsOutstanding { .. } => true,
+            ImportError::WrongStore { .. } | ImportError::BadRange { .. } => false,
+        }
+    }
+
+    /// The mall refused the store's credential: a person must renew it.
+    pub fn is_credential(&self) -> bool {
+        matches!(self, ImportError::Mall(e) if e.is_credential())
+    }
+}
+
+/// Runs one import request for the context's store.
+pub async fn run_import(
+    ctx: &ImportContext<'_>,
+    command: &ImportCommand,
+) -> Result<ImportReport, ImportError> {
+    let store = &ctx.config.store;
+    if &command.store != store || ctx.mall.store() != store {
+        return Err(ImportError::WrongStore {
+            store: store.clone(),
+            requested: command.store.clone(),
+        });
+    }
+    let mut run = Run::new(ctx).await?;
+    run.sweep_acknowledgements().await?;
+    match &command.request {
+        ImportRequest::Differential => {
+            run.retry_quarantined().await?;
+            run.differential().await?;
+        }
+        ImportRequest::Range { from, to } => run.range(TimeWindow::new(*from, *to)).await?,
+        ImportRequest::Orders {
+            mall_order_ids,
+            reimport,
+        } => {
+            let listed = mall_order_ids
+                .iter()
+                .map(|id| ListedOrder {
+                    mall_order_id: id.clone(),
+                    payload: None,
+                })
+                .collect();
+            let mode = if *reimport {
+                Mode::Reimport
+            } else {
+                Mode::ImportOnce
+            };
+            if let Some(rest) = run.import_listed(listed, mode).await? {
+                run.report.unfinished = Some(ImportRequest::Orders {
+                    mall_order_ids: rest,
+                    reimport: *reimport,
+                });
+            }
+        }
+    }
+    let outstanding = run.acknowledgements_to_retry;
+    let mut report = run.report;
+    report.created.sort();
+    tracing::info!(
+        store = %store,
+        listed = report.listed,
+        fetched = report.fetched,
+        created = report.created.len(),
+        already_imported = report.already_imported,
+        reimported = report.reimported.len(),
+        held = report.held.len(),
+        quarantined = report.quarantined.len(),
+        recovered = report.recovered.len(),
+        acknowledged = report.acknowledged,
+        acknowledgement_failures = report.acknowledgement_failures.len(),
+        cancelled_on_mall = report.cancelled_on_mall.len(),
+        unfinished = report.unfinished.is_some(),
+        checkpoint = ?report.checkpoint_advanced_to.map(|c| c.to_string()),
+        "import finished"
+    );
+    // A scheduled run leaves owed acknowledgements to the next run's sweep; a queued request
+    // fails so the queue brings it back (and, in the end, to the dead-letter queue).
+    let queued = !matches!(command.request, ImportRequest::Differential);
+    if queued && outstanding > 0 {
+        let first = report.acknowledgement_failures.first();
+        return Err(ImportError::AcknowledgementsOutstanding {
+            store: store.clone(),
+            count: outstanding,
+            first: first.map(|f| f.mall_order_id.clone()).unwrap_or_default(),
+            reason: first.map(|f| f.error.clone()).unwrap_or_default(),
+        });
+    }
+    Ok(report)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    ImportOnce,
+    Reimport,
+}
+
+/// One run's state: the context, the time it started, and what it has done so far.
+struct Run<'a, 'c> {
+    ctx: &'a ImportContext<'c>,
+    now: JstInstant,
+    report: ImportReport,
+    /// The store's failed imports as they stood when the run started, by mall order id.
+    quarantine: HashMap<String, FailedImport>,
+    /// Acknowledgements that failed in a way worth retrying (the mall was unavailable).
+    acknowledgements_to_retry: usize,
+    batches_done: usize,
+}
+
+impl<'a, 'c> Run<'a, 'c> {
+    async fn new(ctx: &'a ImportContext<'c>) -> Result<Self, ImportError> {
+        let store = &ctx.config.store;
+        let quarantine = ctx
+            .failed_imports
+            .failed_imports(store)
+            .await
+            .map_err(|source| ImportError::Store {
+                store: store.clone(),
+                source,
+            })?
+            .into_iter()
+            .map(|f| (f.mall_order_id.clone(), f))
+            .collect();
+        Ok(Self {
+            ctx,
+            now: ctx.clock.now(),
+            report: ImportReport {
+                store: store.to_string(),
+                ..ImportReport::default()
+            },
+            quarantine,
+            acknowledgements_to_retry: 0,
+            batches_done: 0,
+        })
+    }
+
+    fn store(&self) -> &StoreRef {
+        &self.ctx.config.store
+    }
+
+    fn store_error(&self, source: StoreError) -> ImportError {
+        ImportError::Store {
+            store: self.store().clone(),
+            source,
+        }
+    }
+
+    /// Past the deadline, and at least one batch done (so every run makes progress).
+    fn out_of_time(&self) -> bool {
+        self.batches_done > 0
+            && self
+                .ctx
+                .deadline
+                .is_some_and(|deadline| std::time::Instant::now() >= deadline)
+    }
+
+    async fn differential(&mut self) -> Result<(), ImportError> {
+        let mut previous = self
+            .ctx
+            .checkpoints
+            .load_checkpoint(self.store())
+            .await
+            .map_err(|e| self.store_error(e))?;
+        let caps = self.ctx.mall.capabilities();
+        let Some(window) =
+            differential_window(self.now, previous.as_ref(), &self.ctx.config.import, &caps)
+        else {
+            tracing::info!(store = %self.store(), "nothing to import yet (sync start is in the future)");
+            return Ok(());
+        };
+        for piece in window.split(caps.max_window) {
+            if self.out_of_time() {
+                self.report.unfinished = Some(ImportRequest::Differential);
+                return Ok(());
+            }
+            self.report.windows.push(piece);
+            let listed = self.ctx.mall.list_orders(piece).await?;
+            if self
+                .import_listed(listed, Mode::ImportOnce)
+                .await?
+                .is_some()
+            {
+                self.report.unfinished = Some(ImportRequest::Differential);
+                return Ok(());
+            }
+            previous = self.advance_checkpoint(previous, piece.end).await?;
+        }
+        Ok(())
+    }
+
+    /// Moves the checkpoint to `to` (every order up to it is stored or quarantined). Another
+    /// run may have moved it meanwhile: the later of the two wins.
+    async fn advance_checkpoint(
+        &mut self,
+        previous: Option<Checkpoint>,
+        to: JstInstant,
+    ) -> Result<Option<Checkpoint>, ImportError> {
+        let next = Checkpoint {
+            imported_until: to,
+            updated_at: self.now,
+        };
+        let mut expected = previous;
+        for _ in 0..2 {
+            match self
+                .ctx
+                .checkpoints
+                .save_checkpoint(self.store(), expected.as_ref(), &next)
+                .await
+            {
+                Ok(()) => {
+                    self.report.checkpoint_advanced_to = Some(to);
+                    return Ok(Some(next));
+                }
+                Err(StoreError::Conflict { .. }) => {
+                    expected = self
+                        .ctx
+                        .checkpoints
+                        .load_checkpoint(self.store())
+                        .await
+                        .map_err(|e| self.store_error(e))?;
+                    if expected
+                        .as_ref()
+                        .is_some_and(|c| c.imported_until >= next.imported_until)
+                    {
+                        tracing::info!(store = %self.store(), "checkpoint already moved further by a concurrent run");
+                        return Ok(expected);
+                    }
+                }
+                Err(e) => return Err(self.store_error(e)),
+            }
+        }
+        tracing::warn!(store = %self.store(), "checkpoint kept changing; left for the next run");
+        Ok(expected)
+    }
+
+    async fn range(&mut self, window: TimeWindow) -> Result<(), ImportError> {
+        let caps = self.ctx.mall.capabilities();
+        let bad = |reason: String| ImportError::BadRange {
+            store: self.ctx.config.store.clone(),
+            window,
+            reason,
+        };
+        if window.start >= window.end {
+            return Err(bad("the start must be before the end".into()));
+        }
+        let oldest = sub(self.now, caps.history_limit);
+        if window.start < oldest {
+            return Err(bad(format!(
+                "the mall keeps orders for {} days; the earliest start now is {oldest}",
+                caps.history_limit.as_hours() / 24
+            )));
+        }
+        let end = window.end.min(sub(self.now, caps.listing_delay));
+        let start = self
+            .ctx
+            .config
+            .import
+            .sync_start_at
+            .map_or(window.start, |s| window.start.max(s));
+        if start >= end {
+            return Ok(());
+        }
+        // One message handles one bounded span; the rest goes back on the queue.
+        let span = caps.max_window.min(RANGE_SPAN_PER_MESSAGE);
+        let this_span_end = add(start, span).min(end);
+        if this_span_end < end {
+            self.report.unfinished = Some(ImportRequest::Range {
+                from: this_span_end,
+                to: end,
+            });
+        }
+        for piece in TimeWindow::new(start, this_span_end).split(caps.max_window) {
+            if self.out_of_time() {
+                self.report.unfinished = Some(ImportRequest::Range {
+                    from: piece.start,
+                    to: end,
+                });
+                return Ok(());
+            }
+            self.report.windows.push(piece);
+            let listed = self.ctx.mall.list_orders(piece).await?;
+            if self
+                .import_listed(listed, Mode::ImportOnce)
+                .await?
+                .is_some()
+            {
+                self.report.unfinished = Some(ImportRequest::Range {
+                    from: piece.start,
+                    to: end,
+                });
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Retries quarantined orders whose backoff is due, as an import-once of their ids.
+    async fn retry_quarantined(&mut self) -> Result<(), ImportError> {
+        let now = self.now;
+        let mut due: Vec<&FailedImport> = self
+            .quarantine
+            .values()
+            .filter(|f| f.next_attempt_at.is_some_and(|at| at <= now))
+            .collect();
+        due.sort_by_key(|f| f.next_attempt_at);
+        let listed: Vec<ListedOrder> = due
+            .into_iter()
+            .take(QUARANTINE_RETRIES_PER_RUN)
+            .map(|f| ListedOrder {
+                mall_order_id: f.mall_order_id.clone(),
+                payload: None,
+            })
+            .collect();
+        if listed.is_empty() {
+            return Ok(());
+        }
+        self.report.quarantine_retried = listed.len();
+        tracing::info!(store = %self.store(), retrying = listed.len(), "retrying quarantined orders");
+        // What this does not finish, the next run retries.
+        self.import_listed(listed, Mode::ImportOnce).await?;
+        // These count as retries, not as listings of the window.
+        self.report.listed -= self.report.quarantine_retried;
+        Ok(())
+    }
+
+    /// Imports listed orders batch by batch. Returns the ids not reached when the deadline
+    /// stopped it.
+    async fn import_listed(
+        &mut self,
+        listed: Vec<ListedOrder>,
+        mode: Mode,
+    ) -> Result<Option<Vec<String>>, ImportError> {
+        let mut seen = HashSet::new();
+        let listed: Vec<ListedOrder> = listed
+            .into_iter()
+            .filter(|l| seen.insert(l.mall_order_id.clone()))
+            .collect();
+        self.report.listed += listed.len();
+
+        let mut to_import: Vec<ListedOrder> = Vec::new();
+        if mode == Mode::Reimport {
+            to_import = listed;
+        } else {
+            let ids: Vec<OrderId> = listed
+                .iter()
+                .map(|l| OrderId::new(self.store(), &l.mall_order_id))
+                .collect();
+            let stored = self
+                .ctx
+                .orders
+                .find_orders(&ids)
+                .await
+                .map_err(|e| self.store_error(e))?;
+            for (order, id) in listed.into_iter().zip(&ids) {
+                if stored.contains_key(id) {
+                    self.report.already_imported += 1;
+                    self.clear_quarantine(&order.mall_order_id).await?;
+                } else {
+                    to_import.push(order);
+                }
+            }
+        }
+
+        // One batch at a time, to the end: memory stays bounded by a batch, and what a
+        // batch stored is safe even if a later one fails.
+        let batch_size = self.ctx.mall.capabilities().detail_batch_size.max(1);
+        let mut to_import = to_import.into_iter().peekable();
+        while to_import.peek().is_some() {
+            if self.out_of_time() {
+                let rest = to_import.map(|l| l.mall_order_id).collect();
+                tracing::info!(store = %self.store(), "deadline near: stopping at a batch boundary");
+                return Ok(Some(rest));
+            }
+            let batch: Vec<ListedOrder> = to_import.by_ref().take(batch_size).collect();
+            self.import_batch(batch, mode).await?;
+            self.batches_done += 1;
+        }
+        Ok(None)
+    }
+
+    /// Fetches (unless the list carried the payloads), normalises, stores and acknowledges
+    /// one batch of orders. What cannot be imported is quarantined.
+    async fn import_batch(
+        &mut self,
+        batch: Vec<ListedOrder>,
+        mode: Mode,
+    ) -> Result<(), ImportError> {
+        let mut payloads: Vec<(String, RawPayload)> = Vec::with_capacity(batch.len());
+        let mut to_fetch: Vec<String> = Vec::new();
+        for order in batch {
+            match order.payload {
+                Some(payload) => payloads.push((order.mall_order_id, payload)),
+                None => to_fetch.push(order.mall_order_id),
+            }
+        }
+        if !to_fetch.is_empty() {
+            let outcome = self.ctx.mall.fetch_orders(&to_fetch).await?;
+            self.report.fetched += outcome.orders.len();
+            payloads.extend(
+                outcome
+                    .orders
+                    .into_iter()
+                    .map(|o| (o.mall_order_id, o.payload)),
+            );
+            for (mall_order_id, message) in outcome.missing {
+                let error = format!("the mall did not return this order: {message}");
+                self.quarantine(&mall_order_id, ImportStep::Fetch, error, None)
+                    .await?;
+            }
+        }
+
+        let mut normalised: Vec<(Order, RawPayload)> = Vec::with_capacity(payloads.len());
+        for (mall_order_id, payload) in payloads {
+            match self.ctx.mall.normalise(&payload, self.now) {
+                Ok(n) => normalised.extend(n.orders.into_iter().map(|o| (o, payload.clone()))),
+                Err(e) => {
+                    self.quarantine(
+                        &mall_order_id,
+                        ImportStep::Normalise,
+                        e.to_string(),
+                        Some(payload),
+                    )
+                    .await?
+                }
+            }
+        }
+
+        let owed = match mode {
+            Mode::ImportOnce => self.create_all(normalised).await?,
+            Mode::Reimport => {
+                let mut owed = Vec::new();
+                for (fresh, payload) in normalised {
+                    if let Some(created) = self.reimport(fresh, payload).await? {
+                        owed.push(created);
+                    }
+                }
+                owed
+            }
+        };
+        self.acknowledge(owed.into_iter().map(Owed::created).collect())
+            .await
+    }
+
+    /// Records an order that could not be imported; the run goes on without it.
+    async fn quarantine(
+        &mut self,
+        mall_order_id: &str,
+        step: ImportStep,
+        error: String,
+        raw: Option<RawPayload>,
+    ) -> Result<(), ImportError> {
+        let failed = quarantine::record(
+            self.quarantine.get(mall_order_id),
+            self.store(),
+            mall_order_id,
+            step,
+            error,
+            raw,
+            self.now,
+        );
+        tracing::warn!(
+            store = %self.store(),
+            order = mall_order_id,
+            step = step.as_str(),
+            attempts = failed.attempts,
+            "order quarantined: it could not be imported"
+        );
+        self.ctx
+            .failed_imports
+            .record_failed_import(&failed)
+            .await
+            .map_err(|e| self.store_error(e))?;
+        self.report.quarantined.push(OrderFailure {
+            mall_order_id: mall_order_id.to_owned(),
+            error: failed.error.clone(),
+        });
+        self.quarantine.insert(mall_order_id.to_owned(), failed);
+        Ok(())
+    }
+
+    /// Forgets a quarantined order that is now stored.
+    async fn clear_quarantine(&mut self, mall_order_id: &str) -> Result<(), ImportError> {
+        if self.quarantine.remove(mall_order_id).is_none() {
+            return Ok(());
+        }
+        self.ctx
+            .failed_imports
+            .clear_failed_import(self.store(), mall_order_id)
+            .await
+            .map_err(|e| self.store_error(e))?;
+        self.report.recovered.push(mall_order_id.to_owned());
+        Ok(())
+    }
+
+    /// Prepares a freshly normalised order for its first write.
+    fn prepare_new(&self, order: &mut Order) {
+        if order.status == OrderStatus::Imported {
+            // Only `Imported` can settle; the normaliser never leaves another state that
+            // `settle` would reject, so an error here is a bug worth surfacing in the order.
+            if let Err(e) = order.settle_after_import() {
+                tracing::error!(order = %order.id, error = %e, "could not settle imported order");
+            }
+        }
+        if let Some(operation) = self.ctx.mall.capabilities().acknowledgement
+            && self.ctx.mall.needs_acknowledgement(order)
+        {
+            order.mall_sync = MallSync::pending(operation, self.now);
+        }
+    }
+
+    /// Creates orders that are not stored yet; returns the created orders owed an
+    /// acknowledgement. An order the store refuses for good is quarantined; the store being
+    /// unavailable ends the run (what was stored stays; the rerun skips it).
+    async fn create_all(
+        &mut self,
+        orders: Vec<(Order, RawPayload)>,
+    ) -> Result<Vec<Order>, ImportError> {
+        let sync_start = self.ctx.config.import.sync_start_at;
+        let mut to_create = Vec::with_capacity(orders.len());
+        for (mut order, payload) in orders {
+            if sync_start.is_some_and(|start| order.ordered_at < start) {
+                self.report.before_sync_start += 1;
+                continue;
+            }
+            self.prepare_new(&mut order);
+            to_create.push((order, payload));
+        }
+        let store = self.ctx.orders;
+        let outcomes: Vec<(Order, RawPayload, Result<(), StoreError>)> = stream::iter(to_create)
+            .map(|(order, payload)| async move {
+                let result = store.create_order(&order).await;
+                (order, payload, result)
+            })
+            .buffer_unordered(STORE_CONCURRENCY)
+            .collect()
+            .await;
+
+        let mut owed = Vec::new();
+        let mut unavailable = None;
+        for (order, payload, result) in outcomes {
+            match result {
+                Ok(()) => {}
+                Err(StoreError::AlreadyExists(_)) => {
+                    self.report.already_imported += 1;
+                    self.clear_quarantine(&order.mall_order_id).await?;
+                    continue;
+                }
+                Err(e) if e.is_permanent_for_item() => {
+                    let error = format!("the order could not be stored: {e}");
+                    self.quarantine(
+                        &order.mall_order_id,
+                        ImportStep::Store,
+                        error,
+                        Some(payload),
+                    )
+                    .await?;
+                    continue;
+                }
+                Err(e) => {
+                    unavailable.get_or_insert(e);
+                    continue;
+                }
+            }
+            self.clear_quarantine(&order.mall_order_id).await?;
+            if !order.holds.is_empty() {
+                self.report.held.push(HeldOrder {
+                    order_id: order.id.clone(),
+                    holds: order.holds.clone(),
+                });
+            }
+            self.report.created.push(order.id.clone());
+            if order.mall_sync.state == SyncState::Pending {
+                owed.push(order);
+            }
+        }
+        if let Some(e) = unavailable {
+            // Acknowledge what was stored before giving up, so the mall hears of it now.
+            self.acknowledge(owed.into_iter().map(Owed::created).collect())
+                .await?;
+            return Err(self.store_error(e));
+        }
+        Ok(owed)
+    }
+
+    /// Explicit re-import: refresh the stored order from the mall, keep what is ours, and
+    /// record what changed. An order not stored yet is simply imported.
+    async fn reimport(
+        &mut self,
+        fresh: Order,
+        payload: RawPayload,
+    ) -> Result<Option<Order>, ImportError> {
+        // Two attempts: a concurrent writer may bump the version between read and write.
+        for _ in 0..2 {
+            let Some(stored) = self
+                .ctx
+                .orders
+                .get_order(&fresh.id)
+                .await
+                .map_err(|e| self.store_error(e))?
+            else {
+                let owed = self.create_all(vec![(fresh, payload)]).await?;
+                return Ok(owed.into_iter().next());
+            };
+            let expected = stored.version;
+            let refreshed = refresh_from_mall(stored, fresh.clone(), self.now);
+            match self.ctx.orders.update_order(&refreshed, expected).await {
+                Ok(()) => {
+                    self.report.reimported.push(refreshed.id.clone());
+                    self.clear_quarantine(&refreshed.mall_order_id).await?;
+                    return Ok(None);
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) if e.is_permanent_for_item() => {
+                    let error = format!("the refreshed order could not be stored: {e}");
+                    self.quarantine(
+                        &fresh.mall_order_id,
+                        ImportStep::Store,
+                        error,
+                        Some(payload),
+                    )
+                    .await?;
+                    return Ok(None);
+                }
+                Err(e) => return Err(self.store_error(e)),
+            }
+        }
+        let error = "the stored order kept changing during re-import; try again".to_owned();
+        self.quarantine(
+            &fresh.mall_order_id,
+            ImportStep::Store,
+            error,
+            Some(payload),
+        )
+        .await?;
+        Ok(None)
+    }
+
+    /// Sends the acknowledgement owed by orders imported earlier (pending, or failed in a way
+    /// worth retrying): a run never leaves one behind for good.
+    async fn sweep_acknowledgements(&mut self) -> Result<(), ImportError> {
+        if self.ctx.mall.capabilities().acknowledgement.is_none() {
+            return Ok(());
+        }
+        let owed = self
+            .ctx
+            .orders
+            .orders_owing_mall_sync(self.store(), ACKNOWLEDGEMENT_SWEEP_LIMIT)
+            .await
+            .map_err(|e| self.store_error(e))?;
+        if owed.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(store = %self.store(), owed = owed.len(), "sending acknowledgements still owed");
+        self.acknowledge(owed.into_iter().map(Owed::stored).collect())
+            .await
+    }
+
+    /// Sends the post-import acknowledgement (e.g. Rakuten `confirmOrder`) and records the
+    /// outcome on each order. A failure here never undoes the import. When the mall was
+    /// unavailable the orders stay owed (the next run's sweep sends them again); a rejection
+    /// is final and shown with the mall's message; a refused credential ends the run, since
+    /// every further call would be refused too.
+    async fn acknowledge(&mut self, owed: Vec<Owed>) -> Result<(), ImportError> {
+        let batch_size = self.ctx.mall.capabilities().detail_batch_size.max(1);
+        let mut owed = owed.into_iter().peekable();
+        while owed.peek().is_some() {
+            let batch: Vec<Owed> = owed.by_ref().take(batch_size).collect();
+            let ids: Vec<String> = batch.iter().map(|o| o.mall_order_id.clone()).collect();
+            let (mut outcomes, call_error) = match self.ctx.mall.acknowledge(&ids).await {
+                Ok(acks) => (
+                    acks.into_iter()
+                        .map(|ack| (ack.mall_order_id, Answer::Mall(ack.outcome)))
+                        .collect::<HashMap<_, _>>(),
+                    None,
+                ),
+                Err(e) => {
+                    let retryable = e.is_retryable() || e.is_credential();
+                    let answers = ids
+                        .iter()
+                        .map(|id| {
+                            (
+                                id.clone(),
+                                Answer::Failed {
+                                    reason: e.to_string(),
+                                    retryable,
+                                },
+                            )
+                        })
+                        .collect();
+                    (answers, Some(e))
+                }
+            };
+            let mut results = Vec::with_capacity(batch.len());
+            for o in batch {
+                let answer = outcomes.remove(&o.mall_order_id).unwrap_or(Answer::Failed {
+                    reason: "the mall gave no answer for this order".to_owned(),
+                    retryable: true,
+                });
+                results.push((o, answer));
+            }
+            let this = &*self;
+            let recorded: Vec<Result<Option<Follow>, ImportError>> = stream::iter(results)
+                .map(|(o, answer)| this.record_answer(o, answer))
+                .buffer_unordered(STORE_CONCURRENCY)
+                .collect()
+                .await;
+            for result in recorded {
+                match result? {
+                    Some(Follow::Acknowledged) => self.report.acknowledged += 1,
+                    Some(Follow::Failed {
+                        mall_order_id,
+                        reason,
+                        retryable,
+                    }) => {
+                        if retryable {
+                            self.acknowledgements_to_retry += 1;
+                        }
+                        self.report.acknowledgement_failures.push(OrderFailure {
+                            mall_order_id,
+                            error: reason,
+                        });
+                    }
+                    Some(Follow::Cancelled(id)) => self.report.cancelled_on_mall.push(id),
+                    Some(Follow::CancelRequested(id)) => {
+                        self.report.cancel_requested_on_mall.push(id)
+                    }
+                    None => {}
+                }
+            }
+            if let Some(e) = call_error.filter(MallError::is_credential) {
+                return Err(ImportError::Mall(e));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records what the mall answered on the order: its sync state, and for a cancellation
+    /// (or a cancel request) our status, a hold and a history entry.
+    async fn record_answer(
+        &self,
+        owed: Owed,
+        answer: Answer,
+    ) -> Result<Option<Follow>, ImportError> {
+        let id = OrderId::new(self.store(), &owed.mall_order_id);
+        let now = self.now;
+        self.update_stored(&id, owed.stored_copy, |order| {
+            apply_answer(order, &answer, now)
+        })
+        .await
+    }
+
+    /// Applies `change` to the stored order and writes it with an optimistic version check,
+    /// reading it again when another writer got there first. `None` when the order is gone
+    /// or kept changing.
+    async fn update_stored<T>(
+        &self,
+        id: &OrderId,
+        mut known: Option<Order>,
+        change: impl Fn(&mut Order) -> T,
+    ) -> Result<Option<T>, ImportError> {
+        for _ in 0..3 {
+            let order = match known.take() {
+                Some(order) => Some(order),
+                None => self
+                    .ctx
+                    .orders
+                    .get_order(id)
+                    .await
+                    .map_err(|e| self.store_error(e))?,
+            };
+            let Some(mut order) = order else {
+                return Ok(None);
+            };
+            let expected = order.version;
+            let result = change(&mut order);
+            order.version += 1;
+            order.updated_at = self.now;
+            match self.ctx.orders.update_order(&order, expected).await {
+                Ok(()) => return Ok(Some(result)),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(self.store_error(e)),
+            }
+        }
+        tracing::warn!(order = %id, "mall answer not recorded: the order kept changing; the next run sends it again");
+        Ok(None)
+    }
+}
+
+/// What the mall said to one acknowledgement, or why it could not be asked.
+#[derive(Clone, Debug)]
+enum Answer {
+    Mall(AckOutcome),
+    Failed { reason: String, retryable: bool },
+}
+
+/// What recording an answer did, for the report.
+#[derive(Clone, Debug)]
+enum Follow {
+    Acknowledged,
+    Failed {
+        mall_order_id: String,
+        reason: String,
+        retryable: bool,
+    },
+    Cancelled(OrderId),
+    CancelRequested(OrderId),
+}
+
+/// Records the mall's answer on the order. The order follows the mall: a cancellation the
+/// mall reports cancels it (or, once shipped, is left to a person in the history), a cancel
+/// request holds it.
+fn apply_answer(order: &mut Order, answer: &Answer, now: JstInstant) -> Follow {
+    let record = |order: &mut Order, event: &str, change: String| {
+        order.history.push(HistoryEntry {
+            at: now,
+            event: event.to_owned(),
+            changes: vec![change],
+        });
+    };
+    match answer {
+        Answer::Mall(AckOutcome::Accepted | AckOutcome::NotNeeded { .. }) => {
+            order.mall_sync.record_attempt(SyncState::Done, now);
+            Follow::Acknowledged
+        }
+        Answer::Mall(AckOutcome::Cancelled { reason }) => {
+            order.mall_sync.record_attempt(SyncState::Done, now);
+            let before = order.status;
+            match order.apply(StatusEvent::Cancelled) {
+                Ok(()) => record(
+                    order,
+                    "cancelled_on_mall",
+                    format!("status: {before} → cancelled ({reason})"),
+                ),
+                Err(_) => record(
+                    order,
+                    "cancelled_on_mall",
+                    format!(
+                        "the mall reports the order cancelled but it is {before}: a person must check ({reason})"
+                    ),
+                ),
+            }
+            Follow::Cancelled(order.id.clone())
+        }
+        Answer::Mall(AckOutcome::CancelRequested { reason }) => {
+            order.mall_sync.record_attempt(SyncState::Done, now);
+            if !order.has_hold(HoldKind::CancelRequested) {
+                let hold = Hold::new(
+                    HoldKind::CancelRequested,
+                    None,
+                    format!("the buyer asked the mall to cancel ({reason})"),
+                );
+                let before = order.status;
+                if order.status.is_before_shipment() {
+                    if let Err(e) = order.place_hold(hold) {
+                        tracing::error!(order = %order.id, error = %e, "could not hold an order with a cancel request");
+                    }
+                } else {
+                    order.holds.push(hold);
+                }
+                record(
+                    order,
+                    "cancel_requested_on_mall",
+                    format!(
+                        "holds: + cancel_requested; status: {before} → {}",
+                        order.status
+                    ),
+                );
+            }
+            Follow::CancelRequested(order.id.clone())
+        }
+        Answer::Mall(AckOutcome::Rejected { reason }) => {
+            let state = SyncState::Failed {
+                reason: reason.clone(),
+                retryable: false,
+            };
+            order.mall_sync.record_attempt(state, now);
+            Follow::Failed {
+                mall_order_id: order.mall_order_id.clone(),
+                reason: reason.clone(),
+                retryable: false,
+            }
+        }
+        Answer::Failed { reason, retryable } => {
+            let state = SyncState::Failed {
+                reason: reason.clone(),
+                retryable: *retryable,
+            };
+            order.mall_sync.record_attempt(state, now);
+            Follow::Failed {
+                mall_order_id: order.mall_order_id.clone(),
+                reason: reason.clone(),
+                retryable: *retryable,
+            }
+        }
+    }
+}
+
+/// An order owed the post-import acknowledgement.
+struct Owed {
+    mall_order_id: String,
+    /// The order as this run stored it, when it did; saves a read when recording the outcome.
+    stored_copy: Option<Order>,
+}
+
+impl Owed {
+    fn created(order: Order) -> Self {
+        Self {
+            mall_order_id: order.mall_order_id.clone(),
+            stored_copy: Some(order),
+        }
+    }
+
+    fn stored(mall_order_id: String) -> Self {
+        Self {
+            mall_order_id,
+            stored_copy: None,
+        }
+    }
+}
+
+fn sub(at: JstInstant, duration: jiff::SignedDuration) -> JstInstant {
+    at.checked_sub(duration).unwrap_or(at)
+}
+
+fn add(at: JstInstant, duration: jiff::SignedDuration) -> JstInstant {
+    at.checked_add(duration).unwrap_or(at)
+}
+
+/// The window a differential run lists: from the checkpoint minus the overlap (widened to the
+/// mall's search lag) up to now. With no checkpoint: from the store's sync start, or without
+/// one the first-run look-back. Never before the sync start or the mall's history limit, and
+/// never closer to now than the mall allows. `None` when there is nothing to list yet.
+pub fn differential_window(
+    now: JstInstant,
+    checkpoint: Option<&Checkpoint>,
+    settings: &ImportSettings,
+    caps: &MallCapabilities,
+) -> Option<TimeWindow> {
+    let end = sub(now, caps.listing_delay);
+    let start = match (checkpoint, settings.sync_start_at) {
+        (Some(checkpoint), _) => sub(
+            checkpoint.imported_until,
+            settings.effective_overlap(caps.search_lag),
+        ),
+        (None, Some(sync_start)) => sync_start,
+        (None, None) => sub(now, settings.first_run_lookback),
+    };
+    let start = start.max(sub(now, caps.history_limit));
+    let start = settings
+        .sync_start_at
+        .map_or(start, |sync_start| start.max(sync_start));
+    (start < end).then(|| TimeWindow::new(start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::SignedDuration;
+
+    use super::*;
+
+    fn at(s: &str) -> JstInstant {
+        s.parse().unwrap()
+    }
+
+    fn caps() -> MallCapabilities {
+        MallCapabilities {
+            max_window: SignedDuration::from_hours(24 * 63),
+            history_limit: SignedDuration::from_hours(24 * 730),
+            listing_delay: SignedDuration::ZERO,
+            search_lag: SignedDuration::ZERO,
+            detail_batch_size: 100,
+            acknowledgement: Some("confirmOrder"),
+        }
+    }
+
+    #[test]
+    fn first_run_looks_back_from_now() {
+        let settings = ImportSettings::default();
+        let now = at("2026-11-22T12:00:00+09:00");
+        let window = differential_window(now, None, &settings, &caps()).unwrap();
+        assert_eq!(
+            window,
+            TimeWindow::new(at("2026-11-21T12:00:00+09:00"), now)
+        );
+    }
+
+    #[test]
+    fn first_run_starts_at_an_older_sync_start() {
+        let settings = ImportSettings {
+            sync_start_at: Some(at("2026-11-12T12:00:00+09:00")),
+            ..ImportSettings::default()
+        };
+        let now = at("2026-11-22T12:00:00+09:00");
+        let window = differential_window(now, None, &settings, &caps()).unwrap();
+        assert_eq!(window.start, at("2026-11-12T12:00:00+09:00"));
+        // …but never before the mall's history limit.
+        let mut short = caps();
+        short.history_limit = SignedDuration::from_hours(24 * 5);
+        let window = differential_window(now, None, &settings, &short).unwrap();
+        assert_eq!(window.start, at("2026-11-17T12:00:00+09:00"));
+    }
+
+    #[test]
+    fn later_runs_overlap_the_checkpoint_by_at_least_the_search_lag() {
+        let mut settings = ImportSettings::default();
+        let checkpoint = Checkpoint {
+            imported_until: at("2026-11-22T12:00:00+09:00"),
+            updated_at: at("2026-11-22T12:00:01+09:00"),
+        };
+        let now = at("2026-11-22T12:03:00+09:00");
+        let window = differential_window(now, Some(&checkpoint), &settings, &caps()).unwrap();
+        // The default overlap: 30 minutes.
+        assert_eq!(
+            window,
+            TimeWindow::new(at("2026-11-22T11:30:00+09:00"), now)
+        );
+        settings.overlap = SignedDuration::from_mins(2);
+        let mut lagging = caps();
+        lagging.search_lag = SignedDuration::from_mins(45);
+        let window = differential_window(now, Some(&checkpoint), &settings, &lagging).unwrap();
+        assert_eq!(window.start, at("2026-11-22T11:15:00+09:00"));
+        // A store's own figure wins over the mall's.
+        settings.search_lag = Some(SignedDuration::from_mins(60));
+        let window = differential_window(now, Some(&checkpoint), &settings, &lagging).unwrap();
+        assert_eq!(window.start, at("2026-11-22T11:00:00+09:00"));
+    }
+
+    #[test]
+    fn sync_start_bounds_the_window_and_a_future_one_means_nothing_to_do() {
+        let mut settings = ImportSettings::default();
+        let now = at("2026-11-22T12:00:00+09:00");
+        settings.sync_start_at = Some(at("2026-11-22T09:00:00+09:00"));
+        let window = differential_window(now, None, &settings, &caps()).unwrap();
+        assert_eq!(window.start, at("2026-11-22T09:00:00+09:00"));
+        settings.sync_start_at = Some(at("2026-11-23T00:00:00+09:00"));
+        assert_eq!(differential_window(now, None, &settings, &caps()), None);
+    }
+
+    #[test]
+    fn window_ends_before_now_by_the_listing_delay_and_respects_history() {
+        let mut caps = caps();
+        caps.listing_delay = SignedDuration::from_mins(2);
+        caps.history_limit = SignedDuration::from_hours(24 * 90);
+        let settings = ImportSettings {
+            first_run_lookback: SignedDuration::from_hours(24 * 365),
+            ..ImportSettings::default()
+        };
+        let now = at("2026-11-22T12:00:00+09:00");
+        let window = differential_window(now, None, &settings, &caps).unwrap();
+        assert_eq!(window.end, at("2026-11-22T11:58:00+09:00"));
+        assert_eq!(window.start, at("2026-08-24T12:00:00+09:00"));
+    }
+
+    fn answered(answer: Answer, status: OrderStatus) -> (Order, Follow) {
+        let store = StoreRef::new(crate::order::MallId::Rakuten, "s");
+        let mut order: Order = serde_json::from_value(serde_json::json!({
+            "id": "rakuten:s:1", "store": "rakuten:s", "mall_order_id": "1",
+            "ordered_at": "2026-11-22T10:00:00+09:00",
+            "buyer": {"name": "x", "kana": null, "email": null, "phone": null, "address": null},
+            "destinations": [], "amounts": {"goods":0,"shipping":0,"cod_fee":0,"payment_fee":0,"gift_wrapping":0,"coupons":0,"coupons_shop_funded":0,"points":0,"total":0,"billed":0,"tax":null},
+            "payment": {"method":"credit_card","mall_method_code":"1","mall_method_name":"card","paid_at":null,"due_date":null},
+            "delivery": {"mall_method_name":"","carrier":null,"desired_date":null,"time_slot":null},
+            "gift": {"is_gift":false,"wrappings":[],"noshi":null}, "notes": null,
+            "mall_status": {"code":"100","label":""}, "status": "ready_to_ship", "holds": [],
+            "mall_sync": {"operation":"confirmOrder","state":"pending","attempts":0,"updated_at":null},
+            "history": [], "version": 1, "imported_at": "2026-11-22T10:00:00+09:00",
+            "updated_at": "2026-11-22T10:00:00+09:00", "raw": {"content_type":"application/json","body":"{}"}
+        }))
+        .unwrap();
+        assert_eq!(order.store, store);
+        order.status = status;
+        let follow = apply_answer(&mut order, &answer, at("2026-11-22T11:00:00+09:00"));
+        (order, follow)
+    }
+
+    #[test]
+    fn a_cancellation_the_mall_reports_cancels_our_order() {
+        let answer = Answer::Mall(AckOutcome::Cancelled {
+            reason: "ERROR_102".into(),
+        });
+        let (order, follow) = answered(answer.clone(), OrderStatus::ReadyToShip);
+        assert_eq!(order.status, OrderStatus::Cancelled);
+        assert_eq!(order.mall_sync.state, SyncState::Done);
+        assert!(matches!(follow, Follow::Cancelled(_)));
+        let entry = order.history.last().unwrap();
+        assert_eq!(entry.event, "cancelled_on_mall");
+        assert_eq!(
+            entry.changes,
+            ["status: ready_to_ship → cancelled (ERROR_102)"]
+        );
+        // A shipped order is not changed silently: the history asks a person to look.
+        let (order, _) = answered(answer, OrderStatus::Shipped);
+        assert_eq!(order.status, OrderStatus::Shipped);
+        assert!(order.history[0].changes[0].contains("a person must check"));
+    }
+
+    #[test]
+    fn a_cancel_request_holds_the_order() {
+        let answer = Answer::Mall(AckOutcome::CancelRequested {
+            reason: "800".into(),
+        });
+        let (order, _) = answered(answer, OrderStatus::ReadyToShip);
+        assert_eq!(order.status, OrderStatus::OnHold);
+        assert!(order.has_hold(HoldKind::CancelRequested));
+    }
+
+    #[test]
+    fn failures_say_whether_they_are_owed_again() {
+        let final_no = Answer::Mall(AckOutcome::Rejected {
+            reason: "ERROR_105".into(),
+        });
+        let (order, _) = answered(final_no, OrderStatus::ReadyToShip);
+        assert!(!order.mall_sync.is_outstanding());
+        let later = Answer::Failed {
+            reason: "503".into(),
+            retryable: true,
+        };
+        let (order, _) = answered(later, OrderStatus::ReadyToShip);
+        assert!(order.mall_sync.is_outstanding());
+        assert_eq!(order.mall_sync.attempts, 1);
+    }
+
+    #[test]
+    fn summary_is_counts_and_the_first_failure() {
+        let report = ImportReport {
+            store: "rakuten:s".into(),
+            listed: 3,
+            quarantined: vec![OrderFailure {
+                mall_order_id: "1".into(),
+                error: "gone".into(),
+            }],
+            ..ImportReport::default()
+        };
+        let text = report.summary();
+        assert!(text.starts_with("rakuten:s: listed 3, created 0"), "{text}");
+        assert!(text.ends_with("first quarantined: order 1: gone"), "{text}");
+    }
+
+    #[test]
+    fn commands_parse_from_schedule_and_queue_messages() {
+        let scheduled: ImportCommand = serde_json::from_str(
+            r#"{"type":"differential","store":"rakuten:store-a","sent_at":"2026-11-22T01:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(scheduled.request, ImportRequest::Differential);
+        assert_eq!(scheduled.sent_at.as_deref(), Some("2026-11-22T01:00:00Z"));
+        let scheduled: ImportCommand =
+            serde_json::from_str(r#"{"type":"differential","store":"rakuten:store-a"}"#).unwrap();
+        assert_eq!(scheduled.request, ImportRequest::Differential);
+        let targeted: ImportCommand = serde_json::from_str(
+            r#"{"type":"orders","store":"rakuten:store-a","mall_order_ids":["1-2-3"],"reimport":true}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            targeted.request,
+            ImportRequest::Orders {
+                mall_order_ids: vec!["1-2-3".into()],
+                reimport: true
+            }
+        );
+        let bad =
+            serde_json::from_str::<ImportCommand>(r#"{"type":"differential","store":"ebay:x"}"#);
+        assert!(bad.unwrap_err().to_string().contains("unknown mall"));
+    }
+}
