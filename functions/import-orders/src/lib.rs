@@ -1,25 +1,46 @@
 //! The import-orders Lambda: thin wiring from an event to [`ichigen_core::import::run_import`].
 //!
-//! Two triggers:
-//! - an EventBridge schedule per store, whose input is an [`ImportCommand`]
-//!   (`{"type":"differential","store":"rakuten:store-a"}`);
-//! - the shop's import queue (SQS), whose messages are [`ImportCommand`]s too (targeted order
-//!   numbers from the mail trigger or an operator, range re-imports). Failed messages are
-//!   reported back as batch item failures, so only they are retried and, after the queue's
-//!   `maxReceiveCount`, land in the dead-letter queue.
+//! Every import request reaches it through the shop's import queue, a FIFO queue whose message
+//! group is the store: the per-store schedule (EventBridge Scheduler sends
+//! `{"type":"differential","store":…,"sent_at":<scheduled time>}`), the mail trigger and
+//! operators (targeted order numbers, range re-imports) and the function itself (the rest of
+//! a run that stopped at its deadline). So a store's runs never overlap, and its mall rate
+//! holds across invocations. A plain [`ImportCommand`] invocation is accepted too (local runs,
+//! `cargo lambda invoke`).
 //!
-//! [`App`] holds the clients, built once per Lambda instance; the same code runs in tests and
-//! in the local demo (`ichigen demo`).
+//! Queue failures are classified: a retryable one (mall or DynamoDB unavailable,
+//! acknowledgements still owed) is reported as a batch item failure, with every later message
+//! of the same store, so FIFO order holds; a final one (a bad message, an unknown store, a
+//! refused credential) is logged, recorded on the store's run status and acknowledged — retrying
+//! it would only hammer the mall.
+//!
+//! [`App`] holds the clients, built once per Lambda instance, and one mall client per store
+//! (rebuilt when the store's secret changes), so the store's token bucket spans invocations.
 
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use ichigen_aws::{SecretsManagerVault, ShopTable};
-use ichigen_core::StoreRef;
-use ichigen_core::import::{ImportCommand, ImportContext, ImportError, ImportReport, run_import};
-use ichigen_core::ports::{Clock, StoreConfigs, StoreError, SystemClock, Vault, VaultError};
+use ichigen_aws::metrics::{RunMetrics, name};
+use ichigen_aws::{ImportQueue, SecretsManagerVault, ShopTable};
+use ichigen_core::import::{
+    ImportCommand, ImportContext, ImportError, ImportReport, ImportRequest, run_import,
+};
+use ichigen_core::ports::{
+    CheckpointStore, Clock, FailedImportStore, SecretValue, StoreConfigs, StoreError,
+    StoreRunStatus, StoreStatusStore, SystemClock, Vault, VaultError,
+};
+use ichigen_core::{Mall, StoreRef};
 use ichigen_malls::{ClientSettings, ConnectError, MallEndpoints};
 use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+/// How long before the function's timeout a run stops taking new batches: room for one slow
+/// batch (mall retries with backoff) and the bookkeeping after it.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(90);
 
 /// What the function is invoked with.
 #[derive(Debug, Deserialize)]
@@ -61,6 +82,8 @@ pub enum FunctionError {
     Import(#[from] ImportError),
     #[error("queue message {message_id} is not an import request: {detail}")]
     BadMessage { message_id: String, detail: String },
+    #[error("{store}: the run stopped early and its continuation could not be queued: {detail}")]
+    Continuation { store: StoreRef, detail: String },
 }
 
 impl FunctionError {
@@ -68,7 +91,7 @@ impl FunctionError {
     pub fn is_retryable(&self) -> bool {
         match self {
             FunctionError::Import(e) => e.is_retryable(),
-            FunctionError::Config { .. } => true,
+            FunctionError::Config { .. } | FunctionError::Continuation { .. } => true,
             FunctionError::Secret { source, .. } => {
                 matches!(source, VaultError::Unavailable { .. })
             }
@@ -77,30 +100,56 @@ impl FunctionError {
             | FunctionError::BadMessage { .. } => false,
         }
     }
+
+    /// A person must renew the store's credential.
+    pub fn is_credential(&self) -> bool {
+        matches!(self, FunctionError::Import(e) if e.is_credential())
+    }
+}
+
+/// One store's mall client, kept across invocations while the store's secret is unchanged.
+struct StoreSlot {
+    /// A hash of the secret's value: a renewed key builds a new client.
+    fingerprint: u64,
+    mall: Arc<dyn Mall>,
+    /// Runs of one store inside this instance take turns (the FIFO queue already serialises
+    /// them across instances).
+    run: Mutex<()>,
 }
 
 /// The function's adapters, built once per Lambda instance.
 pub struct App {
     pub table: String,
+    pub shop_id: String,
     pub store: Arc<ShopTable>,
     pub vault: Arc<dyn Vault>,
     pub clock: Arc<dyn Clock>,
     pub endpoints: MallEndpoints,
     pub client_settings: ClientSettings,
+    /// Where the rest of an unfinished run is queued (`ICHIGEN_IMPORT_QUEUE_URL`).
+    pub queue: Option<ImportQueue>,
+    malls: Mutex<HashMap<StoreRef, Arc<StoreSlot>>>,
 }
 
 impl App {
-    /// Builds the adapters from the environment: `ICHIGEN_TABLE`, the AWS SDK's own variables
-    /// (`AWS_ENDPOINT_URL` points it at a local emulator), and the mall client settings.
+    /// Builds the adapters from the environment: `ICHIGEN_TABLE`, `ICHIGEN_SHOP_ID`,
+    /// `ICHIGEN_IMPORT_QUEUE_URL`, the AWS SDK's own variables (`AWS_ENDPOINT_URL` points it at
+    /// a local emulator), and the mall client settings.
     pub async fn from_env() -> Result<Self, MissingEnv> {
         let table = std::env::var("ICHIGEN_TABLE").map_err(|_| MissingEnv("ICHIGEN_TABLE"))?;
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Ok(Self::new(
+        let mut app = Self::new(
             &sdk,
             table,
             MallEndpoints::from_env(),
             ClientSettings::from_env(),
-        ))
+        );
+        app.shop_id = std::env::var("ICHIGEN_SHOP_ID").unwrap_or_else(|_| "local".to_owned());
+        app.queue = std::env::var("ICHIGEN_IMPORT_QUEUE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+            .map(|url| ImportQueue::from_sdk(&sdk, url));
+        Ok(app)
     }
 
     pub fn new(
@@ -117,45 +166,76 @@ impl App {
             vault: Arc::new(SecretsManagerVault::from_sdk(sdk)),
             clock: Arc::new(SystemClock),
             table,
+            shop_id: "local".to_owned(),
             endpoints,
             client_settings,
+            queue: None,
+            malls: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Handles one invocation.
-    pub async fn handle(&self, invocation: Invocation) -> Result<Outcome, FunctionError> {
+    /// Handles one invocation; `deadline` is when the invocation times out.
+    pub async fn handle(
+        &self,
+        invocation: Invocation,
+        deadline: Option<Instant>,
+    ) -> Result<Outcome, FunctionError> {
+        let stop_at = deadline.map(|d| d.checked_sub(DEADLINE_MARGIN).unwrap_or(d));
         match invocation {
-            Invocation::Command(command) => match self.import(&command).await? {
+            Invocation::Command(command) => match self.import(&command, stop_at).await? {
                 Some(report) => Ok(Outcome::Report(Box::new(report))),
                 None => Ok(Outcome::Skipped {
                     skipped: format!("{} is disabled", command.store),
                 }),
             },
-            Invocation::Queue(event) => Ok(Outcome::Queue(self.handle_queue(event).await)),
+            Invocation::Queue(event) => Ok(Outcome::Queue(self.handle_queue(event, stop_at).await)),
         }
     }
 
-    /// Processes each message on its own; reports the failed ones so only they come back.
-    pub async fn handle_queue(&self, event: SqsEvent) -> SqsBatchResponse {
+    /// Processes the messages in order. A retryable failure is reported, and so is every
+    /// later message of the same store (FIFO: they must not overtake it); a final failure
+    /// is logged, recorded and acknowledged.
+    pub async fn handle_queue(
+        &self,
+        event: SqsEvent,
+        stop_at: Option<Instant>,
+    ) -> SqsBatchResponse {
         let mut response = SqsBatchResponse::default();
+        let mut blocked_groups: Vec<String> = Vec::new();
         for message in event.records {
             let message_id = message.message_id.clone().unwrap_or_default();
-            if let Err(error) = self.handle_message(&message).await {
-                tracing::error!(
-                    message_id = %message_id,
-                    retryable = error.is_retryable(),
-                    error = %error,
-                    "import request failed"
-                );
+            let group = message_group(&message);
+            if group.as_ref().is_some_and(|g| blocked_groups.contains(g)) {
                 response.batch_item_failures.push(BatchItemFailure {
                     item_identifier: message_id,
                 });
+                continue;
+            }
+            let Err(error) = self.handle_message(&message, stop_at).await else {
+                continue;
+            };
+            let retryable = error.is_retryable();
+            tracing::error!(
+                message_id = %message_id,
+                retryable,
+                error = %error,
+                "import request failed"
+            );
+            if retryable {
+                response.batch_item_failures.push(BatchItemFailure {
+                    item_identifier: message_id,
+                });
+                blocked_groups.extend(group);
             }
         }
         response
     }
 
-    async fn handle_message(&self, message: &SqsMessage) -> Result<(), FunctionError> {
+    async fn handle_message(
+        &self,
+        message: &SqsMessage,
+        stop_at: Option<Instant>,
+    ) -> Result<(), FunctionError> {
         let message_id = message.message_id.clone().unwrap_or_default();
         let body = message.body.as_deref().unwrap_or_default();
         let command: ImportCommand =
@@ -163,14 +243,48 @@ impl App {
                 message_id,
                 detail: e.to_string(),
             })?;
-        self.import(&command).await.map(|_| ())
+        self.import(&command, stop_at).await.map(|_| ())
     }
 
-    /// Runs one import request: store config → credential → mall client → core job.
-    /// `None` when the store is disabled.
+    /// Runs one import request: store config → credential → mall client → core job, then
+    /// records the run (store status, metrics) and queues what is left. `None` when the store
+    /// is disabled.
     pub async fn import(
         &self,
         command: &ImportCommand,
+        stop_at: Option<Instant>,
+    ) -> Result<Option<ImportReport>, FunctionError> {
+        let store = &command.store;
+        let result = self.run(command, stop_at).await;
+        if !matches!(result, Ok(None)) {
+            self.record_run(command, &result).await;
+        }
+        let report = match result {
+            Ok(Some(report)) => report,
+            other => return other,
+        };
+        if let (Some(rest), Some(queue)) = (&report.unfinished, &self.queue) {
+            let next = ImportCommand::new(store.clone(), rest.clone());
+            let body = serde_json::to_value(&next).map_err(|e| FunctionError::Continuation {
+                store: store.clone(),
+                detail: e.to_string(),
+            })?;
+            queue
+                .send(&body)
+                .await
+                .map_err(|e| FunctionError::Continuation {
+                    store: store.clone(),
+                    detail: e.to_string(),
+                })?;
+            tracing::info!(store = %store, "queued the rest of the run");
+        }
+        Ok(Some(report))
+    }
+
+    async fn run(
+        &self,
+        command: &ImportCommand,
+        stop_at: Option<Instant>,
     ) -> Result<Option<ImportReport>, FunctionError> {
         let store = &command.store;
         let config = self
@@ -197,34 +311,199 @@ impl App {
                 store: store.clone(),
                 source,
             })?;
-        let mall = ichigen_malls::connect(store, &secret, &self.endpoints, &self.client_settings)?;
+        let slot = self.slot(store, &secret).await?;
+        let _turn = slot.run.lock().await;
         let ctx = ImportContext {
             config: &config,
-            mall: mall.as_ref(),
+            mall: slot.mall.as_ref(),
             orders: self.store.as_ref(),
             checkpoints: self.store.as_ref(),
+            failed_imports: self.store.as_ref(),
             clock: self.clock.as_ref(),
+            deadline: stop_at,
         };
         Ok(Some(run_import(&ctx, command).await?))
     }
+
+    /// The store's mall client: the cached one while the secret is unchanged.
+    async fn slot(
+        &self,
+        store: &StoreRef,
+        secret: &SecretValue,
+    ) -> Result<Arc<StoreSlot>, FunctionError> {
+        let fingerprint = {
+            let mut hasher = DefaultHasher::new();
+            secret.expose().hash(&mut hasher);
+            hasher.finish()
+        };
+        let mut malls = self.malls.lock().await;
+        if let Some(slot) = malls.get(store)
+            && slot.fingerprint == fingerprint
+        {
+            return Ok(slot.clone());
+        }
+        let mall = ichigen_malls::connect(store, secret, &self.endpoints, &self.client_settings)?;
+        let slot = Arc::new(StoreSlot {
+            fingerprint,
+            mall: Arc::from(mall),
+            run: Mutex::new(()),
+        });
+        malls.insert(store.clone(), slot.clone());
+        Ok(slot)
+    }
+
+    /// The store's run status and the run's metrics. Best effort: a failure here is logged,
+    /// never allowed to turn a good import into a failed one.
+    async fn record_run(
+        &self,
+        command: &ImportCommand,
+        result: &Result<Option<ImportReport>, FunctionError>,
+    ) {
+        let store = &command.store;
+        let now = self.clock.now();
+        let mut status = match self.store.load_store_status(store).await {
+            Ok(status) => status,
+            Err(e) => {
+                tracing::warn!(store = %store, error = %e, "could not read the store's run status");
+                StoreRunStatus::default()
+            }
+        };
+        status.last_run_at = Some(now);
+        let mut metrics = RunMetrics::default();
+        match result {
+            Ok(report) => {
+                status.last_success_at = Some(now);
+                status.last_error = None;
+                status.credential_rejected = false;
+                if let Some(report) = report {
+                    metrics
+                        .count(name::ORDERS_IMPORTED, report.created.len())
+                        .count(name::ORDERS_HELD, report.held.len())
+                        .count(name::ORDERS_QUARANTINED, report.quarantined.len())
+                        .count(name::FAILED_IMPORTS, report.quarantine_size)
+                        .count(
+                            name::ACKNOWLEDGEMENT_FAILURES,
+                            report.acknowledgement_failures.len(),
+                        );
+                }
+                metrics
+                    .count(name::IMPORT_RUN_FAILED, 0)
+                    .count(name::CREDENTIAL_REJECTED, 0);
+            }
+            Err(error) => {
+                status.last_error = Some(error.to_string());
+                status.credential_rejected = error.is_credential();
+                metrics.count(name::IMPORT_RUN_FAILED, 1).count(
+                    name::CREDENTIAL_REJECTED,
+                    usize::from(error.is_credential()),
+                );
+                if let Ok(failed) = self.store.failed_imports(store).await {
+                    metrics.count(name::FAILED_IMPORTS, failed.len());
+                }
+            }
+        }
+        if command.request == ImportRequest::Differential {
+            match self.store.load_checkpoint(store).await {
+                Ok(Some(checkpoint)) => {
+                    let age = now.duration_since(checkpoint.imported_until);
+                    metrics.seconds(name::CHECKPOINT_AGE, age.as_secs());
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(store = %store, error = %e, "could not read the checkpoint for its age")
+                }
+            }
+        }
+        if let Err(e) = self.store.save_store_status(store, &status).await {
+            tracing::warn!(store = %store, error = %e, "could not record the store's run status");
+        }
+        metrics.publish(&self.shop_id, &store.to_string(), now);
+    }
+}
+
+/// The FIFO message group of a message (absent on a standard queue).
+fn message_group(message: &SqsMessage) -> Option<String> {
+    message.attributes.get("MessageGroupId").cloned()
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("environment variable {0} is not set")]
 pub struct MissingEnv(pub &'static str);
 
-/// JSON logs with the request id, as CloudWatch wants them; `RUST_LOG` sets the level.
+/// Crates whose debug and trace output can carry request or response bodies (a `PutItem`
+/// with a buyer's address, a mall's answer): held at `warn` whatever `RUST_LOG` says.
+pub const QUIET_TARGETS: [&str; 12] = [
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http",
+    "aws_smithy_types",
+    "aws_sdk_dynamodb",
+    "aws_sdk_sqs",
+    "aws_sdk_secretsmanager",
+    "aws_config",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "h2",
+];
+
+/// The log filter: `RUST_LOG` (default `info`) for ichigen's own crates, `warn` at most for
+/// the crates in [`QUIET_TARGETS`], so no log level makes them print personal data.
+pub fn log_filter(rust_log: Option<&str>) -> tracing_subscriber::EnvFilter {
+    let mut filter = rust_log
+        .and_then(|value| tracing_subscriber::EnvFilter::try_new(value).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
+    for target in QUIET_TARGETS
+        .iter()
+        .chain(&["rustls", "tower", "lambda_runtime_api_client"])
+    {
+        if let Ok(directive) = format!("{target}=warn").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
+/// JSON logs with the request id, as CloudWatch wants them; `RUST_LOG` sets the level of
+/// ichigen's own crates (see [`log_filter`]).
 pub fn init_logging() {
+    let rust_log = std::env::var("RUST_LOG").ok();
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(log_filter(rust_log.as_deref()))
         // The runtime's invoke span carries `requestId`: keep it on every line.
         .with_current_span(true)
         .with_span_list(false)
         .without_time()
         .with_target(false)
         .try_init();
+}
+
+/// The invocation's deadline as an [`Instant`], from the runtime's epoch milliseconds.
+pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Option<Instant> {
+    let now_ms = u64::try_from(jiff::Timestamp::now().as_millisecond()).ok()?;
+    let remaining = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Instant::now().checked_add(remaining)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_targets_stay_at_warn_even_at_trace() {
+        let filter = log_filter(Some("trace")).to_string();
+        for target in QUIET_TARGETS {
+            assert!(filter.contains(&format!("{target}=warn")), "{filter}");
+        }
+        assert!(filter.contains("trace"));
+    }
+
+    #[test]
+    fn deadline_is_in_the_future_by_the_remaining_time() {
+        let now_ms = jiff::Timestamp::now().as_millisecond() as u64;
+        let deadline = deadline_from_epoch_ms(now_ms + 60_000).unwrap();
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        assert!(remaining > Duration::from_secs(55) && remaining <= Duration::from_secs(60));
+    }
 }

@@ -3,7 +3,10 @@
 //! - [`ShopTable`]: the shop's single DynamoDB table, implementing
 //!   [`OrderStore`](ichigen_core::ports::OrderStore),
 //!   [`CheckpointStore`](ichigen_core::ports::CheckpointStore) and
-//!   [`StoreConfigs`](ichigen_core::ports::StoreConfigs). Keys and access patterns: [`tables`].
+//!   [`StoreConfigs`](ichigen_core::ports::StoreConfigs),
+//!   [`FailedImportStore`](ichigen_core::ports::FailedImportStore) (the quarantine) and
+//!   [`StoreStatusStore`](ichigen_core::ports::StoreStatusStore). Keys and access patterns:
+//!   [`tables`].
 //! - [`SecretsManagerVault`]: mall credentials from Secrets Manager.
 //! - [`ImportQueue`]: sends import requests to the shop's SQS queue.
 //! - [`setup`]: creates a shop's resources on the emulator (local runs, tests).
@@ -13,10 +16,13 @@
 
 pub mod checkpoints;
 pub mod env;
+pub mod failed_imports;
+pub mod metrics;
 pub mod orders;
 pub mod queue;
 pub mod setup;
 pub mod store_configs;
+pub mod store_status;
 pub mod tables;
 pub mod vault;
 

@@ -1,39 +1,46 @@
-//! Orders in the shop table (access patterns 1–6 in [`crate::tables`]).
+//! Orders in the shop table (access patterns 1–6 and 9 in [`crate::tables`]).
 //!
-//! An order item holds the order as a DynamoDB map (`order`) **without** its raw mall payload;
-//! the payload is gzip-compressed into the binary `raw_gz` (+ `raw_content_type`), which keeps
-//! an order far below DynamoDB's 400 KB item limit. Beside them sit the keys and a few small
-//! top-level attributes (`version`, `status`, `store`, `mall_sync_state`) that conditions and
-//! projections use without reading the map.
+//! An order item holds the order gzip-compressed as JSON in `order_gz` (**without** its raw
+//! mall payload) and the raw payload gzip-compressed in `raw_gz` (+ `raw_content_type`): the
+//! parts that grow (remarks, many lines, the payload) compress well, which keeps an order far
+//! below DynamoDB's 400 KB item limit. Beside them sit the keys and a few small top-level
+//! attributes (`version`, `status`, `store`, `mall_order_id`, `mall_sync_state`,
+//! `mall_sync_owed`) that conditions and projections use without decompressing anything.
+//!
+//! The item's encoded size is checked before every write: an order that would still exceed
+//! the limit gets [`StoreError::TooLarge`] (the import quarantines it), never a retry loop.
+//! A `ValidationException` from DynamoDB is [`StoreError::Rejected`], for the same reason.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-use flate2::Compression;
-use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
 use ichigen_core::ports::{OrderStore, StoreError, StoredOrderSummary};
-use ichigen_core::status::SyncState;
 use ichigen_core::{Order, OrderId, OrderStatus, StoreRef};
 
 use crate::tables::{
-    BY_STORE_STATUS, Item, ShopTable, WITH_HOLDS, attr, item_key, keys, unavailable,
+    BY_STORE_STATUS, ITEM_SIZE_LIMIT, Item, MALL_SYNC_OWED, ShopTable, WITH_HOLDS, attr, gunzip,
+    gzip, item_key, item_size, keys, put_error, unavailable,
 };
 
 /// Non-key attribute names of an order item.
-mod field {
-    pub const ORDER: &str = "order";
+pub(crate) mod field {
+    /// The order (without its raw payload) as gzip-compressed JSON.
+    pub const ORDER_GZ: &str = "order_gz";
+    /// The order as a DynamoDB map: items written before `order_gz` existed. Read only.
+    pub const LEGACY_ORDER: &str = "order";
     pub const RAW_GZ: &str = "raw_gz";
     pub const RAW_CONTENT_TYPE: &str = "raw_content_type";
     pub const VERSION: &str = "version";
     pub const STATUS: &str = "status";
     pub const STORE: &str = "store";
+    pub const MALL_ORDER_ID: &str = "mall_order_id";
     pub const MALL_SYNC_STATE: &str = "mall_sync_state";
+    /// `true` while the order owes the mall a write ichigen sends on its own.
+    pub const MALL_SYNC_OWED: &str = "mall_sync_owed";
 }
 
 /// BatchGetItem takes at most 100 keys.
@@ -88,6 +95,31 @@ impl OrderStore for ShopTable {
         }
         Ok(found)
     }
+
+    async fn orders_owing_mall_sync(
+        &self,
+        store: &StoreRef,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let items = self
+            .query_items(
+                MALL_SYNC_OWED,
+                attr::GSI3PK,
+                keys::sync_owed_pk(store),
+                limit,
+            )
+            .await?;
+        items
+            .into_iter()
+            .map(|item| match item.get(field::MALL_ORDER_ID) {
+                Some(AttributeValue::S(id)) => Ok(id.clone()),
+                _ => Err(corrupt(
+                    &keys::sync_owed_pk(store),
+                    "an index entry without mall_order_id",
+                )),
+            })
+            .collect()
+    }
 }
 
 impl ShopTable {
@@ -101,6 +133,15 @@ impl ShopTable {
         on_condition_failed: impl FnOnce() -> StoreError,
     ) -> Result<(), StoreError> {
         let item = order_item(order)?;
+        let bytes = item_size(&item);
+        if bytes > ITEM_SIZE_LIMIT {
+            return Err(StoreError::TooLarge {
+                what: format!("order {} (compressed)", order.id),
+                bytes,
+                limit: ITEM_SIZE_LIMIT,
+            });
+        }
+        let operation = || format!("PutItem ({action}) of order {}", order.id);
         match put.table_name(&self.name).set_item(Some(item)).send().await {
             Ok(_) => Ok(()),
             Err(e)
@@ -109,10 +150,7 @@ impl ShopTable {
             {
                 Err(on_condition_failed())
             }
-            Err(e) => Err(unavailable(
-                format!("PutItem ({action}) of order {}", order.id),
-                e,
-            )),
+            Err(e) => Err(put_error(operation(), e)),
         }
     }
 
@@ -138,6 +176,8 @@ impl ShopTable {
             .await
     }
 
+    /// Orders from an index that projects `order_gz`. List reads carry no raw payload (it is
+    /// not projected): `raw` comes back empty; [`OrderStore::get_order`] has it.
     async fn query_index(
         &self,
         index: &str,
@@ -145,11 +185,25 @@ impl ShopTable {
         partition: String,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError> {
+        self.query_items(index, partition_attr, partition, limit)
+            .await?
+            .into_iter()
+            .map(order_from_item)
+            .collect()
+    }
+
+    async fn query_items(
+        &self,
+        index: &str,
+        partition_attr: &str,
+        partition: String,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
         let operation = || format!("Query {index} for {partition}");
-        let mut orders = Vec::new();
+        let mut items = Vec::new();
         let mut start = None;
-        while orders.len() < limit {
-            let page = i32::try_from(limit - orders.len()).unwrap_or(i32::MAX);
+        while items.len() < limit {
+            let page = i32::try_from(limit - items.len()).unwrap_or(i32::MAX);
             let out = self
                 .client
                 .query()
@@ -164,16 +218,14 @@ impl ShopTable {
                 .send()
                 .await
                 .map_err(|e| unavailable(operation(), e))?;
-            for item in out.items.unwrap_or_default() {
-                orders.push(order_from_item(item)?);
-            }
+            items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => break,
             }
         }
-        orders.truncate(limit);
-        Ok(orders)
+        items.truncate(limit);
+        Ok(items)
     }
 
     /// One BatchGetItem of ≤100 keys, retrying what DynamoDB leaves unprocessed.
@@ -188,10 +240,10 @@ impl ShopTable {
         let request = KeysAndAttributes::builder()
             .set_keys(Some(keys))
             .consistent_read(true)
-            .projection_expression("#pk, #version, #sync")
+            .projection_expression("#pk, #version, #owed")
             .expression_attribute_names("#pk", attr::PK)
             .expression_attribute_names("#version", field::VERSION)
-            .expression_attribute_names("#sync", field::MALL_SYNC_STATE)
+            .expression_attribute_names("#owed", field::MALL_SYNC_OWED)
             .build()
             .map_err(|e| unavailable("BatchGetItem of orders", e))?;
 
@@ -254,27 +306,6 @@ fn text(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-/// The top-level `mall_sync_state`: the state's name, so a projection can answer "is the
-/// acknowledgement outstanding" without the order map.
-fn sync_state_name(state: &SyncState) -> &'static str {
-    match state {
-        SyncState::Idle => "idle",
-        SyncState::Pending => "pending",
-        SyncState::InFlight => "in_flight",
-        SyncState::Done => "done",
-        SyncState::Failed { .. } => "failed",
-    }
-}
-
-/// Mirrors [`ichigen_core::status::MallSync::is_outstanding`] on the stored state name.
-fn outstanding(state_name: &str) -> Option<bool> {
-    match state_name {
-        "pending" | "in_flight" | "failed" => Some(true),
-        "idle" | "done" => Some(false),
-        _ => None,
-    }
-}
-
 fn corrupt(key: &str, detail: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
         key: key.to_owned(),
@@ -285,13 +316,18 @@ fn corrupt(key: &str, detail: impl Into<String>) -> StoreError {
 /// The order as a table item.
 pub(crate) fn order_item(order: &Order) -> Result<Item, StoreError> {
     let pk = keys::order_pk(&order.id);
-    let mut body: Item = serde_dynamo::to_item(order)
-        .map_err(|e| corrupt(&pk, format!("order does not convert to an item: {e}")))?;
-    body.remove("raw");
+    let mut body = serde_json::to_value(order)
+        .map_err(|e| corrupt(&pk, format!("order does not serialise: {e}")))?;
+    if let Some(map) = body.as_object_mut() {
+        map.remove("raw");
+    }
+    let order_gz = gzip(body.to_string().as_bytes())
+        .map_err(|e| corrupt(&pk, format!("order does not compress: {e}")))?;
     let raw_gz = gzip(order.raw.body.as_bytes())
         .map_err(|e| corrupt(&pk, format!("raw payload does not compress: {e}")))?;
 
     let time_sk = keys::time_sk(&order.ordered_at, &order.id);
+    let owed = order.mall_sync.is_outstanding();
     let mut item = HashMap::from([
         (attr::PK.to_owned(), text(pk)),
         (attr::SK.to_owned(), text(keys::ORDER_SK)),
@@ -299,15 +335,23 @@ pub(crate) fn order_item(order: &Order) -> Result<Item, StoreError> {
         (field::STATUS.to_owned(), text(order.status.as_str())),
         (field::STORE.to_owned(), text(order.store.to_string())),
         (
-            field::MALL_SYNC_STATE.to_owned(),
-            text(sync_state_name(&order.mall_sync.state)),
+            field::MALL_ORDER_ID.to_owned(),
+            text(order.mall_order_id.clone()),
         ),
+        (
+            field::MALL_SYNC_STATE.to_owned(),
+            text(order.mall_sync.state.as_str()),
+        ),
+        (field::MALL_SYNC_OWED.to_owned(), AttributeValue::Bool(owed)),
         (
             attr::GSI1PK.to_owned(),
             text(keys::store_status_pk(&order.store, order.status)),
         ),
         (attr::GSI1SK.to_owned(), text(time_sk.clone())),
-        (field::ORDER.to_owned(), AttributeValue::M(body)),
+        (
+            field::ORDER_GZ.to_owned(),
+            AttributeValue::B(Blob::new(order_gz)),
+        ),
         (
             field::RAW_GZ.to_owned(),
             AttributeValue::B(Blob::new(raw_gz)),
@@ -322,35 +366,64 @@ pub(crate) fn order_item(order: &Order) -> Result<Item, StoreError> {
         item.insert(attr::GSI2PK.to_owned(), text(keys::holds_pk(&order.store)));
         item.insert(attr::GSI2SK.to_owned(), text(time_sk));
     }
+    // Sparse: only orders owing the mall a write appear in `mall_sync_owed`.
+    if owed {
+        let since = order.mall_sync.updated_at.unwrap_or(order.imported_at);
+        item.insert(
+            attr::GSI3PK.to_owned(),
+            text(keys::sync_owed_pk(&order.store)),
+        );
+        item.insert(
+            attr::GSI3SK.to_owned(),
+            text(keys::time_sk(&since, &order.id)),
+        );
+    }
     Ok(item)
 }
 
-/// The order back from a table item (from the table or a GSI projecting ALL).
+/// The order back from a table item, or from an index entry projecting `order_gz` (whose
+/// raw payload is then empty).
 pub(crate) fn order_from_item(mut item: Item) -> Result<Order, StoreError> {
     let key = match item.get(attr::PK) {
         Some(AttributeValue::S(pk)) => pk.clone(),
         _ => return Err(corrupt("<order item without pk>", "missing pk")),
     };
-    let Some(AttributeValue::M(mut body)) = item.remove(field::ORDER) else {
-        return Err(corrupt(&key, "missing the order map"));
+    let raw = match (
+        item.remove(field::RAW_GZ),
+        item.remove(field::RAW_CONTENT_TYPE),
+    ) {
+        (Some(AttributeValue::B(raw_gz)), Some(AttributeValue::S(content_type))) => {
+            let body = gunzip(raw_gz.as_ref())
+                .map_err(|e| corrupt(&key, format!("raw_gz is not gzip-compressed UTF-8: {e}")))?;
+            serde_json::json!({"content_type": content_type, "body": body})
+        }
+        _ => serde_json::json!({"content_type": "", "body": ""}),
     };
-    let Some(AttributeValue::B(raw_gz)) = item.remove(field::RAW_GZ) else {
-        return Err(corrupt(&key, "missing raw_gz"));
+    let order: Order = match (
+        item.remove(field::ORDER_GZ),
+        item.remove(field::LEGACY_ORDER),
+    ) {
+        (Some(AttributeValue::B(order_gz)), _) => {
+            let text = gunzip(order_gz.as_ref()).map_err(|e| {
+                corrupt(&key, format!("order_gz is not gzip-compressed UTF-8: {e}"))
+            })?;
+            let mut body: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| corrupt(&key, format!("order_gz is not JSON: {e}")))?;
+            if let Some(map) = body.as_object_mut() {
+                map.insert("raw".to_owned(), raw);
+            }
+            serde_json::from_value(body)
+                .map_err(|e| corrupt(&key, format!("order does not read back: {e}")))?
+        }
+        (None, Some(AttributeValue::M(mut body))) => {
+            let raw: Item = serde_dynamo::to_item(raw)
+                .map_err(|e| corrupt(&key, format!("raw payload: {e}")))?;
+            body.insert("raw".to_owned(), AttributeValue::M(raw));
+            serde_dynamo::from_item(body)
+                .map_err(|e| corrupt(&key, format!("order map does not read back: {e}")))?
+        }
+        _ => return Err(corrupt(&key, "missing order_gz")),
     };
-    let Some(AttributeValue::S(content_type)) = item.remove(field::RAW_CONTENT_TYPE) else {
-        return Err(corrupt(&key, "missing raw_content_type"));
-    };
-    let raw_body = gunzip(raw_gz.as_ref())
-        .map_err(|e| corrupt(&key, format!("raw_gz is not gzip-compressed UTF-8: {e}")))?;
-    body.insert(
-        "raw".to_owned(),
-        AttributeValue::M(HashMap::from([
-            ("content_type".to_owned(), text(content_type)),
-            ("body".to_owned(), text(raw_body)),
-        ])),
-    );
-    let order: Order = serde_dynamo::from_item(body)
-        .map_err(|e| corrupt(&key, format!("order map does not read back: {e}")))?;
     if keys::order_pk(&order.id) != key {
         return Err(corrupt(&key, format!("holds order {} instead", order.id)));
     }
@@ -367,11 +440,12 @@ fn summary_from_item(item: &Item) -> Result<(String, StoredOrderSummary), StoreE
         _ => None,
     }
     .ok_or_else(|| corrupt(pk, "missing or non-integer version"))?;
-    let acknowledgement_outstanding = match item.get(field::MALL_SYNC_STATE) {
-        Some(AttributeValue::S(state)) => outstanding(state),
-        _ => None,
-    }
-    .ok_or_else(|| corrupt(pk, "missing or unknown mall_sync_state"))?;
+    let acknowledgement_outstanding = match item.get(field::MALL_SYNC_OWED) {
+        Some(AttributeValue::Bool(owed)) => *owed,
+        // Items written before `mall_sync_owed` existed: read as not owed; the next write
+        // of the order adds it.
+        _ => false,
+    };
     Ok((
         pk.clone(),
         StoredOrderSummary {
@@ -381,52 +455,40 @@ fn summary_from_item(item: &Item) -> Result<(String, StoredOrderSummary), StoreE
     ))
 }
 
-fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes)?;
-    encoder.finish()
-}
-
-fn gunzip(bytes: &[u8]) -> std::io::Result<String> {
-    let mut text = String::new();
-    GzDecoder::new(bytes).read_to_string(&mut text)?;
-    Ok(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ichigen_core::status::MallSync;
+    use ichigen_core::status::SyncState;
 
     #[test]
-    fn outstanding_mirrors_the_core() {
-        let states = [
-            SyncState::Idle,
-            SyncState::Pending,
-            SyncState::InFlight,
-            SyncState::Done,
-            SyncState::Failed {
-                reason: "x".into(),
-                retryable: false,
-            },
-        ];
-        for state in states {
-            let sync = MallSync {
-                operation: None,
-                state,
-                attempts: 0,
-                updated_at: None,
-            };
-            assert_eq!(
-                outstanding(sync_state_name(&sync.state)),
-                Some(sync.is_outstanding())
-            );
-        }
-    }
-
-    #[test]
-    fn gzip_round_trips_japanese_text() {
-        let text = "注文者：山田 太郎 🎁";
-        assert_eq!(gunzip(&gzip(text.as_bytes()).unwrap()).unwrap(), text);
+    fn owed_orders_carry_the_sparse_index_key_and_others_do_not() {
+        let mut order: Order = serde_json::from_value(serde_json::json!({
+            "id": "rakuten:s:1", "store": "rakuten:s", "mall_order_id": "1",
+            "ordered_at": "2026-11-22T10:00:00+09:00",
+            "buyer": {"name": "x", "kana": null, "email": null, "phone": null, "address": null},
+            "destinations": [], "amounts": {"goods":0,"shipping":0,"cod_fee":0,"payment_fee":0,"gift_wrapping":0,"coupons":0,"coupons_shop_funded":0,"points":0,"total":0,"billed":0,"tax":null},
+            "payment": {"method":"credit_card","mall_method_code":"1","mall_method_name":"card","paid_at":null,"due_date":null},
+            "delivery": {"mall_method_name":"","carrier":null,"desired_date":null,"time_slot":null},
+            "gift": {"is_gift":false,"wrappings":[],"noshi":null}, "notes": null,
+            "mall_status": {"code":"100","label":""}, "status": "ready_to_ship", "holds": [],
+            "mall_sync": {"operation":"confirmOrder","state":"pending","attempts":0,"updated_at":null},
+            "history": [], "version": 1, "imported_at": "2026-11-22T10:00:00+09:00",
+            "updated_at": "2026-11-22T10:00:00+09:00", "raw": {"content_type":"application/json","body":"{}"}
+        }))
+        .unwrap();
+        order.mall_sync.state = SyncState::Failed {
+            reason: "503".into(),
+            retryable: true,
+        };
+        let item = order_item(&order).unwrap();
+        assert!(item.contains_key(attr::GSI3PK));
+        assert_eq!(item[field::MALL_SYNC_OWED], AttributeValue::Bool(true));
+        order.mall_sync.state = SyncState::Failed {
+            reason: "ERROR_105".into(),
+            retryable: false,
+        };
+        let item = order_item(&order).unwrap();
+        assert!(!item.contains_key(attr::GSI3PK));
+        assert_eq!(order_from_item(item).unwrap(), order);
     }
 }

@@ -1,7 +1,11 @@
-//! Sends import requests (targeted order ids, range re-imports) to the shop's import queue.
+//! Sends import requests (targeted order ids, range re-imports, continuations) to the shop's
+//! import queue.
 //!
-//! Messages are JSON; the import function defines their shape. Import is idempotent, so a
-//! message sent twice (a retry after an unclear failure) does no harm.
+//! Messages are JSON; the import function defines their shape. The queue is FIFO with one
+//! message group per store (the message's `store`), so a store's requests run one at a time
+//! and in order, whoever sent them. Each message sent here gets its own de-duplication id: an
+//! operator asking twice means twice. Import is idempotent, so a message sent twice (a retry
+//! after an unclear failure) does no harm.
 
 use std::time::Duration;
 
@@ -55,16 +59,37 @@ impl ImportQueue {
         &self.url
     }
 
+    /// A FIFO queue's URL ends in `.fifo` (SQS requires the suffix).
+    pub fn is_fifo(&self) -> bool {
+        self.url.ends_with(".fifo")
+    }
+
+    /// The FIFO message group and de-duplication id for a body: the store it names (or one
+    /// shared group when it names none) and a fresh id.
+    fn fifo_ids(&self, body: &serde_json::Value) -> Option<(String, String)> {
+        self.is_fifo().then(|| {
+            let group = body
+                .get("store")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("shop")
+                .to_owned();
+            (group, uuid::Uuid::new_v4().simple().to_string())
+        })
+    }
+
     /// Sends one message.
     pub async fn send(&self, body: &serde_json::Value) -> Result<(), QueueError> {
-        let body = self.encode(0, body)?;
-        self.client
+        let fifo = self.fifo_ids(body);
+        let text = self.encode(0, body)?;
+        let mut send = self
+            .client
             .send_message()
             .queue_url(&self.url)
-            .message_body(body)
-            .send()
-            .await
-            .map_err(|e| self.send_error(e))?;
+            .message_body(text);
+        if let Some((group, dedup)) = fifo {
+            send = send.message_group_id(group).message_deduplication_id(dedup);
+        }
+        send.send().await.map_err(|e| self.send_error(e))?;
         Ok(())
     }
 
@@ -76,9 +101,12 @@ impl ImportQueue {
                 .enumerate()
                 .map(|(i, body)| {
                     let index = chunk_index * BATCH_MAX + i;
+                    let (group, dedup) = self.fifo_ids(body).unzip();
                     SendMessageBatchRequestEntry::builder()
                         .id(index.to_string())
                         .message_body(self.encode(index, body)?)
+                        .set_message_group_id(group)
+                        .set_message_deduplication_id(dedup)
                         .build()
                         .map_err(|e| self.send_error(e))
                 })

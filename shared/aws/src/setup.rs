@@ -10,8 +10,9 @@ use crate::tables::{self, TableError};
 
 /// After this many failed receives an import request moves to the dead-letter queue.
 pub const IMPORT_MAX_RECEIVE_COUNT: u32 = 5;
-/// The import function's timeout in the template.
-pub const IMPORT_FUNCTION_TIMEOUT_SECS: u32 = 120;
+/// The import function's timeout in the template: room for a run to work until its deadline
+/// margin (`import_orders::DEADLINE_MARGIN`, 90 s) and stop cleanly at a batch boundary.
+pub const IMPORT_FUNCTION_TIMEOUT_SECS: u32 = 300;
 /// Six times the function timeout (AWS's advice for Lambda event sources), so a message is
 /// not redelivered while a slow run still works on it.
 pub const IMPORT_VISIBILITY_TIMEOUT_SECS: u32 = 6 * IMPORT_FUNCTION_TIMEOUT_SECS;
@@ -27,14 +28,15 @@ pub struct ShopResources {
 }
 
 impl ShopResources {
-    /// `<prefix>-orders`, `<prefix>-import`, `<prefix>-import-dlq`: with the prefix
+    /// `<prefix>-orders`, `<prefix>-import.fifo`, `<prefix>-import-dlq.fifo`: with the prefix
     /// `ichigen-<shop id>` these are the names the SAM template gives them; tests use a random
-    /// prefix so they run side by side on one emulator.
+    /// prefix so they run side by side on one emulator. The queues are FIFO (one message
+    /// group per store: a store's import requests run one at a time, in order).
     pub fn with_prefix(prefix: &str) -> Self {
         Self {
             table_name: format!("{prefix}-orders"),
-            import_queue_name: format!("{prefix}-import"),
-            import_dlq_name: format!("{prefix}-import-dlq"),
+            import_queue_name: format!("{prefix}-import.fifo"),
+            import_dlq_name: format!("{prefix}-import-dlq.fifo"),
         }
     }
 }
@@ -64,10 +66,13 @@ pub async fn ensure_shop(sdk: &SdkConfig, shop: &ShopResources) -> Result<ShopHa
     tables::create_table(&dynamodb, &shop.table_name, &tables::shop_table()).await?;
 
     let sqs = aws_sdk_sqs::Client::new(sdk);
-    let dlq_attributes = [(
-        QueueAttributeName::MessageRetentionPeriod,
-        DLQ_RETENTION_SECS.to_string(),
-    )];
+    let dlq_attributes = [
+        (QueueAttributeName::FifoQueue, "true".to_owned()),
+        (
+            QueueAttributeName::MessageRetentionPeriod,
+            DLQ_RETENTION_SECS.to_string(),
+        ),
+    ];
     let import_dlq_url = ensure_queue(&sqs, &shop.import_dlq_name, &dlq_attributes).await?;
     let import_dlq_arn = queue_arn(&sqs, &shop.import_dlq_name, &import_dlq_url).await?;
 
@@ -76,6 +81,12 @@ pub async fn ensure_shop(sdk: &SdkConfig, shop: &ShopResources) -> Result<ShopHa
         "maxReceiveCount": IMPORT_MAX_RECEIVE_COUNT,
     });
     let queue_attributes = [
+        (QueueAttributeName::FifoQueue, "true".to_owned()),
+        // The schedule's messages carry their scheduled time, so equal bodies are repeats.
+        (
+            QueueAttributeName::ContentBasedDeduplication,
+            "true".to_owned(),
+        ),
         (
             QueueAttributeName::VisibilityTimeout,
             IMPORT_VISIBILITY_TIMEOUT_SECS.to_string(),

@@ -13,13 +13,17 @@
 //! | 6 | orders with holds per store | sparse GSI `with_holds`: `gsi2pk = HOLDS#<store>` only while holds exist, `gsi2sk = <ordered_at>#<order id>` |
 //! | 7 | import checkpoint per store | `pk = STORE#<store>`, `sk = CHECKPOINT#import`, conditional on the previous value |
 //! | 8 | list and get store configs | `pk = CONFIG`, `sk = STORE#<store>` (one Query lists them all) |
+//! | 9 | orders of store Y still owing the mall a write, oldest first | sparse GSI `mall_sync_owed`: `gsi3pk = SYNC#<store>` only while owed, `gsi3sk = <since>#<order id>`, projecting `mall_order_id` |
+//! | 10 | a store's failed imports (quarantine) | `pk = STORE#<store>`, `sk = FAILED#<mall order id>` (Query `begins_with`) |
+//! | 11 | a store's run status (last run, last success, last error) | `pk = STORE#<store>`, `sk = STATUS#import` |
 //!
 //! `ordered_at` in sort keys is the RFC 3339 text of a [`JstInstant`], always `+09:00` with a
 //! fixed width, so string order is time order.
 //!
-//! Both GSIs project ALL attributes: their readers (the operator's and warehouse's lists) want
-//! whole orders, and with the raw payload gzip-compressed an order item stays a few KB, so a
-//! second round trip to fetch each order would cost more than the duplicated storage.
+//! `by_store_status` and `with_holds` project the compressed order (`order_gz`) and the small
+//! attributes, not the raw payload: list readers want whole orders but never the mall's
+//! payload, and an index entry stays a few KB whatever the payload's size. `mall_sync_owed`
+//! projects only the mall order id, which is all the acknowledgement sweep needs.
 //!
 //! [`shop_table`] is the one definition of the table: [`create_table`] builds it locally and a
 //! test holds `infra/template.yaml` to it.
@@ -47,11 +51,17 @@ pub mod attr {
     pub const GSI1SK: &str = "gsi1sk";
     pub const GSI2PK: &str = "gsi2pk";
     pub const GSI2SK: &str = "gsi2sk";
+    pub const GSI3PK: &str = "gsi3pk";
+    pub const GSI3SK: &str = "gsi3sk";
 }
 
 /// Index names.
 pub const BY_STORE_STATUS: &str = "by_store_status";
 pub const WITH_HOLDS: &str = "with_holds";
+pub const MALL_SYNC_OWED: &str = "mall_sync_owed";
+
+/// DynamoDB's item size limit (400 KB).
+pub const ITEM_SIZE_LIMIT: usize = 400 * 1024;
 
 /// Key builders, one per access pattern.
 pub mod keys {
@@ -60,6 +70,8 @@ pub mod keys {
     pub const ORDER_SK: &str = "ORDER";
     pub const ORDER_PK_PREFIX: &str = "ORDER#";
     pub const CHECKPOINT_IMPORT_SK: &str = "CHECKPOINT#import";
+    pub const FAILED_IMPORT_SK_PREFIX: &str = "FAILED#";
+    pub const STATUS_IMPORT_SK: &str = "STATUS#import";
     pub const CONFIG_PK: &str = "CONFIG";
     pub const CONFIG_SK_PREFIX: &str = "STORE#";
 
@@ -81,6 +93,16 @@ pub mod keys {
     /// Patterns 5 and 6: time order, the id breaking ties.
     pub fn time_sk(ordered_at: &JstInstant, id: &OrderId) -> String {
         format!("{ordered_at}#{id}")
+    }
+
+    /// Pattern 9: the `mall_sync_owed` partition.
+    pub fn sync_owed_pk(store: &StoreRef) -> String {
+        format!("SYNC#{store}")
+    }
+
+    /// Pattern 10: a failed import's sort key in the store's partition.
+    pub fn failed_import_sk(mall_order_id: &str) -> String {
+        format!("{FAILED_IMPORT_SK_PREFIX}{mall_order_id}")
     }
 
     /// Pattern 7: a store's own partition (its checkpoint lives there).
@@ -165,6 +187,8 @@ pub fn shop_table() -> TableDefinition {
             s(attr::GSI1SK),
             s(attr::GSI2PK),
             s(attr::GSI2SK),
+            s(attr::GSI3PK),
+            s(attr::GSI3SK),
             s(attr::PK),
             s(attr::SK),
         ],
@@ -173,16 +197,39 @@ pub fn shop_table() -> TableDefinition {
             IndexDef {
                 name: BY_STORE_STATUS.to_owned(),
                 key: key(attr::GSI1PK, attr::GSI1SK),
-                projection: ProjectionDef::All,
+                projection: ProjectionDef::Include(order_list_attributes()),
             },
             IndexDef {
                 name: WITH_HOLDS.to_owned(),
                 key: key(attr::GSI2PK, attr::GSI2SK),
-                projection: ProjectionDef::All,
+                projection: ProjectionDef::Include(order_list_attributes()),
+            },
+            IndexDef {
+                name: MALL_SYNC_OWED.to_owned(),
+                key: key(attr::GSI3PK, attr::GSI3SK),
+                projection: ProjectionDef::Include(vec![
+                    crate::orders::field::MALL_ORDER_ID.to_owned(),
+                ]),
             },
         ],
         billing_mode: "PAY_PER_REQUEST".to_owned(),
     }
+}
+
+/// What the order lists project: the compressed order and the small attributes, not the raw
+/// payload.
+fn order_list_attributes() -> Vec<String> {
+    use crate::orders::field;
+    [
+        field::ORDER_GZ,
+        field::VERSION,
+        field::STATUS,
+        field::STORE,
+        field::MALL_ORDER_ID,
+        field::MALL_SYNC_STATE,
+    ]
+    .map(str::to_owned)
+    .to_vec()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -353,6 +400,64 @@ pub(crate) fn item_key(pk: String, sk: impl Into<String>) -> Item {
     ])
 }
 
+/// A failed write as a [`StoreError`]: DynamoDB's `ValidationException` (an item it will never
+/// take) is [`StoreError::Rejected`], anything else [`StoreError::Unavailable`].
+pub(crate) fn put_error<E>(
+    operation: String,
+    err: aws_sdk_dynamodb::error::SdkError<E>,
+) -> StoreError
+where
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
+{
+    let validation = err
+        .as_service_error()
+        .is_some_and(|e| e.code() == Some("ValidationException"));
+    if validation {
+        let detail = err
+            .as_service_error()
+            .and_then(|e| e.message())
+            .unwrap_or("ValidationException")
+            .to_owned();
+        return StoreError::Rejected { operation, detail };
+    }
+    unavailable(operation, err)
+}
+
+/// The size DynamoDB counts for an item: attribute names plus values (numbers counted as
+/// their text, a slight over-estimate; maps and lists with their 3-byte overhead).
+pub(crate) fn item_size(item: &Item) -> usize {
+    item.iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum()
+}
+
+fn value_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::Ss(v) | AttributeValue::Ns(v) => v.iter().map(String::len).sum(),
+        AttributeValue::Bs(v) => v.iter().map(|b| b.as_ref().len()).sum(),
+        AttributeValue::M(m) => 3 + item_size(m) + m.len(),
+        AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        _ => 0,
+    }
+}
+
+pub(crate) fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
+
+pub(crate) fn gunzip(bytes: &[u8]) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes).read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// An SDK failure as a [`StoreError`], naming the operation but never an item's contents.
 pub(crate) fn unavailable<E>(operation: impl Into<String>, err: E) -> StoreError
 where
@@ -361,5 +466,29 @@ where
     StoreError::Unavailable {
         operation: operation.into(),
         detail: DisplayErrorContext(&err).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_round_trips_japanese_text() {
+        let text = "注文者：山田 太郎 🎁";
+        assert_eq!(gunzip(&gzip(text.as_bytes()).unwrap()).unwrap(), text);
+    }
+
+    #[test]
+    fn item_size_counts_names_and_values() {
+        let item = Item::from([
+            ("pk".to_owned(), AttributeValue::S("ORDER#1".into())),
+            ("n".to_owned(), AttributeValue::N("42".into())),
+            (
+                "b".to_owned(),
+                AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(vec![0; 10])),
+            ),
+        ]);
+        assert_eq!(item_size(&item), 2 + 7 + 1 + 2 + 1 + 10);
     }
 }

@@ -205,7 +205,12 @@ fn the_queues_match_the_local_setup() {
         "visibility timeout must be ≥ 6× the function timeout"
     );
 
-    let alarm = only_resource(&template, "AWS::CloudWatch::Alarm");
+    for q in [queue, dlq] {
+        assert_eq!(q["FifoQueue"], Value::Bool(true));
+    }
+    assert_eq!(queue["ContentBasedDeduplication"], Value::Bool(true));
+
+    let alarm = &resources["ImportDeadLetterAlarm"];
     let Value::Tagged(dimension) = &alarm["Properties"]["Dimensions"][0]["Value"] else {
         panic!("the alarm should watch the DLQ by !GetAtt");
     };
@@ -259,7 +264,12 @@ fn the_import_function_is_built_and_wired_as_expected() {
     let names: BTreeSet<&str> = variables.keys().filter_map(Value::as_str).collect();
     assert_eq!(
         names,
-        BTreeSet::from(["ICHIGEN_SHOP_ID", "ICHIGEN_TABLE", "RUST_LOG"])
+        BTreeSet::from([
+            "ICHIGEN_IMPORT_QUEUE_URL",
+            "ICHIGEN_SHOP_ID",
+            "ICHIGEN_TABLE",
+            "RUST_LOG"
+        ])
     );
 
     let events = properties["Events"].as_mapping().expect("events");
@@ -269,6 +279,8 @@ fn the_import_function_is_built_and_wired_as_expected() {
         sqs[0]["Properties"]["FunctionResponseTypes"],
         serde_yaml::from_str::<Value>("[ReportBatchItemFailures]").unwrap()
     );
+    // One request per invocation, so each has the function's whole time.
+    assert_eq!(sqs[0]["Properties"]["BatchSize"], Value::from(1));
 }
 
 #[test]
@@ -294,15 +306,87 @@ fn each_rakuten_store_gets_a_schedule_naming_it_and_a_secret() {
     let target = &of_type("AWS::Scheduler::Schedule")["Properties"]["Target"];
     let input: serde_json::Value =
         serde_json::from_str(sub_text(&target["Input"], "Input")).expect("Input is JSON");
+    let store = format!("rakuten:${{{variable}}}");
+    // The scheduled time makes each run's body distinct for FIFO de-duplication.
     assert_eq!(
         input,
-        serde_json::json!({ "type": "differential", "store": format!("rakuten:${{{variable}}}") })
+        serde_json::json!({
+            "type": "differential",
+            "store": store,
+            "sent_at": "<aws.scheduler.scheduled-time>"
+        })
+    );
+    // Once CloudFormation substitutes the store id, the body is an import command.
+    let body = input
+        .to_string()
+        .replace(&format!("${{{variable}}}"), "store-a");
+    let command: ichigen_core::import::ImportCommand =
+        serde_json::from_str(&body).expect("the schedule's message is an ImportCommand");
+    assert_eq!(
+        command.request,
+        ichigen_core::import::ImportRequest::Differential
+    );
+    // Into the FIFO import queue, in the store's own message group.
+    let Value::Tagged(arn) = &target["Arn"] else {
+        panic!("the schedule should target !GetAtt ImportQueue.Arn")
+    };
+    assert_eq!(arn.value, Value::from("ImportQueue.Arn"));
+    assert_eq!(
+        sub_text(&target["SqsParameters"]["MessageGroupId"], "MessageGroupId"),
+        store
     );
     let secret = &of_type("AWS::SecretsManager::Secret")["Properties"];
     assert_eq!(
         sub_text(&secret["Name"], "Name"),
         format!("ichigen/${{ShopId}}/rakuten/${{{variable}}}")
     );
+}
+
+/// Every alarm tells the shop: it notifies the alarm topic, and the function's own metrics it
+/// watches are ones the function publishes.
+#[test]
+fn every_alarm_notifies_the_topic_and_watches_a_published_metric() {
+    use ichigen_aws::metrics::{NAMESPACE, name};
+    let template = template();
+    let mut found = Vec::new();
+    collect_resources(resources(&template), &mut found);
+    let alarms: Vec<_> = found
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+        .collect();
+    assert!(alarms.len() >= 7, "{} alarms", alarms.len());
+    let published = [
+        name::FAILED_IMPORTS,
+        name::ACKNOWLEDGEMENT_FAILURES,
+        name::CHECKPOINT_AGE,
+        name::CREDENTIAL_REJECTED,
+    ];
+    let mut watched = BTreeSet::new();
+    for (id, alarm) in alarms {
+        let properties = &alarm["Properties"];
+        let actions = properties["AlarmActions"]
+            .as_sequence()
+            .expect("AlarmActions");
+        assert!(
+            actions.iter().any(|a| matches!(a, Value::Tagged(t) if t.tag == "Ref" && t.value == Value::from("AlarmTopic"))),
+            "{id} should notify AlarmTopic"
+        );
+        if properties["Namespace"] == NAMESPACE {
+            let metric = text(&properties["MetricName"], "MetricName");
+            assert!(
+                published.contains(&metric),
+                "{id} watches {metric}, which is not published"
+            );
+            watched.insert(metric.to_owned());
+        }
+    }
+    assert_eq!(
+        watched.len(),
+        published.len(),
+        "every published alarm metric is watched"
+    );
+    let subscription = &resources(&template)["AlarmEmailSubscription"];
+    assert_eq!(subscription["Condition"], "HasAlarmEmail");
 }
 
 const PSEUDO_PARAMETERS: [&str; 8] = [

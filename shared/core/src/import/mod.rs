@@ -130,6 +130,8 @@ pub struct ImportReport {
     pub recovered: Vec<String>,
     /// Failed imports this run retried on its own (backoff due).
     pub quarantine_retried: usize,
+    /// Orders waiting in the store's quarantine when the run ended.
+    pub quarantine_size: usize,
     pub acknowledged: usize,
     pub acknowledgement_failures: Vec<OrderFailure>,
     /// Orders the mall's answers showed cancelled: our order was cancelled to follow.
@@ -285,7 +287,9 @@ pub async fn run_import(
         }
     }
     let outstanding = run.acknowledgements_to_retry;
+    let quarantine_size = run.quarantine.len();
     let mut report = run.report;
+    report.quarantine_size = quarantine_size;
     report.created.sort();
     tracing::info!(
         store = %store,
