@@ -142,7 +142,7 @@ async fn list_fetch_normalise_acknowledge_round_trip() {
     assert!(
         fetched.missing[0]
             .1
-            .contains("ORDER_EXT_API_GET_ORDER_ERROR"),
+            .contains("ORDER_EXT_API_GET_ORDER_INFO_102"),
         "{:?}",
         fetched.missing
     );
@@ -317,7 +317,7 @@ async fn a_rejected_license_key_is_reported_once_and_not_retried() {
         detail.contains("90 days") && detail.contains("RMS"),
         "{detail}"
     );
-    assert!(detail.contains("GA0001"), "{detail}");
+    assert!(detail.contains("ES01-01"), "{detail}");
     let text = err.to_string();
     assert!(
         text.contains("rakuten:store-a") && text.contains("licenseKey"),
@@ -530,4 +530,116 @@ async fn one_malformed_order_does_not_fail_the_batch() {
             assert_eq!(raw, insert.order);
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_listing_is_incomplete_never_a_shorter_list() {
+    let fx = Fixture::start().await;
+    fx.generate(1_234).await;
+    let mall = fx.mall();
+    for dropped in [1, 2] {
+        fx.control
+            .rakuten_set_limits(&RakutenLimits {
+                drop_search_page: Some(dropped),
+                ..RakutenLimits::default()
+            })
+            .await
+            .unwrap();
+        let err = mall.list_orders(recent_window()).await.unwrap_err();
+        assert!(matches!(&err, MallError::Incomplete { .. }), "{err}");
+        assert!(err.is_retryable());
+        let text = err.to_string();
+        assert!(
+            text.contains("store-a") && text.contains("searchOrder"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&recent_window().start.to_string()[..10]),
+            "{text}"
+        );
+        let expected = if dropped == 1 {
+            "page 1 of 2 listed 0 orders; expected 1000"
+        } else {
+            "reported 1234 orders (totalRecordsAmount) but its pages listed 1000"
+        };
+        assert!(text.contains(expected), "{text}");
+    }
+    fx.control
+        .rakuten_set_limits(&RakutenLimits::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        mall.list_orders(recent_window()).await.unwrap().len(),
+        1_234
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_at_exactly_the_hit_cap_is_split() {
+    let fx = Fixture::start().await;
+    fx.control
+        .rakuten_set_limits(&RakutenLimits {
+            search_hit_cap: 40,
+            ..RakutenLimits::default()
+        })
+        .await
+        .unwrap();
+    let (generated, _) = fx.generate(40).await;
+    let mall = fx.mall().with_hit_cap(40);
+    let listed = numbers(&mall.list_orders(recent_window()).await.unwrap());
+    assert_eq!(listed, generated);
+    assert!(
+        fx.requests(endpoints::SEARCH_ORDER).await >= 3,
+        "a total equal to the cap may itself be capped: the window is halved"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_confirm_reply_is_retried_and_ends_not_needed() {
+    let fx = Fixture::start().await;
+    let (generated, _) = fx.generate(3).await;
+    fx.control
+        .lose_replies(endpoints::CONFIRM_ORDER, 1)
+        .await
+        .unwrap();
+    let acks = fx.mall().acknowledge(&generated).await.unwrap();
+    assert_eq!(acks.len(), 3);
+    for ack in &acks {
+        assert!(
+            matches!(&ack.outcome, AckOutcome::NotNeeded { reason } if reason.contains("ERROR_103")),
+            "{ack:?}"
+        );
+    }
+    assert_eq!(fx.requests(endpoints::CONFIRM_ORDER).await, 2, "one retry");
+    let writes = fx.control.rakuten_writes().await.unwrap();
+    assert_eq!(
+        writes.len(),
+        1,
+        "applied once, by the call whose reply was lost"
+    );
+    assert_eq!(writes[0].order_numbers, generated);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_refused_mid_run_is_a_credential_error_naming_the_license_key() {
+    let fx = Fixture::start().await;
+    let (generated, _) = fx.generate(2).await;
+    let mall = fx.mall();
+    assert_eq!(mall.list_orders(recent_window()).await.unwrap().len(), 2);
+    fx.control
+        .rakuten_reject_operation(SHOP, "confirmOrder")
+        .await
+        .unwrap();
+    let err = mall.acknowledge(&generated).await.unwrap_err();
+    assert!(err.is_credential(), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("licenseKey") && text.contains("ES01-01") && text.contains("store-a"),
+        "{text}"
+    );
+    assert_eq!(
+        fx.requests(endpoints::CONFIRM_ORDER).await,
+        1,
+        "never retried"
+    );
 }

@@ -391,6 +391,43 @@ fn wrong_types_in_personal_fields_are_held_without_their_value() {
 }
 
 #[test]
+fn person_models_of_the_wrong_shape_are_held_by_field_and_kind_only() {
+    // A whole model sent as text (or a number) is still a name, an address, a phone.
+    let mut payload = fixture("plain");
+    payload["OrdererModel"] = json!("山田太郎 東京都渋谷区神宮前1-2-3 0312345678");
+    payload["PackageModelList"][0]["SenderModel"] = json!("佐藤次郎 大阪府大阪市北区");
+    let order = normalise(&payload);
+    let fields: Vec<_> = order
+        .holds
+        .iter()
+        .map(|h| (h.kind, h.field.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            (HoldKind::MalformedField, "OrdererModel"),
+            (HoldKind::MalformedField, "PackageModelList[0].SenderModel"),
+        ]
+    );
+    for hold in &order.holds {
+        assert_eq!(hold.message, "expected an object, found text", "{hold}");
+    }
+
+    let mut payload = fixture("plain");
+    payload["PackageModelList"][0]["SenderModel"]["phoneNumber1"] = json!(9012345678_i64);
+    payload["OrdererModel"]["zipCode1"] = json!(150.5);
+    let order = normalise(&payload);
+    assert_eq!(order.holds.len(), 2, "{:?}", order.holds);
+    for hold in &order.holds {
+        assert!(
+            !hold.message.contains("9012345678") && !hold.message.contains("150.5"),
+            "{hold}"
+        );
+        assert!(hold.message.ends_with("found a number"), "{hold}");
+    }
+}
+
+#[test]
 fn offsets_with_a_colon_are_read_too() {
     let mut payload = fixture("plain");
     payload["orderDatetime"] = json!("2025-03-01T10:15:00+09:00");

@@ -120,12 +120,58 @@ pub struct SetProgressRequest {
     pub order_progress: i64,
 }
 
-/// Shape of the 401 body (no source shows the real envelope, so it is switchable).
+/// What the order API does with one stored order (`POST .../orders/{orderNumber}/fault`).
+/// A replaced order (same number inserted again) keeps its fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OrderFault {
+    /// Normal.
+    #[default]
+    None,
+    /// searchOrder does not list it (the mall's search lag); getOrder still returns it.
+    HiddenFromSearch,
+    /// searchOrder lists it; getOrder does not return it and answers `INFO_102` for its
+    /// number, as real Rakuten does for a number it cannot return.
+    OmittedFromGetOrder,
+    /// getOrder returns its element with `orderNumber: null`, so a client cannot tell which
+    /// order it is.
+    UnreadableInGetOrder,
+}
+
+/// Body of `POST /_control/rakuten/stores/{shopId}/orders/{orderNumber}/fault`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetOrderFaultRequest {
+    pub fault: OrderFault,
+}
+
+/// Body of `POST /_control/lose-replies`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoseRepliesRequest {
+    /// A `Stats.requests` key, e.g. `"rakuten.confirmOrder"`.
+    pub endpoint: String,
+    pub count: u32,
+}
+
+/// Body of `POST /_control/rakuten/stores/{shopId}/reject-operation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectOperationRequest {
+    /// `searchOrder`, `getOrder` or `confirmOrder`.
+    pub operation: String,
+}
+
+/// Shape of the 401 body. The public samples show `Results`/`ES01-01` (the default); the
+/// other two are kept for clients written against older guesses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthErrorShape {
-    /// `{"errors":[{"code":"GA0001","message":"Un-Authorised"}]}` (default).
+    /// `{"Results":{"errorCode":"ES01-01","message":"Un-Authorised"}}` (default; the real
+    /// envelope per the public samples).
     #[default]
+    Results,
+    /// `{"errors":[{"code":"GA0001","message":"Un-Authorised"}]}`.
     Errors,
     /// `{"MessageModelList":[{"messageType":"ERROR","messageCode":"GA0001","message":"Un-Authorised"}]}`.
     MessageModelList,
@@ -154,6 +200,9 @@ pub struct RakutenLimits {
     /// `true`: confirmOrder refuses orders whose `postagePrice` is -9999 with
     /// `ERROR_105` (one client's comment); default `false`.
     pub confirm_rejects_unfixed_postage: bool,
+    /// Page `n` (1-based) of every searchOrder answers 200 with that page's numbers left
+    /// out and the same pagination totals: a short listing. `None` (default) = off.
+    pub drop_search_page: Option<u32>,
 }
 
 impl Default for RakutenLimits {
@@ -164,9 +213,10 @@ impl Default for RakutenLimits {
             max_page_size: 1_000,
             max_window_days: 63,
             max_lookback_days: 730,
-            auth_error_shape: AuthErrorShape::Errors,
+            auth_error_shape: AuthErrorShape::Results,
             expiry_endpoint_rejects_expired_key: false,
             confirm_rejects_unfixed_postage: false,
+            drop_search_page: None,
         }
     }
 }
@@ -372,6 +422,54 @@ impl ControlClient {
     /// `GET /_control/rakuten/limits`.
     pub async fn rakuten_limits(&self) -> Result<RakutenLimits, SandboxError> {
         self.get(&["_control", "rakuten", "limits"]).await
+    }
+
+    /// `POST /_control/rakuten/stores/{shopId}/orders/{orderNumber}/fault`: how the order
+    /// API treats this order from now on (see [`OrderFault`]).
+    pub async fn rakuten_set_order_fault(
+        &self,
+        shop_id: &str,
+        order_number: &str,
+        fault: OrderFault,
+    ) -> Result<(), SandboxError> {
+        let path = [
+            "_control",
+            "rakuten",
+            "stores",
+            shop_id,
+            "orders",
+            order_number,
+            "fault",
+        ];
+        let _: serde_json::Value = self.post(&path, &SetOrderFaultRequest { fault }).await?;
+        Ok(())
+    }
+
+    /// `POST /_control/lose-replies`: the next `count` requests to `endpoint` (e.g.
+    /// `"rakuten.confirmOrder"`) are fully applied, then answered 504 with an HTML body.
+    pub async fn lose_replies(&self, endpoint: &str, count: u32) -> Result<(), SandboxError> {
+        let request = LoseRepliesRequest {
+            endpoint: endpoint.to_owned(),
+            count,
+        };
+        let _: serde_json::Value = self.post(&["_control", "lose-replies"], &request).await?;
+        Ok(())
+    }
+
+    /// `POST /_control/rakuten/stores/{shopId}/reject-operation`: from now on `operation`
+    /// answers 401 `ES01-01` for this store, until the store is registered again (a
+    /// renewed key). A key lapsing mid-run.
+    pub async fn rakuten_reject_operation(
+        &self,
+        shop_id: &str,
+        operation: &str,
+    ) -> Result<(), SandboxError> {
+        let path = ["_control", "rakuten", "stores", shop_id, "reject-operation"];
+        let request = RejectOperationRequest {
+            operation: operation.to_owned(),
+        };
+        let _: serde_json::Value = self.post(&path, &request).await?;
+        Ok(())
     }
 
     /// `GET /_control/rakuten/writes`: successful writes, oldest first.

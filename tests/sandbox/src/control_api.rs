@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::AppState;
+use crate::control::LoseRepliesRequest;
 use crate::faults::FaultConfig;
 use crate::stats::Stats;
 
@@ -55,6 +56,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/_control/reset", post(reset))
         .route("/_control/faults", post(set_faults).get(faults))
         .route("/_control/stats", get(stats))
+        .route("/_control/lose-replies", post(lose_replies))
         .with_state(state)
 }
 
@@ -72,6 +74,24 @@ async fn set_faults(
     tracing::info!(?config, "faults set");
     app.faults.set(config.clone()).await;
     Ok(Json(config))
+}
+
+async fn lose_replies(
+    State(app): State<Arc<AppState>>,
+    Json(request): Json<LoseRepliesRequest>,
+) -> Result<Json<LoseRepliesRequest>, ControlError> {
+    if !crate::rakuten::endpoints::ALL.contains(&request.endpoint.as_str()) {
+        return Err(ControlError::bad_request(format!(
+            "unknown endpoint {:?}; known: {}",
+            request.endpoint,
+            crate::rakuten::endpoints::ALL.join(", ")
+        )));
+    }
+    app.faults
+        .lose_replies(&request.endpoint, request.count)
+        .await;
+    tracing::info!(endpoint = %request.endpoint, count = request.count, "replies will be lost");
+    Ok(Json(request))
 }
 
 async fn faults(State(app): State<Arc<AppState>>) -> Json<FaultConfig> {

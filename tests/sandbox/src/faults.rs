@@ -113,10 +113,12 @@ struct FaultState {
     rng: ChaCha8Rng,
 }
 
-/// Current fault config plus its random stream.
+/// Current fault config plus its random stream, and the replies still to be lost.
 pub(crate) struct Faults {
     default_seed: u64,
     state: Mutex<FaultState>,
+    /// Endpoint name → how many more applied requests lose their reply.
+    lost_replies: Mutex<HashMap<String, u32>>,
 }
 
 /// What to do with one request.
@@ -134,7 +136,31 @@ impl Faults {
                 config: FaultConfig::default(),
                 rng: ChaCha8Rng::seed_from_u64(default_seed),
             }),
+            lost_replies: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The next `count` requests to `endpoint` that reach the mall lose their reply.
+    pub(crate) async fn lose_replies(&self, endpoint: &str, count: u32) {
+        let mut lost = self.lost_replies.lock().await;
+        if count == 0 {
+            lost.remove(endpoint);
+        } else {
+            lost.insert(endpoint.to_owned(), count);
+        }
+    }
+
+    /// Whether this (already applied) request's reply is to be lost; counts it down.
+    async fn take_lost_reply(&self, endpoint: &str) -> bool {
+        let mut lost = self.lost_replies.lock().await;
+        let Some(left) = lost.get_mut(endpoint) else {
+            return false;
+        };
+        *left -= 1;
+        if *left == 0 {
+            lost.remove(endpoint);
+        }
+        true
     }
 
     pub(crate) async fn set(&self, config: FaultConfig) {
@@ -151,6 +177,7 @@ impl Faults {
 
     pub(crate) async fn reset(&self) {
         self.set(FaultConfig::default()).await;
+        self.lost_replies.lock().await.clear();
     }
 
     async fn decide(&self) -> Decision {
@@ -253,7 +280,21 @@ pub(crate) async fn inject_faults(
         tokio::time::sleep(decision.latency).await;
     }
     match decision.fault {
-        None => next.run(request).await,
+        None => {
+            let response = next.run(request).await;
+            if app.faults.take_lost_reply(endpoint.name).await {
+                // The handler ran (state changed, write recorded); only the answer is lost,
+                // the way a gateway timeout in front of the mall looks to a client.
+                app.stats.count_lost_reply().await;
+                tracing::info!(
+                    endpoint = endpoint.name,
+                    status = response.status().as_u16(),
+                    "reply lost after the request was applied"
+                );
+                return lost_reply();
+            }
+            response
+        }
         Some(fault) => {
             app.stats.count_injected(fault).await;
             tracing::info!(endpoint = endpoint.name, ?fault, "injected fault");
@@ -263,6 +304,22 @@ pub(crate) async fn inject_faults(
             (endpoint.render)(fault)
         }
     }
+}
+
+/// What a client sees when the reply is lost: the gateway's 504 HTML page, not JSON.
+fn lost_reply() -> Response {
+    use axum::response::IntoResponse;
+    (
+        StatusCode::GATEWAY_TIMEOUT,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/html; charset=iso-8859-1",
+        )],
+        "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>504 Gateway \
+         Timeout</title>\n</head><body>\n<h1>Gateway Timeout</h1>\n<p>The gateway did not receive \
+         a timely response from the upstream server.</p>\n</body></html>\n",
+    )
+        .into_response()
 }
 
 #[cfg(test)]

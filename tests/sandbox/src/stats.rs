@@ -21,6 +21,9 @@ pub struct Stats {
     pub injected: BTreeMap<String, u64>,
     /// Requests refused by the per-store rate limiter (HTTP 429).
     pub rate_limited: u64,
+    /// Requests that were applied and then answered 504 (`POST /_control/lose-replies`).
+    #[serde(default)]
+    pub lost_replies: u64,
 }
 
 impl Stats {
@@ -43,6 +46,7 @@ impl Stats {
             requests: BTreeMap::new(),
             injected,
             rate_limited: 0,
+            lost_replies: 0,
         }
     }
 }
@@ -75,6 +79,10 @@ impl StatsTracker {
 
     pub(crate) async fn count_rate_limited(&self) {
         self.inner.lock().await.rate_limited += 1;
+    }
+
+    pub(crate) async fn count_lost_reply(&self) {
+        self.inner.lock().await.lost_replies += 1;
     }
 
     pub(crate) async fn snapshot(&self) -> Stats {

@@ -54,7 +54,7 @@ async fn auth_good_bad_and_expired_keys() {
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{auth:?}");
         assert_eq!(
             r.body,
-            json!({ "errors": [{ "code": "GA0001", "message": "Un-Authorised" }] })
+            json!({ "Results": { "errorCode": "ES01-01", "message": "Un-Authorised" } })
         );
         assert_eq!(r.headers["content-type"], "application/json;charset=utf-8");
     }
@@ -446,8 +446,8 @@ async fn get_order_limits_and_unknown_numbers() {
     let missing: Vec<&str> = messages[1..]
         .iter()
         .map(|m| {
-            assert_eq!(m["messageCode"], "ORDER_EXT_API_GET_ORDER_ERROR_102");
-            assert_eq!(m["messageType"], "ERROR");
+            assert_eq!(m["messageCode"], "ORDER_EXT_API_GET_ORDER_INFO_102");
+            assert_eq!(m["messageType"], "INFO");
             m["orderNumber"].as_str().unwrap()
         })
         .collect();

@@ -40,6 +40,13 @@ pub const HISTORY_DAYS: i64 = 730;
 pub const BATCH_SIZE: usize = 100;
 /// `searchOrder` serves at most this many hits of one search; the rest cannot be paged to.
 pub const HIT_CAP: u64 = 15_000;
+/// How long after its `orderDatetime` an order may take to show up in `searchOrder`.
+///
+/// No source documents searchOrder's lag and none of the public clients we read measured it
+/// (rakuten.md has nothing on it). Orders can sit in 楽天処理中 or be written to the search
+/// index after payment screening, so a cautious 15 minutes is assumed; already-stored ids
+/// are skipped cheaply, so a wider overlap costs little.
+pub const SEARCH_LAG: SignedDuration = SignedDuration::from_mins(15);
 /// The mall status of orders that still need `confirmOrder`.
 pub const AWAITING_CONFIRMATION: &str = "100";
 
@@ -174,7 +181,10 @@ impl RakutenMall {
         self.client.store()
     }
 
-    /// Lists one window (≤63 days), halving it while it matches more than the hit cap.
+    /// Lists one window (≤63 days), halving it while it matches the hit cap or more, and
+    /// checks the listing against Rakuten's own total: a short listing is
+    /// [`MallError::Incomplete`], never a silently shorter list (the import would move its
+    /// checkpoint past the orders nobody listed).
     async fn list_window(
         &self,
         window: TimeWindow,
@@ -187,19 +197,21 @@ impl RakutenMall {
                 .pagination
                 .as_ref()
                 .and_then(|p| p.total_records_amount);
-            if let Some(total) = total.filter(|total| *total > self.hit_cap) {
+            // `>=`: Rakuten may report the capped count itself, so a total equal to the cap
+            // can hide more orders.
+            if let Some(total) = total.filter(|total| *total >= self.hit_cap) {
                 let Some((early, late)) = window.halves() else {
                     return Err(MallError::Rejected {
                         store: self.store_ref().clone(),
                         operation: "searchOrder".into(),
                         detail: format!(
-                            "{total} orders in {window}, more than the {} Rakuten serves per \
+                            "{total} orders in {window}, at least the {} Rakuten serves per \
                              search, and the window cannot be narrowed further",
                             self.hit_cap
                         ),
                     });
                 };
-                tracing::info!(store = %self.store_ref(), %window, total, "more hits than Rakuten serves; halving the window");
+                tracing::info!(store = %self.store_ref(), %window, total, "hit cap reached; halving the window");
                 // Later half first on the stack, so windows are listed oldest first.
                 pending.push(late);
                 pending.push(early);
@@ -210,19 +222,66 @@ impl RakutenMall {
                 .as_ref()
                 .and_then(|p| p.total_pages)
                 .unwrap_or(1);
-            out.extend(first.order_number_list.unwrap_or_default());
+            let mut got = Vec::new();
+            self.take_page(window, 1, pages, first, &mut got)?;
             for page in 2..=pages {
-                let Ok(page) = u32::try_from(page) else { break };
+                let Ok(page) = u32::try_from(page) else {
+                    return Err(self.incomplete(
+                        window,
+                        format!("totalPages {pages} is more than can be requested"),
+                    ));
+                };
                 let next = self.search_page(window, page).await?;
-                let numbers = next.order_number_list.unwrap_or_default();
-                if numbers.is_empty() {
-                    break;
-                }
-                out.extend(numbers);
+                self.take_page(window, u64::from(page), pages, next, &mut got)?;
             }
-            tracing::info!(store = %self.store_ref(), %window, total = total.unwrap_or(0), pages, "listed window");
+            if let Some(total) = total
+                && (got.len() as u64) < total
+            {
+                return Err(self.incomplete(
+                    window,
+                    format!(
+                        "Rakuten reported {total} orders (totalRecordsAmount) but its pages \
+                         listed {}",
+                        got.len()
+                    ),
+                ));
+            }
+            tracing::info!(store = %self.store_ref(), %window, total = total.unwrap_or(0), pages, listed = got.len(), "listed window");
+            out.extend(got);
         }
         Ok(())
+    }
+
+    /// Adds one page's numbers; a page before the last one that is not full is a gap.
+    fn take_page(
+        &self,
+        window: TimeWindow,
+        page: u64,
+        pages: u64,
+        response: SearchOrderResponse,
+        got: &mut Vec<String>,
+    ) -> Result<(), MallError> {
+        let numbers = response.order_number_list.unwrap_or_default();
+        if page < pages && (numbers.len() as u64) < u64::from(wire::MAX_PAGE_SIZE) {
+            return Err(self.incomplete(
+                window,
+                format!(
+                    "page {page} of {pages} listed {} orders; expected {} (a full page)",
+                    numbers.len(),
+                    wire::MAX_PAGE_SIZE
+                ),
+            ));
+        }
+        got.extend(numbers);
+        Ok(())
+    }
+
+    fn incomplete(&self, window: TimeWindow, detail: String) -> MallError {
+        MallError::Incomplete {
+            store: self.store_ref().clone(),
+            operation: "searchOrder".into(),
+            detail: format!("{window}: {detail}"),
+        }
     }
 
     async fn search_page(
@@ -242,20 +301,30 @@ impl RakutenMall {
         };
         let response: SearchOrderResponse = self.client.order_call("searchOrder", &request).await?;
         let messages = response.messages.as_deref().unwrap_or_default();
+        let errors: Vec<_> = messages.iter().filter(|m| m.is_error()).collect();
+        if !errors.is_empty() {
+            let detail = errors
+                .iter()
+                .map(|m| m.describe())
+                .collect::<Vec<_>>()
+                .join(", ");
+            // An error beside a list means the list may be partial; without a list it is an
+            // error of the call (ERROR_009 is never "no orders").
+            return Err(if response.order_number_list.is_some() {
+                self.incomplete(
+                    window,
+                    format!("page {page} came with an error beside its list: {detail}"),
+                )
+            } else {
+                MallError::Rejected {
+                    store: self.store_ref().clone(),
+                    operation: "searchOrder".into(),
+                    detail,
+                }
+            });
+        }
         if messages.iter().any(|m| m.code() == SEARCH_EMPTY) {
             return Ok(SearchOrderResponse::default());
-        }
-        let errors: Vec<_> = messages.iter().filter(|m| m.is_error()).collect();
-        if !errors.is_empty() && response.order_number_list.is_none() {
-            return Err(MallError::Rejected {
-                store: self.store_ref().clone(),
-                operation: "searchOrder".into(),
-                detail: errors
-                    .iter()
-                    .map(|m| m.describe())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
         }
         Ok(response)
     }
@@ -348,6 +417,12 @@ impl RakutenMall {
 }
 
 /// What one `confirmOrder` message means for its order.
+///
+/// No documented confirmOrder answer means "the buyer asked to cancel": rakuten.md lists only
+/// INFO_101 (confirmed), ERROR_102 (already cancelled), ERROR_103 (status already moved on,
+/// which includes 800 キャンセル確定待ち) and ERROR_105 (postage not fixed). So nothing maps
+/// to [`AckOutcome::CancelRequested`] here; a cancellation request shows up in `getOrder`
+/// as `orderProgress` 800 and becomes a hold there.
 fn ack_outcome(message: &MessageModel) -> AckOutcome {
     match message.code() {
         CONFIRM_OK => AckOutcome::Accepted,
@@ -375,7 +450,7 @@ impl Mall for RakutenMall {
             max_window: SignedDuration::from_hours(24 * MAX_WINDOW_DAYS),
             history_limit: SignedDuration::from_hours(24 * HISTORY_DAYS),
             listing_delay: SignedDuration::ZERO,
-            search_lag: SignedDuration::ZERO,
+            search_lag: SEARCH_LAG,
             detail_batch_size: BATCH_SIZE,
             acknowledgement: Some("confirmOrder"),
         }

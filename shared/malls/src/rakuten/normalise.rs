@@ -231,9 +231,12 @@ impl Reader {
     }
 
     fn malformed(&mut self, field: String, expected: &str, found: &Value, privacy: Privacy) {
-        let found = match privacy {
-            Privacy::Public => describe(found),
-            Privacy::Personal => json_kind(found).to_owned(),
+        // A value inside (or instead of) a person model is personal whatever its type: an
+        // `OrdererModel` sent as text is a name and an address.
+        let found = if privacy == Privacy::Personal || is_personal_field(&field) {
+            json_kind(found).to_owned()
+        } else {
+            describe(found)
         };
         self.hold(
             HoldKind::MalformedField,
@@ -419,6 +422,25 @@ pub(crate) fn json_kind(value: &Value) -> &'static str {
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
     }
+}
+
+/// Models and fields that carry buyer or recipient data (names, addresses, phones, e-mails,
+/// free text the buyer wrote). Hold messages describe them by JSON type only.
+const PERSONAL: [&str; 9] = [
+    "OrdererModel",
+    "SenderModel",
+    "DeliveryCvsModel",
+    "SocialGiftModel",
+    "SettlementModel.card",
+    "remarks",
+    "noshi",
+    "memo",
+    "mailPlugSentence",
+];
+
+/// Whether a field path names personal data (see [`PERSONAL`]).
+fn is_personal_field(path: &str) -> bool {
+    PERSONAL.iter().any(|p| path.contains(p))
 }
 
 /// A short description of a non-personal value for hold messages.

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::state::Auth;
 use super::wire::{self, Op};
 use crate::AppState;
+use crate::control::AuthErrorShape;
 use crate::faults::InjectedFault;
 use crate::time;
 
@@ -58,9 +59,18 @@ async fn authenticate(
     }
 }
 
-/// Auth, then the per-store rate limit, then the content type; returns the shop id.
-async fn guard_order_api(app: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+/// Auth (including operations refused through the control API), then the per-store rate
+/// limit, then the content type; returns the shop id.
+async fn guard_order_api(
+    app: &AppState,
+    headers: &HeaderMap,
+    operation: &str,
+) -> Result<String, Response> {
     let (shop_id, _, _) = authenticate(app, headers, false).await?;
+    if app.rakuten.is_rejected(&shop_id, operation).await {
+        tracing::info!(%shop_id, operation, "operation refused (key lapsed mid-run)");
+        return Err(wire::unauthorised(AuthErrorShape::Results));
+    }
     if !app.rakuten.try_acquire(&shop_id).await {
         app.stats.count_rate_limited().await;
         return Err(wire::fault_response(InjectedFault::TooManyRequests));
@@ -77,7 +87,7 @@ pub(crate) async fn search_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let shop_id = match guard_order_api(&app, &headers).await {
+    let shop_id = match guard_order_api(&app, &headers, "searchOrder").await {
         Ok(shop_id) => shop_id,
         Err(response) => return response,
     };
@@ -89,7 +99,14 @@ pub(crate) async fn search_order(
         Err(messages) => return wire::search_error(messages),
     };
     let matches = app.rakuten.search(&shop_id, &query).await;
-    wire::search_response(wire::paginate(matches, &query, limits.search_hit_cap))
+    let mut outcome = wire::paginate(matches, &query, limits.search_hit_cap);
+    if let wire::SearchOutcome::Page { numbers, page, .. } = &mut outcome
+        && limits.drop_search_page.map(u64::from) == Some(*page)
+    {
+        tracing::info!(%shop_id, page, dropped = numbers.len(), "search page dropped");
+        numbers.clear();
+    }
+    wire::search_response(outcome)
 }
 
 /// `POST /es/2.0/order/getOrder/`
@@ -98,7 +115,7 @@ pub(crate) async fn get_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let shop_id = match guard_order_api(&app, &headers).await {
+    let shop_id = match guard_order_api(&app, &headers, "getOrder").await {
         Ok(shop_id) => shop_id,
         Err(response) => return response,
     };
@@ -116,7 +133,7 @@ pub(crate) async fn confirm_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let shop_id = match guard_order_api(&app, &headers).await {
+    let shop_id = match guard_order_api(&app, &headers, "confirmOrder").await {
         Ok(shop_id) => shop_id,
         Err(response) => return response,
     };

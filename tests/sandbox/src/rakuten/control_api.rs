@@ -13,7 +13,8 @@ use super::state::StateError;
 use crate::AppState;
 use crate::control::{
     GenerateOrdersResponse, InsertOrderRequest, InsertOrderResponse, OrderNumbersResponse,
-    RakutenLimits, RegisterStoreRequest, SetProgressRequest, StoreResponse, WriteRecord,
+    RakutenLimits, RegisterStoreRequest, RejectOperationRequest, SetOrderFaultRequest,
+    SetProgressRequest, StoreResponse, WriteRecord,
 };
 use crate::control_api::ControlError;
 use crate::time;
@@ -168,6 +169,39 @@ pub(crate) async fn set_progress(
         )
         .await?;
     Ok(Json(order))
+}
+
+pub(crate) async fn set_order_fault(
+    State(app): Shared,
+    Path((shop_id, order_number)): Path<(String, String)>,
+    Json(request): Json<SetOrderFaultRequest>,
+) -> Result<Json<SetOrderFaultRequest>, ControlError> {
+    app.rakuten
+        .set_order_fault(&shop_id, &order_number, request.fault)
+        .await?;
+    tracing::info!(%shop_id, fault = ?request.fault, "order fault set");
+    Ok(Json(request))
+}
+
+/// The operations a store's key can lose mid-run.
+const REJECTABLE: [&str; 3] = ["searchOrder", "getOrder", "confirmOrder"];
+
+pub(crate) async fn reject_operation(
+    State(app): Shared,
+    Path(shop_id): Path<String>,
+    Json(request): Json<RejectOperationRequest>,
+) -> Result<Json<RejectOperationRequest>, ControlError> {
+    if !REJECTABLE.contains(&request.operation.as_str()) {
+        return Err(ControlError::bad_request(format!(
+            "operation must be one of {}",
+            REJECTABLE.join(", ")
+        )));
+    }
+    app.rakuten
+        .reject_operation(&shop_id, &request.operation)
+        .await?;
+    tracing::info!(%shop_id, operation = %request.operation, "operation now answers 401");
+    Ok(Json(request))
 }
 
 pub(crate) async fn set_limits(

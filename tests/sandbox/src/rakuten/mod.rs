@@ -25,6 +25,8 @@ pub mod endpoints {
     pub const GET_ORDER: &str = "rakuten.getOrder";
     pub const CONFIRM_ORDER: &str = "rakuten.confirmOrder";
     pub const LICENSE_EXPIRY_DATE: &str = "rakuten.licenseExpiryDate";
+    /// Every Rakuten endpoint name.
+    pub const ALL: [&str; 4] = [SEARCH_ORDER, GET_ORDER, CONFIRM_ORDER, LICENSE_EXPIRY_DATE];
 }
 
 /// Mall routes (with fault injection) and Rakuten control routes.
@@ -75,6 +77,14 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(
             &format!("{control}/stores/{{shop_id}}/orders/{{order_number}}/progress"),
             post(control_api::set_progress),
+        )
+        .route(
+            &format!("{control}/stores/{{shop_id}}/orders/{{order_number}}/fault"),
+            post(control_api::set_order_fault),
+        )
+        .route(
+            &format!("{control}/stores/{{shop_id}}/reject-operation"),
+            post(control_api::reject_operation),
         )
         .route(
             &format!("{control}/limits"),

@@ -5,7 +5,7 @@
 //! orders round-trip untouched; only the index (six event timestamps + `orderProgress`) is
 //! derived from them, and anything unreadable is simply left out of the index.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use tokio::sync::{Mutex, RwLock};
@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::generator::{self, GenerateOptions, GeneratedOrder, OrderKind};
 use super::wire::{ConfirmResult, SearchQuery};
-use crate::control::{InsertOrderRequest, RakutenLimits, StoreResponse, WriteRecord};
+use crate::control::{InsertOrderRequest, OrderFault, RakutenLimits, StoreResponse, WriteRecord};
 use crate::faults::TokenBuckets;
 use crate::time::{self, DAY_SECS};
 
@@ -57,6 +57,8 @@ struct StoredOrder {
     overrides: [Option<i64>; 6],
     times: [Option<i64>; 6],
     progress: Option<i64>,
+    /// Set through the control API; survives a replace of the order.
+    fault: OrderFault,
 }
 
 impl StoredOrder {
@@ -66,6 +68,7 @@ impl StoredOrder {
             overrides,
             times: [None; 6],
             progress: None,
+            fault: OrderFault::None,
         };
         order.reindex();
         order
@@ -95,6 +98,8 @@ struct Store {
     /// Serial of the next generated order number.
     next_serial: u64,
     orders: BTreeMap<String, StoredOrder>,
+    /// Operations that answer 401 until the store is registered again.
+    rejected_operations: BTreeSet<String>,
 }
 
 #[derive(Debug, Default)]
@@ -212,7 +217,8 @@ impl RakutenState {
             .orders
             .iter()
             .filter(|(_, o)| {
-                o.times[slot].is_some_and(|t| t >= query.start && t <= query.end)
+                o.fault != OrderFault::HiddenFromSearch
+                    && o.times[slot].is_some_and(|t| t >= query.start && t <= query.end)
                     && query
                         .progress
                         .as_ref()
@@ -239,6 +245,16 @@ impl RakutenState {
         let mut missing = Vec::new();
         for number in numbers {
             match orders.and_then(|o| o.get(number)) {
+                Some(order) if order.fault == OrderFault::OmittedFromGetOrder => {
+                    missing.push(number.clone());
+                }
+                Some(order) if order.fault == OrderFault::UnreadableInGetOrder => {
+                    let mut json = order.json.clone();
+                    if let Some(map) = json.as_object_mut() {
+                        map.insert("orderNumber".into(), Value::Null);
+                    }
+                    found.push(json);
+                }
                 Some(order) => found.push(order.json.clone()),
                 None => missing.push(number.clone()),
             }
@@ -315,7 +331,10 @@ impl RakutenState {
                 license_expires_at: 0,
                 next_serial: 1,
                 orders: BTreeMap::new(),
+                rejected_operations: BTreeSet::new(),
             });
+        // A (re-)registration is a renewed key: operations refused mid-run work again.
+        store.rejected_operations.clear();
         store.service_secret = service_secret.to_owned();
         store.license_key = license_key.to_owned();
         store.license_expires_at = expires_at;
@@ -406,9 +425,11 @@ impl RakutenState {
             .stores
             .get_mut(shop_id)
             .ok_or_else(|| StateError::UnknownStore(shop_id.to_owned()))?;
-        store
-            .orders
-            .insert(number.clone(), StoredOrder::new(request.order, overrides));
+        let mut order = StoredOrder::new(request.order, overrides);
+        if let Some(old) = store.orders.get(&number) {
+            order.fault = old.fault;
+        }
+        store.orders.insert(number.clone(), order);
         Ok(number)
     }
 
@@ -470,6 +491,50 @@ impl RakutenState {
         }
         order.reindex();
         Ok(order.json.clone())
+    }
+
+    pub(crate) async fn set_order_fault(
+        &self,
+        shop_id: &str,
+        number: &str,
+        fault: OrderFault,
+    ) -> Result<(), StateError> {
+        let mut inner = self.inner.write().await;
+        let store = inner
+            .stores
+            .get_mut(shop_id)
+            .ok_or_else(|| StateError::UnknownStore(shop_id.to_owned()))?;
+        let order = store
+            .orders
+            .get_mut(number)
+            .ok_or_else(|| StateError::UnknownOrder(number.to_owned()))?;
+        order.fault = fault;
+        Ok(())
+    }
+
+    /// From now on `operation` answers 401 for the store, until it is registered again.
+    pub(crate) async fn reject_operation(
+        &self,
+        shop_id: &str,
+        operation: &str,
+    ) -> Result<(), StateError> {
+        let mut inner = self.inner.write().await;
+        let store = inner
+            .stores
+            .get_mut(shop_id)
+            .ok_or_else(|| StateError::UnknownStore(shop_id.to_owned()))?;
+        store.rejected_operations.insert(operation.to_owned());
+        Ok(())
+    }
+
+    /// Whether `operation` was refused for the store through the control API.
+    pub(crate) async fn is_rejected(&self, shop_id: &str, operation: &str) -> bool {
+        self.inner
+            .read()
+            .await
+            .stores
+            .get(shop_id)
+            .is_some_and(|s| s.rejected_operations.contains(operation))
     }
 
     pub(crate) async fn writes(&self) -> Vec<WriteRecord> {

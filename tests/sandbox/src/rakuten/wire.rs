@@ -116,9 +116,13 @@ fn gateway_message(status: StatusCode, code: &str, message: &str) -> Response {
     )
 }
 
-/// 401 `GA0001` "Un-Authorised" in the configured envelope.
+/// 401 "Un-Authorised" in the configured envelope (`ES01-01` in `Results` by default, as in
+/// the public samples).
 pub(crate) fn unauthorised(shape: AuthErrorShape) -> Response {
     let body = match shape {
+        AuthErrorShape::Results => {
+            json!({ "Results": { "errorCode": "ES01-01", "message": "Un-Authorised" } })
+        }
         AuthErrorShape::Errors => {
             json!({ "errors": [{ "code": "GA0001", "message": "Un-Authorised" }] })
         }
@@ -541,16 +545,18 @@ pub(crate) fn get_order_response(
     missing: Vec<String>,
 ) -> Response {
     let op = Op::Get;
-    let mut messages = vec![MessageModel::info(
-        op.code("INFO_101"),
-        format!("受注情報取得に成功しました。(取得件数{}件)", found.len()),
-    )];
+    // As in the public samples: INFO_101 only when something was found, and one INFO_102
+    // (an INFO, not an ERROR) per number that cannot be returned.
+    let mut messages = Vec::with_capacity(missing.len() + 1);
+    if !found.is_empty() {
+        messages.push(MessageModel::info(
+            op.code("INFO_101"),
+            format!("受注情報取得に成功しました。(取得件数{}件)", found.len()),
+        ));
+    }
     messages.extend(missing.iter().map(|number| {
-        MessageModel::error(
-            op.code("ERROR_102"),
-            "指定された受注番号の受注情報が存在しません。",
-        )
-        .for_order(number)
+        MessageModel::info(op.code("INFO_102"), "受注情報が取得できませんでした。")
+            .for_order(number)
     }));
     json_response(
         StatusCode::OK,
