@@ -215,7 +215,7 @@ async fn function_process() -> anyhow::Result<FunctionFigures> {
     let command: ImportCommand =
         serde_json::from_str(r#"{"type":"differential","store":"rakuten:store-a"}"#)?;
     let started = Instant::now();
-    let outcome = app.handle(Invocation::Command(command)).await?;
+    let outcome = app.handle(Invocation::Command(command), None).await?;
     let seconds = started.elapsed().as_secs_f64();
     let Outcome::Report(report) = outcome else {
         anyhow::bail!("expected a report")

@@ -171,17 +171,31 @@ impl Harness {
     }
 
     pub fn command(&self, request: ImportRequest) -> ImportCommand {
-        ImportCommand {
-            store: self.store.clone(),
-            request,
-        }
+        ImportCommand::new(self.store.clone(), request)
     }
 
     /// Runs the function's handler for one schedule-style command.
     pub async fn invoke(&self, request: ImportRequest) -> Result<Outcome, FunctionError> {
         self.app
-            .handle(Invocation::Command(self.command(request)))
+            .handle(Invocation::Command(self.command(request)), None)
             .await
+    }
+
+    /// Runs one request the way the queue would: the request, then each `unfinished` rest the
+    /// function would have queued, until nothing is left. Returns every run's report.
+    pub async fn run_to_end(&self, request: ImportRequest) -> Vec<ImportReport> {
+        let mut reports = Vec::new();
+        let mut next = Some(request);
+        while let Some(request) = next.take() {
+            let report = match self.invoke(request).await.expect("import run") {
+                Outcome::Report(report) => *report,
+                other => panic!("expected a report, got {other:?}"),
+            };
+            next = report.unfinished.clone();
+            reports.push(report);
+            assert!(reports.len() < 1_000, "a request that never finishes");
+        }
+        reports
     }
 
     /// Runs the scheduled differential import and returns its report.

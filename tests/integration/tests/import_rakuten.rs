@@ -40,9 +40,18 @@ async fn importing_twice_keeps_one_record_per_order_and_never_overwrites() {
         .await
         .expect("shop edit");
 
-    let second = h.differential().await.expect("second import");
+    // The second run re-reads every order: a range over all of them, not just the overlap.
+    let all = ImportRequest::Range {
+        from: ago(hours(21)),
+        to: now(),
+    };
+    let second = match h.invoke(all).await.expect("second import") {
+        import_orders::Outcome::Report(report) => *report,
+        other => panic!("expected a report, got {other:?}"),
+    };
     assert!(second.created.is_empty(), "{second:?}");
-    assert_eq!(second.already_imported, second.listed);
+    assert_eq!(second.listed, 60, "the range lists every order");
+    assert_eq!(second.already_imported, 60);
     assert_eq!(second.fetched, 0, "stored orders are not fetched again");
 
     let orders = h.all_orders().await;
@@ -293,6 +302,13 @@ impl OrderStore for CrashingStore {
     ) -> Result<HashMap<OrderId, StoredOrderSummary>, StoreError> {
         self.inner.find_orders(ids).await
     }
+    async fn orders_owing_mall_sync(
+        &self,
+        store: &ichigen_core::StoreRef,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        self.inner.orders_owing_mall_sync(store, limit).await
+    }
 }
 
 /// Connects to the sandbox the way the function does, for runs that need a wrapped adapter.
@@ -321,7 +337,9 @@ async fn a_crash_before_the_checkpoint_is_recovered_by_the_rerun_with_every_orde
         mall: mall.as_ref(),
         orders: &crashing,
         checkpoints: h.table.as_ref(),
+        failed_imports: h.table.as_ref(),
         clock: h.app.clock.as_ref(),
+        deadline: None,
     };
     let command = h.command(ImportRequest::Differential);
     let crashed = run_import(&ctx, &command)
@@ -339,9 +357,18 @@ async fn a_crash_before_the_checkpoint_is_recovered_by_the_rerun_with_every_orde
         None,
         "no checkpoint after a crash"
     );
+    let stored_ids: HashSet<String> = h
+        .all_orders()
+        .await
+        .into_iter()
+        .map(|o| o.mall_order_id)
+        .collect();
     assert!(
-        h.confirmed_on_mall().await.is_empty(),
-        "nothing confirmed before the orders were stored"
+        h.confirmed_on_mall()
+            .await
+            .iter()
+            .all(|n| stored_ids.contains(n)),
+        "only stored orders are confirmed"
     );
 
     // The rerun, through the function: every order exactly once, and every order confirmed.
@@ -411,17 +438,18 @@ async fn orders_stored_while_the_mall_cannot_confirm_are_confirmed_by_the_next_r
         mall: &mall,
         orders: h.table.as_ref(),
         checkpoints: h.table.as_ref(),
+        failed_imports: h.table.as_ref(),
         clock: h.app.clock.as_ref(),
+        deadline: None,
     };
     let first = run_import(&ctx, &h.command(ImportRequest::Differential))
         .await
         .expect("orders stored");
     assert_eq!(first.created.len(), 20);
     assert_eq!(first.acknowledgement_failures.len(), 20);
-    assert_eq!(
-        first.checkpoint_advanced_to, None,
-        "the window is re-read until the mall confirms"
-    );
+    // The orders are stored: the checkpoint moves on, and what they owe the mall is kept on
+    // each order (the owed index), not by re-reading the window.
+    assert!(first.checkpoint_advanced_to.is_some());
     let orders = h.all_orders().await;
     assert!(orders.iter().all(|o| matches!(&o.mall_sync.state, SyncState::Failed { reason, .. } if reason.contains("injected outage"))));
 
@@ -431,7 +459,7 @@ async fn orders_stored_while_the_mall_cannot_confirm_are_confirmed_by_the_next_r
         .expect("second run, through the function");
     assert!(second.created.is_empty());
     assert_eq!(second.acknowledged, 20, "{second:?}");
-    assert!(second.checkpoint_advanced_to.is_some());
+    assert!(second.acknowledgement_failures.is_empty());
     assert!(
         h.all_orders()
             .await
@@ -473,8 +501,8 @@ async fn orders_on_window_boundaries_and_jst_midnight_are_imported_once() {
     assert_eq!(run1.created, ids(&numbers[..2]));
     assert_eq!(run1.checkpoint_advanced_to, Some(midnight));
 
-    // Run 2 three minutes later re-reads the last two minutes before the checkpoint:
-    // midnight is listed again but not imported again; the next two are new.
+    // Run 2 three minutes later re-reads the overlap before the checkpoint: midnight and
+    // the second before it are listed again but not imported again; the next two are new.
     h.clock.set(midnight.checked_add(minutes(3)).unwrap());
     let run2 = h.differential().await.unwrap();
     assert_eq!(run2.created, ids(&numbers[2..]));
@@ -484,23 +512,25 @@ async fn orders_on_window_boundaries_and_jst_midnight_are_imported_once() {
     let boundary = midnight.checked_sub(hours(24 * 63)).unwrap();
     let far = h.seed_at(&[boundary]).await;
     h.clock.set(midnight.checked_add(minutes(3)).unwrap());
-    let range = h
-        .invoke(ImportRequest::Range {
+    // 126 days and 3 minutes, one day per message: the spans meet on the order's instant.
+    let runs = h
+        .run_to_end(ImportRequest::Range {
             from: boundary.checked_sub(hours(24 * 63)).unwrap(),
             to: midnight.checked_add(minutes(3)).unwrap(),
         })
-        .await
-        .unwrap();
-    let import_orders::Outcome::Report(range) = range else {
-        panic!("report expected")
-    };
-    // 126 days and 3 minutes: three pieces of at most 63 days; the first ends on the order.
-    assert_eq!(range.windows.len(), 3);
-    assert_eq!(range.windows[0].end, boundary);
-    assert_eq!(range.windows[1].start, boundary);
-    assert_eq!(range.created, ids(&far));
-    assert_eq!(
-        range.checkpoint_advanced_to, None,
+        .await;
+    assert_eq!(runs.len(), 127);
+    let windows: Vec<_> = runs.iter().flat_map(|r| r.windows.clone()).collect();
+    assert!(
+        windows.windows(2).all(|w| w[0].end == w[1].start),
+        "contiguous spans"
+    );
+    assert!(windows.iter().any(|w| w.end == boundary));
+    assert!(windows.iter().any(|w| w.start == boundary));
+    let created: Vec<_> = runs.iter().flat_map(|r| r.created.clone()).collect();
+    assert_eq!(created, ids(&far));
+    assert!(
+        runs.iter().all(|r| r.checkpoint_advanced_to.is_none()),
         "a range re-import never moves the checkpoint"
     );
 

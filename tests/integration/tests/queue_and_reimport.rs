@@ -21,7 +21,7 @@ async fn handle_queue(h: &Harness, messages: Vec<SqsMessage>) -> Vec<String> {
     let event = SqsEvent { records: messages };
     match h
         .app
-        .handle(Invocation::Queue(event))
+        .handle(Invocation::Queue(event), None)
         .await
         .expect("queue events never fail whole")
     {
@@ -32,6 +32,73 @@ async fn handle_queue(h: &Harness, messages: Vec<SqsMessage>) -> Vec<String> {
             .collect(),
         other => panic!("expected a batch response, got {other:?}"),
     }
+}
+
+/// A FIFO message: its group is the store it names.
+fn fifo_message(id: &str, body: &serde_json::Value) -> SqsMessage {
+    let mut m = message(id, body.to_string());
+    if let Some(store) = body["store"].as_str() {
+        m.attributes
+            .insert("MessageGroupId".to_owned(), store.to_owned());
+    }
+    m
+}
+
+#[tokio::test]
+async fn final_failures_are_acknowledged_and_recorded_retryable_ones_come_back_in_order() {
+    use ichigen_core::ports::StoreStatusStore;
+    let h = Harness::new().await;
+    let numbers = h.seed(5, 41, ago(hours(4)), ago(minutes(1))).await;
+    let targeted =
+        json!({"type": "orders", "store": "rakuten:store-a", "mall_order_ids": numbers[..2]});
+    let later =
+        json!({"type": "orders", "store": "rakuten:store-a", "mall_order_ids": numbers[2..]});
+    let other_store = json!({"type": "differential", "store": "rakuten:no-such-store"});
+
+    // The mall is down: the first request of store-a fails retryably, so it and the later
+    // request of the same store come back (FIFO order); the unknown store is final.
+    h.control()
+        .set_faults(&ichigen_sandbox::FaultConfig {
+            error5xx_rate: 1.0,
+            ..ichigen_sandbox::FaultConfig::default()
+        })
+        .await
+        .unwrap();
+    let failed = handle_queue(
+        &h,
+        vec![
+            fifo_message("first", &targeted),
+            fifo_message("unknown-store", &other_store),
+            fifo_message("later", &later),
+        ],
+    )
+    .await;
+    assert_eq!(failed, vec!["first".to_string(), "later".to_string()]);
+    let status = h.table.load_store_status(&h.store).await.unwrap();
+    assert!(
+        status
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("unavailable")),
+        "{status:?}"
+    );
+
+    h.control()
+        .set_faults(&ichigen_sandbox::FaultConfig::default())
+        .await
+        .unwrap();
+    let failed = handle_queue(
+        &h,
+        vec![
+            fifo_message("first", &targeted),
+            fifo_message("later", &later),
+        ],
+    )
+    .await;
+    assert!(failed.is_empty());
+    assert_eq!(h.all_orders().await.len(), 5);
+    let status = h.table.load_store_status(&h.store).await.unwrap();
+    assert!(status.last_error.is_none() && status.last_success_at.is_some());
 }
 
 #[tokio::test]
@@ -51,10 +118,8 @@ async fn only_the_failed_messages_of_a_batch_are_reported_for_retry() {
         ],
     )
     .await;
-    assert_eq!(
-        failed,
-        vec!["not-json".to_string(), "unknown-store".to_string()]
-    );
+    // Neither can ever succeed: they are logged and acknowledged, not retried into the DLQ.
+    assert!(failed.is_empty(), "{failed:?}");
     let orders = h.all_orders().await;
     assert_eq!(
         orders.len(),
