@@ -1,0 +1,512 @@
+//! The import path under the failures a shop meets over months: orders the mall lists but will
+//! not return, orders too large to store, a mall that reports cancellations, replies lost
+//! after the mall acted, keys lapsing mid-run, short listings, a lagging search index, a sync
+//! start in the past, operator work on re-import, concurrent runs of one store, and logs at
+//! trace level. Function code, the emulator and the Rakuten sandbox over real HTTP.
+
+// Helpers outside #[test] functions are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use ichigen_core::import::{ImportContext, run_import};
+use ichigen_core::ports::{
+    CheckpointStore, FailedImportStore, ImportStep, OrderStore, StoreConfigs,
+};
+use ichigen_core::status::SyncState;
+use ichigen_core::{Hold, HoldKind, ImportSettings, OrderStatus};
+use ichigen_integration::*;
+use ichigen_sandbox::FaultConfig;
+use ichigen_sandbox::control::RakutenLimits;
+use ichigen_sandbox::control::{InsertOrderRequest, OrderFault, RegisterStoreRequest};
+
+#[tokio::test]
+async fn orders_the_mall_will_not_return_are_quarantined_and_recovered_without_blocking() {
+    let h = Harness::new().await;
+    let numbers = h.seed(52, 61, ago(hours(6)), ago(minutes(5))).await;
+    let (missing, unreadable) = (&numbers[10], &numbers[40]);
+    let control = h.control();
+    control
+        .rakuten_set_order_fault(&h.shop_id, missing, OrderFault::OmittedFromGetOrder)
+        .await
+        .unwrap();
+    control
+        .rakuten_set_order_fault(&h.shop_id, unreadable, OrderFault::UnreadableInGetOrder)
+        .await
+        .unwrap();
+
+    let first = h.differential().await.expect("the store is not blocked");
+    assert_eq!(first.created.len(), 50, "{}", first.summary());
+    assert!(
+        first.checkpoint_advanced_to.is_some(),
+        "the checkpoint moves on"
+    );
+    let quarantined: HashSet<&str> = first
+        .quarantined
+        .iter()
+        .map(|f| f.mall_order_id.as_str())
+        .collect();
+    assert_eq!(
+        quarantined,
+        HashSet::from([missing.as_str(), unreadable.as_str()])
+    );
+    let failed = h.table.failed_imports(&h.store).await.unwrap();
+    assert_eq!(failed.len(), 2);
+    for f in &failed {
+        assert_eq!(f.step, ImportStep::Fetch);
+        assert_eq!(f.attempts, 1);
+        assert!(f.error.contains("did not return"), "{}", f.error);
+        assert!(f.next_attempt_at.is_some());
+    }
+
+    // The next run, once the backoff is due, retries them on its own; the mall still fails.
+    h.clock.set(now().checked_add(minutes(4)).unwrap());
+    let second = h.differential().await.unwrap();
+    assert_eq!(second.quarantine_retried, 2);
+    assert_eq!(second.quarantined.len(), 2);
+    let failed = h.table.failed_imports(&h.store).await.unwrap();
+    assert!(failed.iter().all(|f| f.attempts == 2));
+
+    // The mall returns them again: imported once, quarantine cleared.
+    for n in [missing, unreadable] {
+        control
+            .rakuten_set_order_fault(&h.shop_id, n, OrderFault::None)
+            .await
+            .unwrap();
+    }
+    h.clock.set(now().checked_add(minutes(15)).unwrap());
+    let third = h.differential().await.unwrap();
+    let recovered: HashSet<&str> = third.recovered.iter().map(String::as_str).collect();
+    assert_eq!(
+        recovered,
+        HashSet::from([missing.as_str(), unreadable.as_str()])
+    );
+    assert_eq!(third.created.len(), 2);
+    assert!(h.table.failed_imports(&h.store).await.unwrap().is_empty());
+    assert_eq!(h.all_orders().await.len(), 52);
+    let confirmed = h.confirmed_on_mall().await;
+    assert_eq!(confirmed.len(), 52);
+    assert_eq!(confirmed.iter().collect::<HashSet<_>>().len(), 52);
+}
+
+/// Text that gzip cannot shrink much: the order stays too large even compressed.
+fn incompressible(len: usize) -> String {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b'!' + (state % 90) as u8)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_order_too_large_to_store_is_quarantined_and_later_batches_import() {
+    let h = Harness::new().await;
+    let numbers = h.seed(230, 67, ago(hours(6)), ago(minutes(5))).await;
+    // One order of the first getOrder batch gets 600 KB of remarks.
+    let huge = &numbers[30];
+    let mut order = h.control().rakuten_order(&h.shop_id, huge).await.unwrap();
+    order["remarks"] = incompressible(600 * 1024).into();
+    h.control()
+        .rakuten_insert_order(&h.shop_id, &InsertOrderRequest::new(order))
+        .await
+        .unwrap();
+
+    let report = h.differential().await.expect("the run goes on");
+    assert_eq!(report.created.len(), 229, "{}", report.summary());
+    assert_eq!(report.quarantined.len(), 1);
+    let failure = &report.quarantined[0];
+    assert_eq!(&failure.mall_order_id, huge);
+    assert!(
+        failure.error.contains("over the 409600-byte item limit"),
+        "{}",
+        failure.error
+    );
+    assert!(report.checkpoint_advanced_to.is_some());
+    let failed = h.table.failed_imports(&h.store).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].step, ImportStep::Store);
+    assert!(h.order(huge).await.is_none());
+}
+
+#[tokio::test]
+async fn a_cancellation_the_mall_reports_cancels_our_order_with_history() {
+    let h = Harness::new().await;
+    let numbers = h.seed(3, 71, ago(hours(2)), ago(minutes(5))).await;
+    // Stored while confirmOrder is refused, so the acknowledgement is still owed.
+    h.control()
+        .rakuten_reject_operation(&h.shop_id, "confirmOrder")
+        .await
+        .unwrap();
+    let error = h.differential().await.expect_err("credential refused");
+    assert!(error.is_credential(), "{error}");
+    assert_eq!(h.all_orders().await.len(), 3);
+    renew_key(&h, "renewed-key-1").await;
+    // Meanwhile the buyer cancelled on the mall.
+    h.control()
+        .rakuten_set_progress(&h.shop_id, &numbers[1], 900)
+        .await
+        .unwrap();
+
+    let report = h.differential().await.unwrap();
+    assert_eq!(report.acknowledged, 2, "{}", report.summary());
+    assert_eq!(report.cancelled_on_mall, vec![h.order_id(&numbers[1])]);
+    let cancelled = h.order(&numbers[1]).await.unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!(cancelled.mall_sync.state, SyncState::Done);
+    let entry = cancelled.history.last().unwrap();
+    assert_eq!(entry.event, "cancelled_on_mall");
+    assert!(
+        entry.changes[0].contains("→ cancelled"),
+        "{:?}",
+        entry.changes
+    );
+    for n in [&numbers[0], &numbers[2]] {
+        assert_ne!(h.order(n).await.unwrap().status, OrderStatus::Cancelled);
+    }
+}
+
+#[tokio::test]
+async fn a_confirmation_applied_but_whose_reply_was_lost_is_not_applied_twice() {
+    let h = Harness::new().await;
+    h.seed(12, 73, ago(hours(2)), ago(minutes(5))).await;
+    h.control()
+        .lose_replies("rakuten.confirmOrder", 1)
+        .await
+        .unwrap();
+    let report = h.differential().await.unwrap();
+    assert_eq!(report.created.len(), 12);
+    assert_eq!(report.acknowledged, 12, "{}", report.summary());
+    let orders = h.all_orders().await;
+    assert!(orders.iter().all(|o| o.mall_sync.state == SyncState::Done));
+    // The mall applied the first call; the retry found them confirmed (nothing applied twice).
+    let confirmed = h.confirmed_on_mall().await;
+    assert_eq!(confirmed.len(), 12);
+    assert_eq!(confirmed.iter().collect::<HashSet<_>>().len(), 12);
+    let stats = h.control().stats().await.unwrap();
+    assert_eq!(stats.requests_for("rakuten.confirmOrder"), 2);
+}
+
+/// The shop renews the store's key: the mall takes the new one, the secret holds it.
+async fn renew_key(h: &Harness, license_key: &str) {
+    h.control()
+        .rakuten_register_store(&RegisterStoreRequest::new(
+            &h.shop_id,
+            "test-service-secret",
+            license_key,
+        ))
+        .await
+        .unwrap();
+    let config = h.table.get_store_config(&h.store).await.unwrap().unwrap();
+    ichigen_aws::put_secret(
+        &h.sdk,
+        &config.secret_id,
+        &serde_json::json!({"serviceSecret": "test-service-secret", "licenseKey": license_key}),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_key_lapsing_mid_run_keeps_stored_orders_and_the_renewed_key_acknowledges_them() {
+    let h = Harness::new().await;
+    h.seed(8, 79, ago(hours(2)), ago(minutes(5))).await;
+    h.control()
+        .rakuten_reject_operation(&h.shop_id, "confirmOrder")
+        .await
+        .unwrap();
+    let error = h.differential().await.expect_err("the key lapsed");
+    let text = error.to_string();
+    assert!(
+        text.contains("rakuten:store-a") && text.contains("licenseKey"),
+        "{text}"
+    );
+    assert!(!text.contains("test-license-key"), "{text}");
+    assert!(!error.is_retryable(), "a lapsed key is not hammered");
+    let orders = h.all_orders().await;
+    assert_eq!(orders.len(), 8, "stored orders stay");
+    assert!(orders.iter().all(|o| o.mall_sync.is_outstanding()));
+    let status = {
+        use ichigen_core::ports::StoreStatusStore;
+        h.table.load_store_status(&h.store).await.unwrap()
+    };
+    assert!(status.credential_rejected);
+
+    renew_key(&h, "renewed-key-2").await;
+    let report = h.differential().await.expect("the renewed key works");
+    assert_eq!(report.acknowledged, 8, "{}", report.summary());
+    assert!(
+        h.all_orders()
+            .await
+            .iter()
+            .all(|o| o.mall_sync.state == SyncState::Done)
+    );
+    assert_eq!(h.confirmed_on_mall().await.len(), 8);
+}
+
+#[tokio::test]
+async fn a_short_listing_fails_the_run_retryably_and_keeps_the_checkpoint() {
+    let h = Harness::new().await;
+    h.seed(1_100, 83, ago(hours(20)), ago(minutes(5))).await;
+    h.control()
+        .rakuten_set_limits(&RakutenLimits {
+            drop_search_page: Some(2),
+            ..RakutenLimits::default()
+        })
+        .await
+        .unwrap();
+    let error = h.differential().await.expect_err("a short listing");
+    assert!(error.is_retryable(), "{error}");
+    assert!(error.to_string().contains("searchOrder"), "{error}");
+    assert_eq!(h.table.load_checkpoint(&h.store).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn an_order_that_shows_up_in_search_ten_minutes_late_is_imported() {
+    let h = Harness::new().await;
+    let ordered_at = ago(minutes(20));
+    let late = h.seed_at(&[ordered_at]).await.remove(0);
+    h.control()
+        .rakuten_set_order_fault(&h.shop_id, &late, OrderFault::HiddenFromSearch)
+        .await
+        .unwrap();
+    let at = |m: i64| ordered_at.checked_add(minutes(m)).unwrap();
+    // A run every three minutes; the order is searchable from ten minutes after it was placed.
+    for minute in [1, 4, 7] {
+        h.clock.set(at(minute));
+        let report = h.differential().await.unwrap();
+        assert!(report.created.is_empty());
+    }
+    h.control()
+        .rakuten_set_order_fault(&h.shop_id, &late, OrderFault::None)
+        .await
+        .unwrap();
+    h.clock.set(at(10));
+    let report = h.differential().await.unwrap();
+    assert_eq!(report.created, vec![h.order_id(&late)]);
+}
+
+#[tokio::test]
+async fn the_first_run_imports_everything_since_a_sync_start_ten_days_back() {
+    let sync_start = ago(hours(24 * 10));
+    let h = Harness::with_settings(ImportSettings {
+        sync_start_at: Some(sync_start),
+        ..ImportSettings::default()
+    })
+    .await;
+    let numbers = h
+        .seed(
+            120,
+            89,
+            sync_start.checked_add(minutes(1)).unwrap(),
+            ago(minutes(5)),
+        )
+        .await;
+    let runs = h.run_to_end(ImportRequest::Differential).await;
+    let created: usize = runs.iter().map(|r| r.created.len()).sum();
+    assert_eq!(created, numbers.len());
+    let checkpoint = h.table.load_checkpoint(&h.store).await.unwrap().unwrap();
+    assert!(checkpoint.imported_until >= ago(minutes(5)));
+    assert!(runs[0].windows[0].start <= sync_start.checked_add(minutes(1)).unwrap());
+}
+
+#[tokio::test]
+async fn a_run_past_its_deadline_stops_at_a_batch_boundary_and_leaves_the_rest() {
+    let h = Harness::new().await;
+    h.seed(250, 97, ago(hours(6)), ago(minutes(5))).await;
+    let config = h.table.get_store_config(&h.store).await.unwrap().unwrap();
+    let secret = h.app.vault.get_secret(&config.secret_id).await.unwrap();
+    let mall = ichigen_malls::connect(&h.store, &secret, &h.app.endpoints, &h.app.client_settings)
+        .unwrap();
+    let ctx = ImportContext {
+        config: &config,
+        mall: mall.as_ref(),
+        orders: h.table.as_ref(),
+        checkpoints: h.table.as_ref(),
+        failed_imports: h.table.as_ref(),
+        clock: h.app.clock.as_ref(),
+        // Already past: one batch runs (progress), then the run stops.
+        deadline: Some(std::time::Instant::now()),
+    };
+    let first = run_import(&ctx, &h.command(ImportRequest::Differential))
+        .await
+        .unwrap();
+    assert_eq!(first.created.len(), 100, "one getOrder batch");
+    assert_eq!(first.unfinished, Some(ImportRequest::Differential));
+    assert_eq!(first.checkpoint_advanced_to, None);
+    // The continuation (what the function queues) finishes the window.
+    let rest = h.run_to_end(ImportRequest::Differential).await;
+    assert_eq!(rest.iter().map(|r| r.created.len()).sum::<usize>(), 150);
+    assert_eq!(h.all_orders().await.len(), 250);
+}
+
+#[tokio::test]
+async fn a_reimport_keeps_a_persons_hold_and_note_and_refreshes_the_mall_fields() {
+    let h = Harness::new().await;
+    let numbers = h.seed(1, 101, ago(hours(2)), ago(minutes(5))).await;
+    h.differential().await.unwrap();
+    let mut order = h.order(&numbers[0]).await.unwrap();
+    let expected = order.version;
+    order
+        .place_hold(Hold::by_operator("buyer phoned: wait"))
+        .unwrap();
+    order
+        .operator
+        .notes
+        .push(ichigen_core::order::OperatorNote {
+            at: now(),
+            by: "operator".into(),
+            text: "call back Monday".into(),
+        });
+    order.version += 1;
+    h.table.update_order(&order, expected).await.unwrap();
+
+    // On the mall the order moves on (confirmed → 300).
+    h.control()
+        .rakuten_set_progress(&h.shop_id, &numbers[0], 300)
+        .await
+        .unwrap();
+    h.invoke(ImportRequest::Orders {
+        mall_order_ids: numbers.clone(),
+        reimport: true,
+    })
+    .await
+    .unwrap();
+    let refreshed = h.order(&numbers[0]).await.unwrap();
+    assert_eq!(refreshed.mall_status.code, "300", "mall fields refreshed");
+    assert_eq!(refreshed.status, OrderStatus::OnHold, "the hold stays");
+    assert!(refreshed.has_hold(HoldKind::Manual));
+    assert_eq!(refreshed.operator.notes[0].text, "call back Monday");
+    let entry = refreshed.history.last().unwrap();
+    assert_eq!(entry.event, "reimported");
+    assert!(
+        entry.changes.iter().any(|c| c == "mall_status: 100 → 300"),
+        "{:?}",
+        entry.changes
+    );
+}
+
+#[tokio::test]
+async fn concurrent_runs_of_one_store_never_exceed_the_mall_rate() {
+    let mut h = Harness::new().await;
+    // One client at 5 requests/s stays under the mall's 10/s; three clients at once would not.
+    h.app.client_settings.requests_per_second = 5.0;
+    h.control()
+        .rakuten_set_limits(&RakutenLimits {
+            requests_per_second: Some(10.0),
+            ..RakutenLimits::default()
+        })
+        .await
+        .unwrap();
+    let numbers = h.seed(300, 103, ago(hours(6)), ago(minutes(5))).await;
+    let targeted = |ids: &[String]| ImportRequest::Orders {
+        mall_order_ids: ids.to_vec(),
+        reimport: false,
+    };
+    let (a, b, c) = tokio::join!(
+        h.invoke(ImportRequest::Differential),
+        h.invoke(targeted(&numbers[..150])),
+        h.invoke(targeted(&numbers[150..])),
+    );
+    for outcome in [a, b, c] {
+        outcome.expect("each run succeeds");
+    }
+    let stats = h.control().stats().await.unwrap();
+    assert_eq!(
+        stats.rate_limited, 0,
+        "the sandbox never saw more than its rate"
+    );
+    assert_eq!(h.all_orders().await.len(), 300);
+}
+
+/// Captures everything the subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn no_buyer_data_reaches_the_logs_even_at_trace() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(captured.clone())
+        .with_env_filter(import_orders::log_filter(Some("trace")))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let h = Harness::new().await;
+    h.seed(30, 107, ago(hours(3)), ago(minutes(5))).await;
+    // Odd orders too: a malformed field in a personal-data block must not be quoted either.
+    let numbers = h.seed(1, 109, ago(hours(2)), ago(hours(2))).await;
+    let mut odd = h
+        .control()
+        .rakuten_order(&h.shop_id, &numbers[0])
+        .await
+        .unwrap();
+    odd["OrdererModel"]["phoneNumber1"] = serde_json::json!({"not": "a phone"});
+    h.control()
+        .rakuten_insert_order(&h.shop_id, &InsertOrderRequest::new(odd))
+        .await
+        .unwrap();
+    h.control()
+        .set_faults(&FaultConfig {
+            error5xx_rate: 0.2,
+            ..FaultConfig::default()
+        })
+        .await
+        .unwrap();
+    h.differential().await.expect("import");
+    h.invoke(ImportRequest::Orders {
+        mall_order_ids: numbers,
+        reimport: true,
+    })
+    .await
+    .expect("re-import");
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("import finished"), "the capture works");
+    let orders = h.all_orders().await;
+    assert_eq!(orders.len(), 31);
+    let mut personal: Vec<String> = Vec::new();
+    for o in &orders {
+        personal.push(o.buyer.name.clone());
+        personal.extend(o.buyer.email.clone());
+        personal.extend(o.buyer.phone.clone());
+        if let Some(a) = &o.buyer.address {
+            personal.push(a.street.clone());
+        }
+        for d in &o.destinations {
+            personal.push(d.recipient_name.clone());
+            personal.push(d.address.street.clone());
+            personal.extend(d.phone.clone());
+        }
+    }
+    personal.retain(|p| p.chars().count() >= 4);
+    assert!(personal.len() > 60, "{} values checked", personal.len());
+    for value in &personal {
+        assert!(
+            !log.contains(value.as_str()),
+            "personal data in the log: {value}"
+        );
+    }
+}
