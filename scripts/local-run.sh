@@ -45,7 +45,7 @@ LAMBDA_PORT="$(free_port)"
 # shellcheck disable=SC1091
 source "$LOCAL_DIR/function.env"
 setsid cargo lambda watch -A 127.0.0.1 -P "$LAMBDA_PORT" \
-  --env-vars "ICHIGEN_TABLE=$ICHIGEN_TABLE,ICHIGEN_SHOP_ID=$SHOP,ICHIGEN_RAKUTEN_BASE_URL=$SANDBOX_URL,ICHIGEN_MALL_RPS=50,AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL,AWS_REGION=$AWS_REGION,AWS_ACCESS_KEY_ID=test,AWS_SECRET_ACCESS_KEY=test,RUST_LOG=warn" \
+  --env-vars "ICHIGEN_TABLE=$ICHIGEN_TABLE,ICHIGEN_IMPORT_QUEUE_URL=$ICHIGEN_IMPORT_QUEUE_URL,ICHIGEN_SHOP_ID=$SHOP,ICHIGEN_RAKUTEN_BASE_URL=$SANDBOX_URL,ICHIGEN_MALL_RPS=50,AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL,AWS_REGION=$AWS_REGION,AWS_ACCESS_KEY_ID=test,AWS_SECRET_ACCESS_KEY=test,RUST_LOG=warn" \
   >"$LOCAL_DIR/lambda-watch.log" 2>&1 &
 STARTED_PIDS+=("$!")
 for _ in $(seq 1 200); do
@@ -57,6 +57,9 @@ echo "export ICHIGEN_LAMBDA_PORT=$LAMBDA_PORT" >>"$LOCAL_DIR/function.env"
 invoke() {  # invoke EVENT_FILE OUTPUT_FILE
   cargo lambda invoke import-orders -A 127.0.0.1 -P "$LAMBDA_PORT" --data-file "$1" --output-format json >"$2"
 }
+
+say "the mall stops returning one listed order of rakuten:store-b (it will be quarantined, not block the store)"
+"$ICHIGEN" demo quarantine --set --shop "$SHOP" --sandbox-url "$SANDBOX_URL"
 
 for store in store-a store-b; do
   event="$LOCAL_DIR/schedule-$store.json"
@@ -78,6 +81,13 @@ for store in store-a store-b; do
   invoke "$LOCAL_DIR/schedule-$store.json" "$LOCAL_DIR/run3-$store.json"
   "$ICHIGEN" demo summarize "$LOCAL_DIR/run3-$store.json"
 done
+
+say "the quarantine (ichigen failed list)"
+"$ICHIGEN" failed list --table "$ICHIGEN_TABLE"
+"$ICHIGEN" demo quarantine --clear --shop "$SHOP" --sandbox-url "$SANDBOX_URL" --event-file "$LOCAL_DIR/sqs-retry.json"
+invoke "$LOCAL_DIR/sqs-retry.json" "$LOCAL_DIR/run-retry.json"
+"$ICHIGEN" demo summarize "$LOCAL_DIR/run-retry.json"
+"$ICHIGEN" failed list --table "$ICHIGEN_TABLE"
 
 say "an operator re-imports one order after the mall changed it (SQS event)"
 "$ICHIGEN" demo change-one --shop "$SHOP" --sandbox-url "$SANDBOX_URL" --event-file "$LOCAL_DIR/sqs-reimport.json"

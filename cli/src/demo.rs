@@ -53,6 +53,20 @@ enum Step {
         #[arg(long)]
         event_file: PathBuf,
     },
+    /// The mall stops returning one listed order of store-b (`--set`), or returns it again and
+    /// an operator asks for it (`--clear`, writes an SQS event for its targeted import).
+    Quarantine {
+        #[arg(long)]
+        sandbox_url: String,
+        #[arg(long, conflicts_with = "clear")]
+        set: bool,
+        #[arg(long)]
+        clear: bool,
+        #[arg(long, required_if_eq("clear", "true"))]
+        event_file: Option<PathBuf>,
+        #[arg(long, default_value = "demo")]
+        shop: String,
+    },
     /// What the order book and the mall look like now.
     Report {
         #[arg(long, default_value = "demo")]
@@ -77,6 +91,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             event_file,
         } => change_one(&shop, &sandbox_url, &event_file).await?,
         Step::Report { shop, sandbox_url } => report(&shop, &sandbox_url).await?,
+        Step::Quarantine {
+            sandbox_url,
+            set,
+            clear,
+            event_file,
+            shop,
+        } => quarantine(&shop, &sandbox_url, set, clear, event_file.as_deref()).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -198,7 +219,7 @@ fn summarize(file: &Path) -> anyhow::Result<()> {
         _ => 0,
     };
     println!(
-        "  {}: listed {}, fetched {}, imported {}, already imported {}, re-imported {}, held {}, confirmed on the mall {}, failures {}",
+        "  {}: listed {}, fetched {}, imported {}, already imported {}, re-imported {}, held {}, confirmed on the mall {}, acknowledgement failures {}, quarantined {}, recovered from quarantine {}",
         output.get("store").and_then(Value::as_str).unwrap_or("?"),
         count("listed"),
         count("fetched"),
@@ -207,10 +228,38 @@ fn summarize(file: &Path) -> anyhow::Result<()> {
         count("reimported"),
         count("held"),
         count("acknowledged"),
-        count("failures") + count("acknowledgement_failures"),
+        count("acknowledgement_failures"),
+        count("quarantined"),
+        count("recovered"),
     );
     if let Some(checkpoint) = output.get("checkpoint_advanced_to").and_then(Value::as_str) {
         println!("    checkpoint advanced to {checkpoint}");
+    }
+    for failure in output
+        .get("quarantined")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        println!(
+            "    quarantined order {}: {}",
+            failure
+                .get("mall_order_id")
+                .and_then(Value::as_str)
+                .unwrap_or("?"),
+            failure.get("error").and_then(Value::as_str).unwrap_or("")
+        );
+    }
+    for order in output
+        .get("recovered")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        println!(
+            "    recovered order {} (imported after all; its failed-import record is cleared)",
+            order.as_str().unwrap_or("?")
+        );
     }
     for held in output
         .get("held")
@@ -235,6 +284,67 @@ fn summarize(file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The order of store-b the demo's mall "loses".
+async fn lost_order(sandbox: &ControlClient) -> anyhow::Result<(StoreRef, String, String)> {
+    let (store_id, shop_id) = STORES[1];
+    let numbers = sandbox.rakuten_order_numbers(shop_id).await?.order_numbers;
+    let number = numbers
+        .get(2)
+        .context("the sandbox holds too few orders for store-b")?
+        .clone();
+    Ok((store_ref(store_id), shop_id.to_owned(), number))
+}
+
+async fn quarantine(
+    shop: &str,
+    sandbox_url: &str,
+    set: bool,
+    clear: bool,
+    event_file: Option<&Path>,
+) -> anyhow::Result<()> {
+    use ichigen_sandbox::control::OrderFault;
+    let sandbox = ControlClient::new(sandbox_url);
+    let (store, shop_id, number) = lost_order(&sandbox).await?;
+    if set {
+        sandbox
+            .rakuten_set_order_fault(&shop_id, &number, OrderFault::OmittedFromGetOrder)
+            .await?;
+        println!(
+            "  on the mall, getOrder no longer returns order {number} of {store} (searchOrder still lists it)"
+        );
+    }
+    if clear {
+        sandbox
+            .rakuten_set_order_fault(&shop_id, &number, OrderFault::None)
+            .await?;
+        let command = json!({
+            "type": "orders",
+            "store": store.to_string(),
+            "mall_order_ids": [number],
+        });
+        let event = sqs_event(shop, "demo-retry-1", &store, &command);
+        if let Some(file) = event_file {
+            std::fs::write(file, serde_json::to_string_pretty(&event)?)?;
+        }
+        println!("  the mall returns order {number} again; an operator asks for it (SQS event)");
+    }
+    Ok(())
+}
+
+/// An SQS event as Lambda delivers it from the shop's FIFO import queue.
+fn sqs_event(shop: &str, message_id: &str, store: &StoreRef, command: &Value) -> Value {
+    json!({"Records": [{
+        "messageId": message_id,
+        "receiptHandle": "demo",
+        "body": command.to_string(),
+        "attributes": {"ApproximateReceiveCount": "1", "MessageGroupId": store.to_string()},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": format!("arn:aws:sqs:ap-northeast-1:000000000000:ichigen-{shop}-import.fifo"),
+        "awsRegion": "ap-northeast-1",
+    }]})
+}
+
 async fn change_one(shop: &str, sandbox_url: &str, event_file: &Path) -> anyhow::Result<()> {
     let (store_id, shop_id) = STORES[0];
     let sandbox = ControlClient::new(sandbox_url);
@@ -251,16 +361,7 @@ async fn change_one(shop: &str, sandbox_url: &str, event_file: &Path) -> anyhow:
         "mall_order_ids": [number],
         "reimport": true,
     });
-    let event = json!({"Records": [{
-        "messageId": "demo-reimport-1",
-        "receiptHandle": "demo",
-        "body": command.to_string(),
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": format!("arn:aws:sqs:ap-northeast-1:000000000000:ichigen-{shop}-import"),
-        "awsRegion": "ap-northeast-1",
-    }]});
+    let event = sqs_event(shop, "demo-reimport-1", &store_ref(store_id), &command);
     std::fs::write(event_file, serde_json::to_string_pretty(&event)?)?;
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! `ichigen`: the operator's and engineer's command line.
 //!
 //! - `ichigen normalize --mall rakuten FILE` prints the unified orders of a raw mall response;
-//! - `ichigen store put …` writes a store's settings into the shop's table;
+//! - `ichigen store put …` writes a store's settings into the shop's table; `ichigen store list`
+//!   shows each store with its last run;
+//! - `ichigen failed list` shows the orders that could not be imported (the quarantine);
 //! - `ichigen demo …` drives the local end-to-end run (see `scripts/local-run.sh`).
 
 mod demo;
@@ -40,6 +42,11 @@ enum Command {
         #[command(subcommand)]
         command: StoreCommand,
     },
+    /// Orders a mall listed that could not be imported (the quarantine).
+    Failed {
+        #[command(subcommand)]
+        command: FailedCommand,
+    },
     /// The local end-to-end demo (run by scripts/local-run.sh).
     Demo(demo::DemoArgs),
 }
@@ -62,9 +69,14 @@ enum StoreCommand {
         /// First run: how far back to look, in minutes.
         #[arg(long, default_value_t = 24 * 60)]
         first_run_lookback_minutes: i64,
-        /// Each run re-reads this many minutes before the checkpoint.
-        #[arg(long, default_value_t = 2)]
+        /// Each run re-reads this many minutes before the checkpoint (never less than the
+        /// mall's search lag; already-stored orders are skipped cheaply).
+        #[arg(long, default_value_t = 30)]
         overlap_minutes: i64,
+        /// This store's orders can take this long to show in the mall's search (default: the
+        /// mall's own figure).
+        #[arg(long)]
+        search_lag_minutes: Option<i64>,
         #[arg(long)]
         disabled: bool,
     },
@@ -72,6 +84,17 @@ enum StoreCommand {
     List {
         #[arg(long, env = "ICHIGEN_TABLE")]
         table: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum FailedCommand {
+    /// List the failed imports of every store (or one), oldest first.
+    List {
+        #[arg(long, env = "ICHIGEN_TABLE")]
+        table: String,
+        #[arg(long)]
+        store: Option<StoreRef>,
     },
 }
 
@@ -88,6 +111,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Normalize { mall, store, file } => normalize::run(mall, &store, &file),
         Command::Store { command } => store_command(command).await,
+        Command::Failed { command } => failed_command(command).await,
         Command::Demo(args) => demo::run(args).await,
     };
     match result {
@@ -112,6 +136,7 @@ async fn store_command(command: StoreCommand) -> anyhow::Result<ExitCode> {
             sync_start,
             first_run_lookback_minutes,
             overlap_minutes,
+            search_lag_minutes,
             disabled,
         } => {
             let configs = ichigen_aws::ShopTable::new(aws_sdk_dynamodb::Client::new(&sdk), table);
@@ -122,6 +147,7 @@ async fn store_command(command: StoreCommand) -> anyhow::Result<ExitCode> {
                     sync_start_at: sync_start,
                     first_run_lookback: jiff::SignedDuration::from_mins(first_run_lookback_minutes),
                     overlap: jiff::SignedDuration::from_mins(overlap_minutes),
+                    search_lag: search_lag_minutes.map(jiff::SignedDuration::from_mins),
                 },
                 enabled: !disabled,
             };
@@ -129,10 +155,55 @@ async fn store_command(command: StoreCommand) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&config)?);
         }
         StoreCommand::List { table } => {
+            use ichigen_core::ports::StoreStatusStore;
             let configs = ichigen_aws::ShopTable::new(aws_sdk_dynamodb::Client::new(&sdk), table);
             for config in configs.list_store_configs().await? {
-                println!("{}", serde_json::to_string(&config)?);
+                let status = configs.load_store_status(&config.store).await?;
+                println!(
+                    "{}",
+                    serde_json::json!({"config": config, "last_run": status})
+                );
             }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn failed_command(command: FailedCommand) -> anyhow::Result<ExitCode> {
+    use ichigen_core::ports::{FailedImportStore, StoreConfigs};
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    match command {
+        FailedCommand::List { table, store } => {
+            let shop = ichigen_aws::ShopTable::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+            let stores = match store {
+                Some(store) => vec![store],
+                None => shop
+                    .list_store_configs()
+                    .await?
+                    .into_iter()
+                    .map(|c| c.store)
+                    .collect(),
+            };
+            let mut total = 0;
+            for store in stores {
+                for failed in shop.failed_imports(&store).await? {
+                    total += 1;
+                    let next = failed.next_attempt_at.map_or_else(
+                        || "waits for a person (ask for it with an `orders` request)".to_owned(),
+                        |at| format!("next automatic retry {at}"),
+                    );
+                    println!(
+                        "{store} order {}: {} failed {} time(s), first {} last {}; {next}\n  {}",
+                        failed.mall_order_id,
+                        failed.step.as_str(),
+                        failed.attempts,
+                        failed.first_seen,
+                        failed.last_seen,
+                        failed.error,
+                    );
+                }
+            }
+            println!("{total} failed import(s)");
         }
     }
     Ok(ExitCode::SUCCESS)

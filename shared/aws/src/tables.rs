@@ -390,7 +390,7 @@ impl ShopTable {
 }
 
 /// A DynamoDB item (or key) as the SDK takes it.
-pub(crate) type Item = std::collections::HashMap<String, AttributeValue>;
+pub type Item = std::collections::HashMap<String, AttributeValue>;
 
 /// The primary key of an item.
 pub(crate) fn item_key(pk: String, sk: impl Into<String>) -> Item {
@@ -425,7 +425,7 @@ where
 
 /// The size DynamoDB counts for an item: attribute names plus values (numbers counted as
 /// their text, a slight over-estimate; maps and lists with their 3-byte overhead).
-pub(crate) fn item_size(item: &Item) -> usize {
+pub fn item_size(item: &Item) -> usize {
     item.iter()
         .map(|(name, value)| name.len() + value_size(value))
         .sum()

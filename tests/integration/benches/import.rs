@@ -43,6 +43,11 @@ struct FunctionFigures {
     seconds: f64,
     dynamodb_requests: u64,
     peak_rss_kib: u64,
+    /// Filled in by the orchestrator from the table after the run.
+    #[serde(default)]
+    item_size_p50: usize,
+    #[serde(default)]
+    item_size_max: usize,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -70,20 +75,22 @@ async fn orchestrate() -> anyhow::Result<()> {
         "import benchmark: {orders} Rakuten sandbox orders; rate limit on = {rate} request/s per store\n"
     );
     println!(
-        "{:<16} {:>9} {:>10} {:>9} {:>14} {:>16} {:>14}",
+        "{:<16} {:>9} {:>10} {:>9} {:>14} {:>16} {:>14} {:>13} {:>13}",
         "mode",
         "orders",
         "seconds",
         "orders/s",
         "mall calls/ord",
         "dynamodb req/ord",
-        "peak RSS MiB"
+        "peak RSS MiB",
+        "item B p50",
+        "item B max"
     );
     for (mode, limit) in [("rate limit off", None), ("rate limit on", Some(rate))] {
         let figures = run_mode(orders, limit).await?;
         let (figures, mall_calls) = figures;
         println!(
-            "{:<16} {:>9} {:>10.1} {:>9.1} {:>14.3} {:>16.3} {:>14.1}",
+            "{:<16} {:>9} {:>10.1} {:>9.1} {:>14.3} {:>16.3} {:>14.1} {:>13} {:>13}",
             mode,
             figures.created,
             figures.seconds,
@@ -91,6 +98,8 @@ async fn orchestrate() -> anyhow::Result<()> {
             mall_calls as f64 / figures.created as f64,
             figures.dynamodb_requests as f64 / figures.created as f64,
             figures.peak_rss_kib as f64 / 1024.0,
+            figures.item_size_p50,
+            figures.item_size_max,
         );
     }
     Ok(())
@@ -169,7 +178,42 @@ async fn run_mode(orders: usize, rate: Option<f64>) -> anyhow::Result<(FunctionF
     let stats = control.stats().await?;
     let mall_calls = stats.requests.values().sum::<u64>();
     sandbox.shutdown().await;
+    let sizes = order_item_sizes(&sdk, &handles.table_name).await?;
+    let mut figures = figures;
+    figures.item_size_p50 = sizes.get(sizes.len() / 2).copied().unwrap_or(0);
+    figures.item_size_max = sizes.last().copied().unwrap_or(0);
     Ok((figures, mall_calls))
+}
+
+/// The stored size of every order item, sorted (DynamoDB's counting, as the adapter checks it).
+async fn order_item_sizes(sdk: &aws_config::SdkConfig, table: &str) -> anyhow::Result<Vec<usize>> {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    let mut sizes = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await?;
+        for item in out.items.unwrap_or_default() {
+            if item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some("ORDER")
+            {
+                sizes.push(ichigen_aws::tables::item_size(&item));
+            }
+        }
+        match out.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => break,
+        }
+    }
+    sizes.sort_unstable();
+    Ok(sizes)
 }
 
 /// Counts every DynamoDB request the SDK transmits (retries included).
@@ -225,6 +269,8 @@ async fn function_process() -> anyhow::Result<FunctionFigures> {
         seconds,
         dynamodb_requests: counter.load(Ordering::Relaxed),
         peak_rss_kib: peak_rss_kib()?,
+        item_size_p50: 0,
+        item_size_max: 0,
     })
 }
 
