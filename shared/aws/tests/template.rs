@@ -368,7 +368,9 @@ fn every_alarm_notifies_the_topic_and_watches_a_published_metric() {
             .as_sequence()
             .expect("AlarmActions");
         assert!(
-            actions.iter().any(|a| matches!(a, Value::Tagged(t) if t.tag == "Ref" && t.value == Value::from("AlarmTopic"))),
+            actions.iter().any(
+                |a| matches!(a, Value::Tagged(t) if t.tag == "Ref" && t.value == "AlarmTopic")
+            ),
             "{id} should notify AlarmTopic"
         );
         if properties["Namespace"] == NAMESPACE {
