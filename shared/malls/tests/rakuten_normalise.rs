@@ -198,8 +198,9 @@ fn gift_wrapping_and_noshi() {
 fn deleted_wrapping_is_not_counted() {
     let mut payload = fixture("gift_wrapping");
     payload["WrappingModel2"]["deleteWrappingFlag"] = json!(1);
-    payload["totalPrice"] = json!(3300 + 690 + 330);
-    payload["requestPrice"] = json!(3300 + 690 + 330);
+    payload["goodsPrice"] = json!(3300 + 330);
+    payload["totalPrice"] = json!(3300 + 330 + 690);
+    payload["requestPrice"] = json!(3300 + 330 + 690);
     let order = normalise(&payload);
     assert!(order.holds.is_empty(), "{:?}", order.holds);
     assert_eq!(order.gift.wrappings.len(), 1);

@@ -152,28 +152,36 @@ impl RakutenClient {
             }
         };
         let status = reply.status;
-        if status.is_success() {
-            return Ok(reply.body);
-        }
-        let codes = message_codes(&reply.body);
-        if status == StatusCode::UNAUTHORIZED {
-            tracing::error!(%store, operation, status = 401, codes = %codes, "Rakuten rejected the licenseKey");
-            let code = if codes.is_empty() {
-                String::new()
-            } else {
-                format!(" {codes}")
+        let gateway = wire::gateway_error(&reply.body);
+        // ES04-01 (API not enabled) may come with any status, even 200: check it first.
+        let refused_key = status == StatusCode::UNAUTHORIZED
+            || gateway.as_ref().is_some_and(|(code, _)| {
+                code == wire::GATEWAY_UNAUTHORISED || code == wire::GATEWAY_NOT_ENABLED
+            });
+        if refused_key {
+            let (code, message) =
+                gateway.unwrap_or_else(|| (message_codes(&reply.body), String::new()));
+            tracing::error!(%store, operation, status = status.as_u16(), code = %code, "Rakuten refused the store's key");
+            let label = match (code.is_empty(), message.is_empty()) {
+                (true, _) => String::new(),
+                (false, true) => format!(" {code}"),
+                (false, false) => format!(" {code} ({message})"),
             };
             return Err(MallError::CredentialRejected {
                 store,
                 operation,
                 credential: CREDENTIAL.into(),
                 detail: format!(
-                    "HTTP 401{code}: Rakuten rejected the licenseKey. licenseKeys expire 90 days \
-                     after issue; issue a new one in RMS (店舗様向け情報・サービス → WEB APIサービス) \
-                     and update this store's secret"
+                    "HTTP {}{label}: {}",
+                    status.as_u16(),
+                    wire::gateway_advice(&code)
                 ),
             });
         }
+        if status.is_success() {
+            return Ok(reply.body);
+        }
+        let codes = message_codes(&reply.body);
         tracing::warn!(%store, operation, status = status.as_u16(), codes = %codes, "Rakuten refused the request");
         let codes = if codes.is_empty() {
             "no message codes".to_owned()

@@ -138,6 +138,60 @@ impl MessageModel {
     }
 }
 
+/// Rakuten's gateway answers every order API call with this envelope when the key is refused
+/// (`ES01-01`, HTTP 401) or the API function is not enabled for the app (`ES04-01`):
+/// `{"Results":{"errorCode":"ES01-01","message":"Un-Authorised"}}` (public samples).
+#[derive(Debug, Default, Deserialize)]
+pub struct GatewayError {
+    #[serde(rename = "Results", default)]
+    pub results: Option<GatewayResults>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GatewayResults {
+    pub error_code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Bad or expired key (`serviceSecret`/`licenseKey`).
+pub const GATEWAY_UNAUTHORISED: &str = "ES01-01";
+/// The API function (楽天ペイ受注API) is not enabled for the app in RMS.
+pub const GATEWAY_NOT_ENABLED: &str = "ES04-01";
+
+/// The gateway's `(errorCode, message)`, if `body` is its envelope.
+pub fn gateway_error(body: &str) -> Option<(String, String)> {
+    let results = serde_json::from_str::<GatewayError>(body).ok()?.results?;
+    let code = results.error_code.filter(|c| !c.is_empty())?;
+    Some((code, results.message.unwrap_or_default()))
+}
+
+/// What the shop has to do about a gateway error code, for error messages.
+pub fn gateway_advice(code: &str) -> &'static str {
+    match code {
+        GATEWAY_UNAUTHORISED => {
+            "Rakuten rejected the licenseKey. licenseKeys expire 90 days after issue; issue a \
+             new one in RMS (店舗様向け情報・サービス → WEB APIサービス) and update this store's \
+             secret"
+        }
+        GATEWAY_NOT_ENABLED => {
+            "the licenseKey is valid but the order API is not enabled for it: enable \
+             楽天ペイ受注API (rpay.order.searchOrder / getOrder / confirmOrder) for the app in RMS \
+             (WEB APIサービス → 利用設定), then retry"
+        }
+        _ => "Rakuten's gateway refused the call",
+    }
+}
+
+/// The `ERROR` messages of a body that speak for the whole call (no `orderNumber`): a
+/// refused call (`ERROR_009` …), never "no orders".
+pub fn call_errors(messages: &[MessageModel]) -> Vec<&MessageModel> {
+    messages
+        .iter()
+        .filter(|m| m.is_error() && m.order_number.is_none())
+        .collect()
+}
+
 /// The body of an error answer: `MessageModelList` (order API) or anything else with codes.
 #[derive(Debug, Default, Deserialize)]
 pub struct ErrorBody {
