@@ -315,6 +315,84 @@ mod tests {
         assert_eq!(message_codes("<html>Unauthorized</html>"), "");
     }
 
+    fn client() -> RakutenClient {
+        RakutenClient::new(
+            StoreRef::new(ichigen_core::MallId::Rakuten, "s"),
+            &SecretValue::new("SP1"),
+            SecretValue::new("SL1"),
+            "http://localhost/",
+            &ClientSettings::default(),
+        )
+        .unwrap()
+    }
+
+    fn reply(status: u16, body: &str) -> Result<Reply, SendError> {
+        Ok(Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: body.to_owned(),
+        })
+    }
+
+    const ES01_01: &str =
+        include_str!("../../tests/fixtures/rakuten/errors/es01_01_unauthorised.json");
+    const ES04_01: &str =
+        include_str!("../../tests/fixtures/rakuten/errors/es04_01_not_enabled.json");
+    const SEARCH_400: &str =
+        include_str!("../../tests/fixtures/rakuten/errors/search_order_400_error_009_011.json");
+
+    #[test]
+    fn es01_01_is_a_rejected_license_key() {
+        let err = client()
+            .check("searchOrder", reply(401, ES01_01))
+            .unwrap_err();
+        let MallError::CredentialRejected {
+            credential, detail, ..
+        } = &err
+        else {
+            panic!("{err}");
+        };
+        assert_eq!(credential, "licenseKey");
+        assert!(
+            detail.starts_with("HTTP 401 ES01-01 (Un-Authorised): "),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("90 days") && detail.contains("WEB APIサービス"),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn es04_01_asks_to_enable_the_order_api_whatever_the_status() {
+        for status in [200, 400, 403] {
+            let err = client()
+                .check("getOrder", reply(status, ES04_01))
+                .unwrap_err();
+            assert!(err.is_credential(), "{status}: {err}");
+            let text = err.to_string();
+            assert!(
+                text.contains("ES04-01")
+                    && text.contains("楽天ペイ受注API")
+                    && text.contains("RMS"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_400_with_message_codes_is_rejected_naming_them() {
+        let err = client()
+            .check("searchOrder", reply(400, SEARCH_400))
+            .unwrap_err();
+        assert!(matches!(err, MallError::Rejected { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("ORDER_EXT_API_SEARCH_ORDER_ERROR_009")
+                && text.contains("ORDER_EXT_API_SEARCH_ORDER_ERROR_011"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn auth_header_is_esa_base64_and_hidden_from_debug() {
         let client = RakutenClient::new(

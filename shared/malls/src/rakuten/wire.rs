@@ -231,6 +231,40 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_search_may_have_an_object_of_nulls() {
+        // What the real API sends (public sample so100): the object is there, its fields null.
+        let body =
+            include_str!("../../tests/fixtures/rakuten/errors/search_order_empty_info_102.json");
+        let response: SearchOrderResponse = serde_json::from_str(body).unwrap();
+        let pagination = response.pagination.unwrap();
+        assert_eq!(pagination.total_records_amount, None);
+        assert_eq!(pagination.total_pages, None);
+    }
+
+    #[test]
+    fn gateway_errors_and_call_errors() {
+        let es01 = include_str!("../../tests/fixtures/rakuten/errors/es01_01_unauthorised.json");
+        assert_eq!(
+            gateway_error(es01),
+            Some(("ES01-01".to_owned(), "Un-Authorised".to_owned()))
+        );
+        assert_eq!(gateway_error(r#"{"MessageModelList":[]}"#), None);
+        assert_eq!(gateway_error("<html>504</html>"), None);
+        let info = include_str!("../../tests/fixtures/rakuten/errors/get_order_info_102.json");
+        let response: GetOrderResponse = serde_json::from_str(info).unwrap();
+        assert!(
+            call_errors(&response.messages.unwrap()).is_empty(),
+            "INFO_102 is per number"
+        );
+        let error = include_str!("../../tests/fixtures/rakuten/errors/get_order_error_009.json");
+        let response: GetOrderResponse = serde_json::from_str(error).unwrap();
+        let messages = response.messages.unwrap();
+        let errors = call_errors(&messages);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code(), "ORDER_EXT_API_GET_ORDER_ERROR_009");
+    }
+
+    #[test]
     fn empty_search_has_null_pagination() {
         let body = r#"{"orderNumberList":[],"MessageModelList":[{"messageType":"INFO","messageCode":"ORDER_EXT_API_SEARCH_ORDER_INFO_102","message":"注文検索結果が0件です。"}],"PaginationResponseModel":null}"#;
         let response: SearchOrderResponse = serde_json::from_str(body).unwrap();
