@@ -224,12 +224,30 @@ pub fn generate_orders(
     Ok(orders)
 }
 
-/// ~70 % plain, the rest spread evenly over the odd kinds.
+/// The kinds the default mix draws from: the first eleven kinds. Kinds added later
+/// (`tax_exclusive`, `social_gift_waiting`, `social_gift_filled`) are generated only when
+/// asked for in `kinds`, so a seed keeps giving the same kinds it always gave (seeded tests
+/// elsewhere count on them).
+const DEFAULT_MIX: &[OrderKind] = &[
+    OrderKind::Plain,
+    OrderKind::MultiDestination,
+    OrderKind::CouponPoints,
+    OrderKind::GiftWrap,
+    OrderKind::KonbiniUnpaid,
+    OrderKind::BankTransfer,
+    OrderKind::Cod,
+    OrderKind::EmojiText,
+    OrderKind::BadTotal,
+    OrderKind::UnfixedPostage,
+    OrderKind::DesiredDelivery,
+];
+
+/// ~70 % plain, the rest spread evenly over the odd kinds of [`DEFAULT_MIX`].
 fn default_kind(rng: &mut ChaCha8Rng) -> OrderKind {
     if rng.random_bool(0.7) {
         OrderKind::Plain
     } else {
-        let odd = &OrderKind::ALL[1..];
+        let odd = &DEFAULT_MIX[1..];
         odd[rng.random_range(0..odd.len())]
     }
 }
@@ -1479,7 +1497,11 @@ mod tests {
         let plain = orders.iter().filter(|o| o.kind == OrderKind::Plain).count();
         assert!((600..=800).contains(&plain), "{plain}");
         for kind in OrderKind::ALL {
-            assert!(orders.iter().any(|o| o.kind == kind), "{kind:?} missing");
+            assert_eq!(
+                orders.iter().any(|o| o.kind == kind),
+                DEFAULT_MIX.contains(&kind),
+                "{kind:?}: in the default mix exactly when listed in DEFAULT_MIX"
+            );
         }
     }
 
