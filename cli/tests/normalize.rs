@@ -119,6 +119,68 @@ fn an_order_without_identity_and_a_non_response_are_errors() {
     );
 }
 
+#[test]
+fn real_shaped_orders_normalise_without_false_holds() {
+    // Our own fixtures with the shape of the public samples: a tax-exclusive order paid
+    // partly in points (v9 shape) and a cash-on-delivery order without settlementMethodCode,
+    // taxRate, priceTaxIncl or paymentCharge (versionless shape).
+    let file = write_response(serde_json::json!([
+        read_fixture("tax_exclusive.json"),
+        read_fixture("cod_legacy.json"),
+    ]));
+    let output = normalize(file.path());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let orders: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(orders.len(), 2);
+    for order in &orders {
+        assert_eq!(
+            order["holds"],
+            serde_json::json!([]),
+            "{}",
+            order["mall_order_id"]
+        );
+    }
+    assert_eq!(orders[0]["amounts"]["billed"], 5256);
+    assert_eq!(orders[1]["amounts"]["cod_fee"], 330);
+    assert_eq!(orders[1]["amounts"]["billed"], 2860);
+    assert_eq!(orders[1]["payment"]["method"], "cash_on_delivery");
+}
+
+#[test]
+fn error_answers_are_errors_naming_what_to_do() {
+    let errors = |name: &str| fixture(&format!("errors/{name}"));
+    for (name, words) in [
+        ("es01_01_unauthorised.json", vec!["ES01-01", "licenseKey"]),
+        (
+            "es04_01_not_enabled.json",
+            vec!["ES04-01", "楽天ペイ受注API"],
+        ),
+        (
+            "get_order_error_009.json",
+            vec!["ORDER_EXT_API_GET_ORDER_ERROR_009", "not an empty result"],
+        ),
+        (
+            "get_order_info_102.json",
+            vec![
+                "998877-20250101-0000009001",
+                "998877-20250101-0000009002",
+                "ORDER_EXT_API_GET_ORDER_INFO_102",
+            ],
+        ),
+    ] {
+        let output = normalize(&errors(name));
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for word in words {
+            assert!(stderr.contains(word), "{name}: {stderr}");
+        }
+    }
+}
+
 /// A file in the system temp dir, removed on drop.
 mod tempfile_path {
     use std::path::{Path, PathBuf};

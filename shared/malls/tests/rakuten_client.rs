@@ -1,7 +1,8 @@
 //! The Rakuten client over real HTTP against the sandbox (`tests/sandbox`).
 //!
 //! Each test starts its own sandbox on a free port, so tests run in parallel. Client settings
-//! are short (300 ms timeout, tiny backoff, high rate) to keep the whole file fast.
+//! are short (tiny backoff, high rate) to keep the whole file fast; the 2 s timeout leaves
+//! room for a loaded machine (a spurious client timeout would add a retry the tests count).
 
 // Test helpers outside #[test] functions panic on purpose.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -30,7 +31,7 @@ fn store() -> StoreRef {
 
 fn fast_settings() -> ClientSettings {
     ClientSettings {
-        timeout: Duration::from_millis(300),
+        timeout: Duration::from_millis(2_000),
         requests_per_second: 1000.0,
         max_attempts: 5,
         backoff_min: Duration::from_millis(1),
@@ -156,7 +157,17 @@ async fn list_fetch_normalise_acknowledge_round_trip() {
             .orders
             .remove(0);
         assert_eq!(order.mall_order_id, fetched.mall_order_id);
-        if kind.keeps_amount_invariants() {
+        if *kind == OrderKind::SocialGiftWaiting {
+            // Held until the recipient enters their address; the placeholder is not used.
+            assert_eq!(order.holds.len(), 1, "{:?}", order.holds);
+            assert!(order.holds[0].message.contains("gift recipient's address"));
+            assert!(
+                order
+                    .destinations
+                    .iter()
+                    .all(|d| d.address.street.is_empty())
+            );
+        } else if kind.keeps_amount_invariants() {
             let odd: Vec<_> = order
                 .holds
                 .iter()
@@ -346,7 +357,7 @@ async fn survives_twenty_percent_faults_with_bounded_requests() {
         error5xx_rate: 0.08,
         rate429_rate: 0.06,
         timeout_rate: 0.06,
-        timeout_ms: 600,
+        timeout_ms: 2_500,
         seed: Some(11),
         ..FaultConfig::default()
     };
@@ -641,5 +652,155 @@ async fn a_key_refused_mid_run_is_a_credential_error_naming_the_license_key() {
         fx.requests(endpoints::CONFIRM_ORDER).await,
         1,
         "never retried"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_generated_kind_imports_with_the_right_totals() {
+    let fx = Fixture::start().await;
+    let options = GenerateOptions {
+        kinds: Some(OrderKind::ALL.to_vec()),
+        count: Some(OrderKind::ALL.len() * 3),
+        ..GenerateOptions::default()
+    };
+    let generated = fx
+        .control
+        .rakuten_generate_orders(SHOP, &options)
+        .await
+        .unwrap();
+    let mall = fx.mall();
+    let fetched = mall.fetch_orders(&generated.order_numbers).await.unwrap();
+    assert_eq!(fetched.orders.len(), generated.order_numbers.len());
+    let mut waiting = Vec::new();
+    for (fetched, kind) in fetched.orders.iter().zip(&generated.kinds) {
+        let order = mall
+            .normalise(&fetched.payload, now())
+            .unwrap()
+            .orders
+            .remove(0);
+        let kinds: Vec<HoldKind> = order.holds.iter().map(|h| h.kind).collect();
+        match kind {
+            OrderKind::BadTotal => assert!(kinds.contains(&HoldKind::TotalsMismatch)),
+            OrderKind::UnfixedPostage => assert!(kinds.contains(&HoldKind::AmountNotFixed)),
+            OrderKind::DesiredDelivery => {
+                assert!(
+                    kinds.iter().all(|k| *k == HoldKind::UnmappedTimeSlot),
+                    "{kinds:?}"
+                );
+            }
+            OrderKind::SocialGiftWaiting => {
+                assert_eq!(order.holds.len(), 1, "{:?}", order.holds);
+                waiting.push(order.mall_order_id.clone());
+            }
+            _ => assert!(order.holds.is_empty(), "{kind:?}: {:?}", order.holds),
+        }
+        if kind.keeps_amount_invariants() {
+            let a = &order.amounts;
+            assert_eq!(a.total, a.expected_total(), "{kind:?} {a:?}");
+            assert_eq!(a.billed, a.expected_billed(), "{kind:?} {a:?}");
+            assert_eq!(
+                order.lines().map(|l| l.line_total()).sum::<i64>(),
+                a.goods,
+                "{kind:?}"
+            );
+        }
+    }
+    assert_eq!(waiting.len(), 3);
+
+    // The recipients fill in their addresses: the next read has no hold and a destination.
+    for number in &waiting {
+        fx.control
+            .rakuten_fill_social_gift(SHOP, number)
+            .await
+            .unwrap();
+    }
+    let again = mall.fetch_orders(&waiting).await.unwrap();
+    for fetched in &again.orders {
+        let order = mall
+            .normalise(&fetched.payload, now())
+            .unwrap()
+            .orders
+            .remove(0);
+        assert!(order.holds.is_empty(), "{:?}", order.holds);
+        assert!(!order.destinations[0].address.street.is_empty());
+        assert!(!order.destinations[0].recipient_name.is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_api_not_enabled_in_rms_says_so_and_is_not_retried() {
+    let fx = Fixture::start().await;
+    fx.generate(2).await;
+    fx.control
+        .rakuten_set_order_api_enabled(SHOP, false)
+        .await
+        .unwrap();
+    let err = fx.mall().list_orders(recent_window()).await.unwrap_err();
+    assert!(err.is_credential(), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("ES04-01") && text.contains("楽天ペイ受注API") && text.contains("licenseKey"),
+        "{text}"
+    );
+    assert_eq!(
+        fx.requests(endpoints::SEARCH_ORDER).await,
+        1,
+        "never retried"
+    );
+    fx.control
+        .rakuten_set_order_api_enabled(SHOP, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        fx.mall().list_orders(recent_window()).await.unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_the_mall_cannot_return_are_missing_with_its_message() {
+    use ichigen_sandbox::control::OrderFault;
+    let fx = Fixture::start().await;
+    let (generated, _) = fx.generate(4).await;
+    fx.control
+        .rakuten_set_order_fault(SHOP, &generated[1], OrderFault::OmittedFromGetOrder)
+        .await
+        .unwrap();
+    fx.control
+        .rakuten_set_order_fault(SHOP, &generated[2], OrderFault::UnreadableInGetOrder)
+        .await
+        .unwrap();
+    fx.control
+        .rakuten_set_order_fault(SHOP, &generated[3], OrderFault::HiddenFromSearch)
+        .await
+        .unwrap();
+    let mall = fx.mall();
+    let listed = numbers(&mall.list_orders(recent_window()).await.unwrap());
+    assert_eq!(
+        listed,
+        generated[..3].to_vec(),
+        "the hidden one is not listed"
+    );
+
+    let fetched = mall.fetch_orders(&generated).await.unwrap();
+    let returned: Vec<_> = fetched
+        .orders
+        .iter()
+        .map(|o| o.mall_order_id.clone())
+        .collect();
+    assert_eq!(returned, vec![generated[0].clone(), generated[3].clone()]);
+    let missing: Vec<_> = fetched.missing.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(missing, vec![generated[1].clone(), generated[2].clone()]);
+    assert!(
+        fetched.missing[0]
+            .1
+            .contains("ORDER_EXT_API_GET_ORDER_INFO_102"),
+        "{:?}",
+        fetched.missing
+    );
+    assert!(
+        fetched.missing[1].1.contains("no readable orderNumber"),
+        "{:?}",
+        fetched.missing
     );
 }

@@ -198,8 +198,9 @@ fn gift_wrapping_and_noshi() {
 fn deleted_wrapping_is_not_counted() {
     let mut payload = fixture("gift_wrapping");
     payload["WrappingModel2"]["deleteWrappingFlag"] = json!(1);
-    payload["totalPrice"] = json!(3300 + 690 + 330);
-    payload["requestPrice"] = json!(3300 + 690 + 330);
+    payload["goodsPrice"] = json!(3300 + 330);
+    payload["totalPrice"] = json!(3300 + 330 + 690);
+    payload["requestPrice"] = json!(3300 + 330 + 690);
     let order = normalise(&payload);
     assert!(order.holds.is_empty(), "{:?}", order.holds);
     assert_eq!(order.gift.wrappings.len(), 1);
@@ -565,4 +566,248 @@ fn the_mall_adapter_normalises_raw_payloads() {
         body: "{".into(),
     };
     assert!(mall.normalise(&garbage, imported_at()).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 6: what real Rakuten payloads look like (fixtures of our own with the shape of the
+// public samples in shared/malls/samples/rakuten/).
+
+#[test]
+fn tax_exclusive_items_add_their_tax_to_the_total_not_to_the_goods() {
+    let order = normalise(&fixture("tax_exclusive"));
+    assert!(order.holds.is_empty(), "{:?}", order.holds);
+    let a = &order.amounts;
+    // goodsPrice 4700 counts the prices without tax; the unified goods carry the tax.
+    assert_eq!(a.goods, 2200 * 2 + 756);
+    assert_eq!(
+        order.lines().map(|l| l.line_total()).sum::<i64>(),
+        a.goods,
+        "lines at priceTaxIncl add up to the goods"
+    );
+    assert_eq!(
+        (a.shipping, a.points, a.total, a.billed),
+        (600, 500, 5756, 5256)
+    );
+    assert_eq!(a.total, a.expected_total());
+    assert_eq!(a.billed, a.expected_billed());
+    assert_eq!(a.tax, Some(409 + 56), "from TaxSummaryModelList");
+    let rates: Vec<u8> = order.lines().map(|l| l.tax_rate_percent).collect();
+    assert_eq!(rates, [10, 8]);
+}
+
+#[test]
+fn a_totals_hold_names_the_formula_the_amounts_and_the_difference() {
+    let mut payload = fixture("tax_exclusive");
+    payload["totalPrice"] = json!(5763);
+    payload["requestPrice"] = json!(5263);
+    let order = normalise(&payload);
+    let holds = holds_of(&order, HoldKind::TotalsMismatch);
+    assert_eq!(holds.len(), 1, "{holds:?}");
+    assert_eq!(holds[0].field.as_deref(), Some("totalPrice"));
+    assert_eq!(
+        holds[0].message,
+        "totalPrice 5763 does not match totalPrice = goodsPrice + postagePrice + tax of \
+         tax-exclusive items = 4700 + 600 + 456 = 5756 (difference +7)"
+    );
+
+    let mut payload = fixture("tax_exclusive");
+    payload["requestPrice"] = json!(5200);
+    let order = normalise(&payload);
+    let holds = holds_of(&order, HoldKind::TotalsMismatch);
+    assert_eq!(holds.len(), 1, "{holds:?}");
+    assert_eq!(
+        holds[0].message,
+        "requestPrice 5200 does not match requestPrice = totalPrice + deliveryPrice + \
+         paymentCharge + additionalFeeOccurAmountToUser − couponAllTotalPrice − usedPoint = \
+         5756 + 0 + 0 + 0 − 0 − 500 = 5256 (difference -56)"
+    );
+}
+
+#[test]
+fn a_tax_exclusive_item_without_price_tax_incl_uses_goods_tax() {
+    // Older payloads: no priceTaxIncl, the order's goodsTax (外税合計) carries the tax.
+    let mut payload = fixture("tax_exclusive");
+    for item in payload["PackageModelList"][0]["ItemModelList"]
+        .as_array_mut()
+        .unwrap()
+    {
+        item.as_object_mut().unwrap().remove("priceTaxIncl");
+    }
+    payload["goodsTax"] = json!(456);
+    let order = normalise(&payload);
+    assert!(order.holds.is_empty(), "{:?}", order.holds);
+    payload["goodsTax"] = json!(400);
+    let order = normalise(&payload);
+    assert_eq!(holds_of(&order, HoldKind::TotalsMismatch).len(), 1);
+}
+
+#[test]
+fn cash_on_delivery_fee_is_billed_outside_the_total_in_an_old_payload() {
+    // Versionless getOrder: no settlementMethodCode, taxRate, priceTaxIncl, paymentCharge.
+    let order = normalise(&fixture("cod_legacy"));
+    assert!(order.holds.is_empty(), "{:?}", order.holds);
+    assert_eq!(order.payment.method, PaymentMethod::CashOnDelivery);
+    assert_eq!(order.payment.mall_method_code, "2", "read from the name");
+    assert_eq!(order.payment.mall_method_name, "代金引換");
+    let a = &order.amounts;
+    assert_eq!((a.goods, a.shipping, a.cod_fee), (1980, 550, 330));
+    assert_eq!((a.total, a.billed), (2860, 2860));
+    assert_eq!(a.total, a.expected_total());
+    assert_eq!(order.destinations[0].lines[0].tax_rate_percent, 10);
+    assert_eq!(order.mall_status.code, "300");
+
+    // The old (wrong) reading, COD fee inside totalPrice, is what Rakuten never sends.
+    let mut payload = fixture("cod_legacy");
+    payload["totalPrice"] = json!(2860);
+    let order = normalise(&payload);
+    let fields: Vec<_> = holds_of(&order, HoldKind::TotalsMismatch)
+        .iter()
+        .map(|h| h.field.clone().unwrap())
+        .collect();
+    assert_eq!(fields, ["totalPrice", "requestPrice"]);
+}
+
+#[test]
+fn no_settlement_model_and_missing_optional_fields_are_not_holds() {
+    let mut payload = fixture("plain");
+    payload["SettlementModel"] = Value::Null;
+    for key in ["paymentCharge", "deliveryPrice", "couponAllTotalPrice"] {
+        payload.as_object_mut().unwrap().remove(key);
+    }
+    let item = &mut payload["PackageModelList"][0]["ItemModelList"][0];
+    for key in ["taxRate", "priceTaxIncl", "SkuModelList", "selectedChoice"] {
+        item.as_object_mut().unwrap().remove(key);
+    }
+    let order = normalise(&payload);
+    assert!(order.holds.is_empty(), "{:?}", order.holds);
+    assert_eq!(order.payment.method, PaymentMethod::Other);
+    assert_eq!(order.payment.mall_method_code, "");
+
+    // A name ichigen does not know, without a code, is held naming the name.
+    let mut payload = fixture("plain");
+    payload["SettlementModel"] = json!({ "settlementMethod": "謎払い" });
+    let order = normalise(&payload);
+    let unknown = holds_of(&order, HoldKind::UnknownPaymentMethod);
+    assert_eq!(unknown.len(), 1);
+    assert!(unknown[0].message.contains("謎払い"), "{}", unknown[0]);
+}
+
+#[test]
+fn a_social_gift_waits_for_the_recipients_address_and_never_ships_to_the_placeholder() {
+    let payload = fixture("social_gift_waiting");
+    let order = normalise(&payload);
+    assert_eq!(order.holds.len(), 1, "{:?}", order.holds);
+    let hold = &order.holds[0];
+    assert_eq!(
+        hold.field.as_deref(),
+        Some("PackageModelList[0].SenderModel")
+    );
+    assert!(
+        hold.message
+            .starts_with("waiting for the gift recipient's address")
+            && hold.message.contains("2025-03-17"),
+        "{hold}"
+    );
+    assert!(
+        !hold.message.contains("eeeeffff"),
+        "no recipient e-mail: {hold}"
+    );
+    let destination = &order.destinations[0];
+    assert_eq!(destination.recipient_name, "");
+    assert_eq!(destination.address, Default::default());
+    assert_eq!(destination.phone, None);
+    assert!(
+        !serde_json::to_string(&order.destinations)
+            .unwrap()
+            .contains("入力待ち"),
+        "the placeholder is never a destination"
+    );
+    assert_eq!(destination.lines.len(), 1, "the lines are still there");
+    assert!(order.has_hold(HoldKind::MalformedField));
+
+    // The recipient fills it in: the next read has the address and no hold.
+    let mut filled = payload.clone();
+    let package = &mut filled["PackageModelList"][0];
+    package["SocialGiftModel"]["inputFlag"] = json!(1);
+    package["SocialGiftModel"]["inputCompDatetime"] = json!("2025-03-12T08:00:00+0900");
+    package["SenderModel"] = json!({
+        "zipCode1": "600", "zipCode2": "8216",
+        "prefecture": "京都府", "city": "京都市下京区", "subAddress": "東塩小路町0-0",
+        "familyName": "受取", "firstName": "四郎",
+        "familyNameKana": "ウケトリ", "firstNameKana": "シロウ",
+        "phoneNumber1": "075", "phoneNumber2": "000", "phoneNumber3": "3333",
+        "isolatedIslandFlag": 0
+    });
+    let order = normalise(&filled);
+    assert!(order.holds.is_empty(), "{:?}", order.holds);
+    assert_eq!(order.destinations[0].recipient_name, "受取 四郎");
+    assert_eq!(order.destinations[0].address.postcode, "600-8216");
+
+    // Older versions send no SocialGiftModel: the placeholder alone is recognised.
+    let mut old = payload.clone();
+    old["PackageModelList"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("SocialGiftModel");
+    let order = normalise(&old);
+    assert_eq!(order.holds.len(), 1, "{:?}", order.holds);
+    assert!(order.holds[0].message.contains("gift recipient's address"));
+}
+
+#[test]
+fn a_whole_response_with_an_error_is_an_error_never_no_orders() {
+    let read = |name: &str| {
+        let path = format!(
+            "{}/tests/fixtures/rakuten/errors/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(path).unwrap()
+    };
+    for (name, field, words) in [
+        (
+            "es01_01_unauthorised",
+            "Results.errorCode",
+            ["ES01-01", "licenseKey"],
+        ),
+        (
+            "es04_01_not_enabled",
+            "Results.errorCode",
+            ["ES04-01", "楽天ペイ受注API"],
+        ),
+        (
+            "get_order_error_009",
+            "MessageModelList",
+            ["ORDER_EXT_API_GET_ORDER_ERROR_009", "not an empty result"],
+        ),
+    ] {
+        let error =
+            normalise_response(MallId::Rakuten, &store(), &read(name), imported_at()).unwrap_err();
+        assert_eq!(error.field, field, "{name}");
+        for word in words {
+            assert!(error.problem.contains(word), "{name}: {error}");
+        }
+    }
+    // INFO_102 per number: each number is reported, none is an order.
+    let results = normalise_response(
+        MallId::Rakuten,
+        &store(),
+        &read("get_order_info_102"),
+        imported_at(),
+    )
+    .unwrap();
+    let numbers: Vec<String> = results
+        .iter()
+        .map(|r| {
+            let e = r.as_ref().unwrap_err();
+            assert!(
+                e.problem.contains("ORDER_EXT_API_GET_ORDER_INFO_102"),
+                "{e}"
+            );
+            e.mall_order_id.clone()
+        })
+        .collect();
+    assert_eq!(
+        numbers,
+        ["998877-20250101-0000009001", "998877-20250101-0000009002"]
+    );
 }

@@ -162,6 +162,14 @@ pub struct RejectOperationRequest {
     pub operation: String,
 }
 
+/// Body of `POST /_control/rakuten/stores/{shopId}/order-api`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderApiRequest {
+    /// `false`: every order API call answers `ES04-01` (楽天ペイ受注API not enabled in RMS).
+    pub enabled: bool,
+}
+
 /// Shape of the 401 body. The public samples show `Results`/`ES01-01` (the default); the
 /// other two are kept for clients written against older guesses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -470,6 +478,39 @@ impl ControlClient {
         };
         let _: serde_json::Value = self.post(&path, &request).await?;
         Ok(())
+    }
+
+    /// `POST /_control/rakuten/stores/{shopId}/order-api`: with `false`, every order API call
+    /// of the store answers the gateway's `ES04-01` (the shop has not enabled 楽天ペイ受注API
+    /// for the app in RMS) until switched back on.
+    pub async fn rakuten_set_order_api_enabled(
+        &self,
+        shop_id: &str,
+        enabled: bool,
+    ) -> Result<(), SandboxError> {
+        let path = ["_control", "rakuten", "stores", shop_id, "order-api"];
+        let _: serde_json::Value = self.post(&path, &OrderApiRequest { enabled }).await?;
+        Ok(())
+    }
+
+    /// `POST /_control/rakuten/stores/{shopId}/orders/{orderNumber}/social-gift/fill`: the
+    /// recipient of a waiting social gift enters their details; returns the updated order.
+    pub async fn rakuten_fill_social_gift(
+        &self,
+        shop_id: &str,
+        order_number: &str,
+    ) -> Result<serde_json::Value, SandboxError> {
+        let path = [
+            "_control",
+            "rakuten",
+            "stores",
+            shop_id,
+            "orders",
+            order_number,
+            "social-gift",
+            "fill",
+        ];
+        self.post(&path, &()).await
     }
 
     /// `GET /_control/rakuten/writes`: successful writes, oldest first.

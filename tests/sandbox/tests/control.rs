@@ -92,7 +92,7 @@ async fn generated_orders_keep_amount_invariants() {
     let env = start().await;
     let options = GenerateOptions {
         kinds: Some(OrderKind::ALL.to_vec()),
-        ..fixed_window_options(132)
+        ..fixed_window_options(140)
     };
     let generated = env
         .control
@@ -100,7 +100,7 @@ async fn generated_orders_keep_amount_invariants() {
         .await
         .unwrap();
     let orders = fetch_all(&env, &generated.order_numbers).await;
-    assert_eq!(orders.len(), 132);
+    assert_eq!(orders.len(), 140);
     for (order, kind) in orders.iter().zip(&generated.kinds) {
         let checked = check_amount_invariants(order);
         if kind.keeps_amount_invariants() {
@@ -169,7 +169,55 @@ fn check_kind(kind: OrderKind, o: &Value) {
         OrderKind::BankTransfer => assert_eq!(code, 9),
         OrderKind::Cod => {
             assert_eq!(code, 2);
-            assert!(o["deliveryPrice"].as_i64().unwrap() > 0);
+            let fee = o["deliveryPrice"].as_i64().unwrap();
+            assert!(fee > 0);
+            // The COD fee is billed on top of totalPrice, never inside it.
+            assert_eq!(
+                o["totalPrice"].as_i64().unwrap(),
+                o["goodsPrice"].as_i64().unwrap() + o["postagePrice"].as_i64().unwrap()
+            );
+            assert_eq!(
+                o["requestPrice"].as_i64().unwrap(),
+                o["totalPrice"].as_i64().unwrap() + fee
+                    - o["PointModel"]["usedPoint"].as_i64().unwrap()
+            );
+        }
+        OrderKind::TaxExclusive => {
+            let mut tax = 0;
+            for item in packages
+                .iter()
+                .flat_map(|p| p["ItemModelList"].as_array().unwrap())
+            {
+                assert_eq!(item["includeTaxFlag"], 0);
+                let (price, with_tax) = (
+                    item["price"].as_i64().unwrap(),
+                    item["priceTaxIncl"].as_i64().unwrap(),
+                );
+                assert!(with_tax > price, "{item}");
+                tax += (with_tax - price) * item["units"].as_i64().unwrap();
+            }
+            assert_eq!(o["goodsTax"].as_i64().unwrap(), tax);
+            assert_eq!(
+                o["totalPrice"].as_i64().unwrap(),
+                o["goodsPrice"].as_i64().unwrap() + o["postagePrice"].as_i64().unwrap() + tax
+            );
+        }
+        OrderKind::SocialGiftWaiting => {
+            assert_eq!(o["socialGiftFlag"], 1);
+            for package in packages {
+                assert_eq!(package["SocialGiftModel"]["inputFlag"], 0);
+                assert_eq!(package["SenderModel"]["prefecture"], "入力待ち");
+                assert_eq!(package["SenderModel"]["zipCode1"], "999");
+                assert_eq!(package["SenderModel"]["zipCode2"], "9999");
+            }
+        }
+        OrderKind::SocialGiftFilled => {
+            assert_eq!(o["socialGiftFlag"], 1);
+            for package in packages {
+                assert_eq!(package["SocialGiftModel"]["inputFlag"], 1);
+                assert!(package["SocialGiftModel"]["inputCompDatetime"].is_string());
+                assert_ne!(package["SenderModel"]["prefecture"], "入力待ち");
+            }
         }
         OrderKind::EmojiText => {
             let text = o.to_string();
@@ -185,12 +233,9 @@ fn check_kind(kind: OrderKind, o: &Value) {
         }
         OrderKind::BadTotal => {
             let mut fixed = o.clone();
-            let expected = o["goodsPrice"].as_i64().unwrap()
-                + o["postagePrice"].as_i64().unwrap()
-                + o["deliveryPrice"].as_i64().unwrap()
-                + o["paymentCharge"].as_i64().unwrap()
-                + o["WrappingModel1"]["price"].as_i64().unwrap_or(0)
-                + o["WrappingModel2"]["price"].as_i64().unwrap_or(0);
+            // Rakuten's formula: goods (wrapping included) + postage (+ the tax of
+            // tax-exclusive items, none here); no COD fee, no payment charge.
+            let expected = o["goodsPrice"].as_i64().unwrap() + o["postagePrice"].as_i64().unwrap();
             let off = (o["totalPrice"].as_i64().unwrap() - expected).abs();
             assert!((1..=3).contains(&off), "off by {off}");
             fixed["totalPrice"] = json!(expected);

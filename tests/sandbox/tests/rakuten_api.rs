@@ -374,9 +374,10 @@ async fn date_types_and_progress_filter() {
         env.search(by_type(2, None)).await.numbers(),
         vec![numbers[1].clone()]
     );
+    // No SortModelList: newest first (Rakuten's default).
     assert_eq!(
         env.search(by_type(1, Some(vec![100]))).await.numbers(),
-        vec![numbers[0].clone(), numbers[2].clone()]
+        vec![numbers[2].clone(), numbers[0].clone()]
     );
     assert_eq!(
         env.search(by_type(1, Some(vec![300, 900]))).await.numbers(),

@@ -152,28 +152,36 @@ impl RakutenClient {
             }
         };
         let status = reply.status;
-        if status.is_success() {
-            return Ok(reply.body);
-        }
-        let codes = message_codes(&reply.body);
-        if status == StatusCode::UNAUTHORIZED {
-            tracing::error!(%store, operation, status = 401, codes = %codes, "Rakuten rejected the licenseKey");
-            let code = if codes.is_empty() {
-                String::new()
-            } else {
-                format!(" {codes}")
+        let gateway = wire::gateway_error(&reply.body);
+        // ES04-01 (API not enabled) may come with any status, even 200: check it first.
+        let refused_key = status == StatusCode::UNAUTHORIZED
+            || gateway.as_ref().is_some_and(|(code, _)| {
+                code == wire::GATEWAY_UNAUTHORISED || code == wire::GATEWAY_NOT_ENABLED
+            });
+        if refused_key {
+            let (code, message) =
+                gateway.unwrap_or_else(|| (message_codes(&reply.body), String::new()));
+            tracing::error!(%store, operation, status = status.as_u16(), code = %code, "Rakuten refused the store's key");
+            let label = match (code.is_empty(), message.is_empty()) {
+                (true, _) => String::new(),
+                (false, true) => format!(" {code}"),
+                (false, false) => format!(" {code} ({message})"),
             };
             return Err(MallError::CredentialRejected {
                 store,
                 operation,
                 credential: CREDENTIAL.into(),
                 detail: format!(
-                    "HTTP 401{code}: Rakuten rejected the licenseKey. licenseKeys expire 90 days \
-                     after issue; issue a new one in RMS (店舗様向け情報・サービス → WEB APIサービス) \
-                     and update this store's secret"
+                    "HTTP {}{label}: {}",
+                    status.as_u16(),
+                    wire::gateway_advice(&code)
                 ),
             });
         }
+        if status.is_success() {
+            return Ok(reply.body);
+        }
+        let codes = message_codes(&reply.body);
         tracing::warn!(%store, operation, status = status.as_u16(), codes = %codes, "Rakuten refused the request");
         let codes = if codes.is_empty() {
             "no message codes".to_owned()
@@ -305,6 +313,84 @@ mod tests {
             "GA0001"
         );
         assert_eq!(message_codes("<html>Unauthorized</html>"), "");
+    }
+
+    fn client() -> RakutenClient {
+        RakutenClient::new(
+            StoreRef::new(ichigen_core::MallId::Rakuten, "s"),
+            &SecretValue::new("SP1"),
+            SecretValue::new("SL1"),
+            "http://localhost/",
+            &ClientSettings::default(),
+        )
+        .unwrap()
+    }
+
+    fn reply(status: u16, body: &str) -> Result<Reply, SendError> {
+        Ok(Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: body.to_owned(),
+        })
+    }
+
+    const ES01_01: &str =
+        include_str!("../../tests/fixtures/rakuten/errors/es01_01_unauthorised.json");
+    const ES04_01: &str =
+        include_str!("../../tests/fixtures/rakuten/errors/es04_01_not_enabled.json");
+    const SEARCH_400: &str =
+        include_str!("../../tests/fixtures/rakuten/errors/search_order_400_error_009_011.json");
+
+    #[test]
+    fn es01_01_is_a_rejected_license_key() {
+        let err = client()
+            .check("searchOrder", reply(401, ES01_01))
+            .unwrap_err();
+        let MallError::CredentialRejected {
+            credential, detail, ..
+        } = &err
+        else {
+            panic!("{err}");
+        };
+        assert_eq!(credential, "licenseKey");
+        assert!(
+            detail.starts_with("HTTP 401 ES01-01 (Un-Authorised): "),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("90 days") && detail.contains("WEB APIサービス"),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn es04_01_asks_to_enable_the_order_api_whatever_the_status() {
+        for status in [200, 400, 403] {
+            let err = client()
+                .check("getOrder", reply(status, ES04_01))
+                .unwrap_err();
+            assert!(err.is_credential(), "{status}: {err}");
+            let text = err.to_string();
+            assert!(
+                text.contains("ES04-01")
+                    && text.contains("楽天ペイ受注API")
+                    && text.contains("RMS"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_400_with_message_codes_is_rejected_naming_them() {
+        let err = client()
+            .check("searchOrder", reply(400, SEARCH_400))
+            .unwrap_err();
+        assert!(matches!(err, MallError::Rejected { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("ORDER_EXT_API_SEARCH_ORDER_ERROR_009")
+                && text.contains("ORDER_EXT_API_SEARCH_ORDER_ERROR_011"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -340,6 +340,29 @@ impl RakutenMall {
         };
         let response: GetOrderResponse = self.client.order_call("getOrder", &request).await?;
         let messages = response.messages.unwrap_or_default();
+        let errors = wire::call_errors(&messages);
+        if !errors.is_empty() {
+            let detail = errors
+                .iter()
+                .map(|m| m.describe())
+                .collect::<Vec<_>>()
+                .join(", ");
+            // An error of the call (ERROR_009 …) never means "these orders do not exist".
+            let has_orders = response.orders.as_ref().is_some_and(|o| !o.is_empty());
+            return Err(if has_orders {
+                MallError::Incomplete {
+                    store: self.store_ref().clone(),
+                    operation: "getOrder".into(),
+                    detail: format!("an error came beside the orders: {detail}"),
+                }
+            } else {
+                MallError::Rejected {
+                    store: self.store_ref().clone(),
+                    operation: "getOrder".into(),
+                    detail,
+                }
+            });
+        }
         let mut returned = HashSet::new();
         let mut unreadable = 0usize;
         for element in response.orders.unwrap_or_default() {

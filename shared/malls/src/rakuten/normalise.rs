@@ -63,6 +63,31 @@ pub fn normalise_response(
             ),
         )
     })?;
+    // Error answers are said to be errors, never read as "no orders".
+    if let Some((code, message)) = super::wire::gateway_error(body) {
+        return Err(error(
+            "Results.errorCode",
+            format!(
+                "is {code} ({message}): an error answer, not orders; {}",
+                super::wire::gateway_advice(&code)
+            ),
+        ));
+    }
+    let messages: Vec<super::wire::MessageModel> = value
+        .get("MessageModelList")
+        .and_then(|m| serde_json::from_value(m.clone()).ok())
+        .unwrap_or_default();
+    let call_errors = super::wire::call_errors(&messages);
+    if !call_errors.is_empty() {
+        let codes: Vec<String> = call_errors.iter().map(|m| m.describe()).collect();
+        return Err(error(
+            "MessageModelList",
+            format!(
+                "carries {}: Rakuten refused the call; this is an error, not an empty result",
+                codes.join(", ")
+            ),
+        ));
+    }
     let list = match value.get("OrderModelList") {
         Some(Value::Array(list)) => list,
         Some(other) => {
@@ -73,11 +98,29 @@ pub fn normalise_response(
         }
         None => return Err(error("OrderModelList", "is missing".into())),
     };
+    // Numbers getOrder could not return (INFO_102 per number, beside an empty or shorter
+    // list) are reported per number.
+    let not_returned = messages
+        .iter()
+        .filter(|m| m.order_number.is_some() && m.code() != GET_ORDER_OK)
+        .filter_map(|m| {
+            let number = m.order_number.clone()?;
+            Some(Err(NormaliseError {
+                mall: MallId::Rakuten,
+                mall_order_id: number,
+                field: "(order)".into(),
+                problem: format!("was not returned by getOrder: {}", m.describe()),
+            }))
+        });
     Ok(list
         .iter()
         .map(|order| normalise_order(store, order, imported_at))
+        .chain(not_returned)
         .collect())
 }
+
+/// getOrder's success message.
+const GET_ORDER_OK: &str = "ORDER_EXT_API_GET_ORDER_INFO_101";
 
 /// Normalises one `OrderModel`. See the module docs for the rules.
 pub fn normalise_order(
@@ -114,8 +157,8 @@ pub fn normalise_order(
     let mut r = Reader::default();
     let ordered_at = ordered_at(&mut r, root, imported_at);
     let buyer = buyer(&mut r, root);
-    let (destinations, lines_reliable) = destinations(&mut r, root);
-    let (amounts, gift) = amounts_and_gift(&mut r, root, &destinations, lines_reliable);
+    let (destinations, line_money) = destinations(&mut r, root);
+    let (amounts, gift) = amounts_and_gift(&mut r, root, line_money);
     let payment = payment(&mut r, root);
     let delivery = delivery(&mut r, root);
     let notes = r.text(root, "", "remarks", Need::Optional, Privacy::Personal);
@@ -572,12 +615,82 @@ fn buyer(r: &mut Reader, root: &Object) -> Buyer {
     }
 }
 
-/// The destinations, and whether every line's price and quantity could be read (else the
-/// goods total is not checked against them).
-fn destinations(r: &mut Reader, root: &Object) -> (Vec<Destination>, bool) {
-    let mut reliable = true;
+/// What the lines add up to in Rakuten's own terms, for the totals checks; `None` when a
+/// line's price, quantity or tax could not be read (the check is then skipped: the
+/// malformed-field hold already explains it).
+#[derive(Clone, Copy, Debug, Default)]
+struct LineMoney {
+    /// Σ `price` × `units`: what `goodsPrice` counts (tax-exclusive items without their tax).
+    listed: Option<Yen>,
+    /// Σ (`priceTaxIncl` − `price`) × `units` over tax-exclusive items (`includeTaxFlag` 0):
+    /// the tax `totalPrice` adds on top of `goodsPrice`.
+    exclusive_tax: Option<Yen>,
+}
+
+impl LineMoney {
+    fn add(self, other: LineMoney) -> LineMoney {
+        LineMoney {
+            listed: self
+                .listed
+                .zip(other.listed)
+                .map(|(a, b)| a.saturating_add(b)),
+            exclusive_tax: self
+                .exclusive_tax
+                .zip(other.exclusive_tax)
+                .map(|(a, b)| a.saturating_add(b)),
+        }
+    }
+
+    fn unknown() -> LineMoney {
+        LineMoney {
+            listed: None,
+            exclusive_tax: None,
+        }
+    }
+
+    fn zero() -> LineMoney {
+        LineMoney {
+            listed: Some(0),
+            exclusive_tax: Some(0),
+        }
+    }
+}
+
+/// Rakuten's placeholder in `SenderModel` while a social gift's recipient has not entered
+/// their details (`入力待ち`, zip `999`-`9999`).
+const GIFT_PLACEHOLDER: &str = "入力待ち";
+
+/// Whether this package is a social gift (ソーシャルギフト) whose recipient has not entered
+/// their address yet: `SocialGiftModel.inputFlag` 0, or a `SenderModel` that is Rakuten's
+/// placeholder (older versions do not send `SocialGiftModel`). Returns the input due date
+/// when Rakuten gives one.
+fn awaiting_gift_recipient(package: &Object) -> Option<Option<String>> {
+    let gift = package.get("SocialGiftModel").and_then(Value::as_object);
+    let due = gift
+        .and_then(|g| g.get("inputDueDate"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if gift
+        .and_then(|g| g.get("inputFlag"))
+        .and_then(as_whole)
+        .is_some_and(|flag| flag == 0)
+    {
+        return Some(due);
+    }
+    let sender = package.get("SenderModel").and_then(Value::as_object)?;
+    let text = |key: &str| sender.get(key).and_then(Value::as_str).map(str::trim);
+    let placeholder = ["prefecture", "city", "subAddress", "familyName"]
+        .iter()
+        .any(|key| text(key) == Some(GIFT_PLACEHOLDER))
+        || (text("zipCode1") == Some("999") && text("zipCode2") == Some("9999"));
+    placeholder.then_some(due)
+}
+
+/// The destinations, and what their lines add up to (see [`LineMoney`]).
+fn destinations(r: &mut Reader, root: &Object) -> (Vec<Destination>, LineMoney) {
+    let mut money = LineMoney::zero();
     let Some(packages) = r.array(root, "", "PackageModelList", Need::Required) else {
-        return (Vec::new(), false);
+        return (Vec::new(), LineMoney::unknown());
     };
     if packages.is_empty() {
         r.hold(
@@ -591,16 +704,34 @@ fn destinations(r: &mut Reader, root: &Object) -> (Vec<Destination>, bool) {
         let path = format!("PackageModelList[{i}]");
         let Value::Object(package) = package else {
             r.malformed(path, "an object", package, Privacy::Public);
-            reliable = false;
+            money = LineMoney::unknown();
             continue;
         };
         let mall_destination_id = r.code(package, &path, "basketId", Need::Required);
         let mall_carrier_code =
             r.code(package, &path, "defaultDeliveryCompanyCode", Need::Optional);
         let sender_path = join(&path, "SenderModel");
-        let recipient = r
-            .object(package, &path, "SenderModel", Need::Required)
-            .map(|sender| person(r, sender, &sender_path));
+        let recipient = match awaiting_gift_recipient(package) {
+            Some(due) => {
+                // Never ship to the placeholder: the destination stays empty and held until
+                // the recipient fills it in (a later getOrder brings the real address).
+                let due = due.map_or(String::new(), |d| format!("; input due {}", quote(&d)));
+                r.hold(
+                    HoldKind::MalformedField,
+                    sender_path.clone(),
+                    format!(
+                        "waiting for the gift recipient's address: a social gift (ソーシャルギフト) \
+                         whose recipient has not entered their details yet{due}. SenderModel holds \
+                         Rakuten's placeholder ({GIFT_PLACEHOLDER}), which is not used; the order \
+                         is read again once the recipient fills it in"
+                    ),
+                );
+                None
+            }
+            None => r
+                .object(package, &path, "SenderModel", Need::Required)
+                .map(|sender| person(r, sender, &sender_path)),
+        };
         let mut lines = Vec::new();
         match r.array(package, &path, "ItemModelList", Need::Required) {
             Some(items) => {
@@ -608,15 +739,15 @@ fn destinations(r: &mut Reader, root: &Object) -> (Vec<Destination>, bool) {
                     let item_path = format!("{path}.ItemModelList[{j}]");
                     let Value::Object(item) = item else {
                         r.malformed(item_path, "an object", item, Privacy::Public);
-                        reliable = false;
+                        money = LineMoney::unknown();
                         continue;
                     };
-                    let (line, line_reliable) = line(r, item, &item_path);
-                    reliable &= line_reliable;
+                    let (line, line_money) = line(r, item, &item_path);
+                    money = money.add(line_money);
                     lines.push(line);
                 }
             }
-            None => reliable = false,
+            None => money = LineMoney::unknown(),
         }
         let (recipient_name, recipient_kana, phone, address) = match recipient {
             Some(p) => (p.name, p.kana, p.phone, p.address.unwrap_or_default()),
@@ -632,11 +763,11 @@ fn destinations(r: &mut Reader, root: &Object) -> (Vec<Destination>, bool) {
             lines,
         });
     }
-    (destinations, reliable)
+    (destinations, money)
 }
 
-/// One `ItemModel`, and whether its price and quantity could be read.
-fn line(r: &mut Reader, item: &Object, path: &str) -> (OrderLine, bool) {
+/// One `ItemModel`, and what it adds to the totals (see [`LineMoney`]).
+fn line(r: &mut Reader, item: &Object, path: &str) -> (OrderLine, LineMoney) {
     let mut reliable = true;
     let mall_line_id = r
         .code(item, path, "itemDetailId", Need::Required)
@@ -708,13 +839,41 @@ fn line(r: &mut Reader, item: &Object, path: &str) -> (OrderLine, bool) {
             0
         }
     };
-    // priceTaxIncl (v3+) when present; older payloads only carry price.
-    let price_key = match item.get("priceTaxIncl") {
-        None | Some(Value::Null) => "price",
-        Some(_) => "priceTaxIncl",
+    // `price` is what goodsPrice counts: without tax for a tax-exclusive item
+    // (`includeTaxFlag` 0). `priceTaxIncl` (v3+) is the price with tax; older payloads lack
+    // it, and then a tax-exclusive item's tax is only known from the order's `goodsTax`.
+    let price = r.amount(item, path, "price", Need::Required);
+    let with_tax = match item.get("priceTaxIncl") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(r.amount(item, path, "priceTaxIncl", Need::Optional)),
     };
-    let unit_price = r.amount(item, path, price_key, Need::Required);
-    reliable &= unit_price.usable().is_some();
+    let flag = r.int(item, path, "includeTaxFlag", Need::Optional);
+    let exclusive = match (flag, price, with_tax) {
+        (Some(flag), _, _) => flag == 0,
+        // No flag: a priceTaxIncl above price can only mean the price is without tax.
+        (None, Amount::Yen(p), Some(Amount::Yen(t))) => t > p,
+        _ => false,
+    };
+    let unit_price = match with_tax {
+        Some(Amount::Yen(t)) => Amount::Yen(t),
+        _ => price,
+    };
+    reliable &= price.usable().is_some() && unit_price.usable().is_some();
+    let units = Yen::from(quantity);
+    let money = LineMoney {
+        listed: price
+            .usable()
+            .filter(|_| reliable)
+            .map(|p| p.saturating_mul(units)),
+        exclusive_tax: match (exclusive, price, with_tax) {
+            (false, _, _) => Some(0),
+            (true, Amount::Yen(p), Some(Amount::Yen(t))) => {
+                Some(t.saturating_sub(p).saturating_mul(units))
+            }
+            (true, _, _) => None,
+        }
+        .filter(|_| reliable),
+    };
     let tax_rate_percent = tax_rate(r, item, path);
 
     let line = OrderLine {
@@ -731,13 +890,14 @@ fn line(r: &mut Reader, item: &Object, path: &str) -> (OrderLine, bool) {
         tax_rate_percent,
         gift_wrapped: false,
     };
-    (line, reliable)
+    (line, money)
 }
 
-/// `taxRate` is a fraction (`0.1`, `0.08`, `0`); we keep percent.
+/// `taxRate` is a fraction (`0.1`, `0.08`, `0`); we keep percent. Payloads before v3 (2019)
+/// have no `taxRate`: the standard 10 % is assumed, without a hold (it is not wrong data).
 fn tax_rate(r: &mut Reader, item: &Object, path: &str) -> u8 {
     const DEFAULT: u8 = 10;
-    let Some(value) = r.get(item, path, "taxRate", Need::Required, "a rate like 0.1") else {
+    let Some(value) = r.get(item, path, "taxRate", Need::Optional, "a rate like 0.1") else {
         return DEFAULT;
     };
     match value.as_f64() {
@@ -779,23 +939,30 @@ fn push_options(options: &mut Vec<ChosenOption>, text: &str) {
     }
 }
 
-fn amounts_and_gift(
-    r: &mut Reader,
-    root: &Object,
-    destinations: &[Destination],
-    lines_reliable: bool,
-) -> (Amounts, Gift) {
+/// Reads the amounts and the wrapping, checks them with Rakuten's own formulas (see
+/// [`check_totals`]) and maps them onto the unified amounts:
+/// - `goods` is the items with their tax (Σ `priceTaxIncl` × `units`): `goodsPrice` without
+///   wrapping, plus the tax of tax-exclusive items;
+/// - `cod_fee` is `deliveryPrice`; `payment_fee` is `paymentCharge` plus
+///   `additionalFeeOccurAmountToUser` (both billed on top of `totalPrice`);
+/// - `total` is what the buyer's order comes to before coupons and points:
+///   `totalPrice` + `deliveryPrice` + `paymentCharge` + `additionalFeeOccurAmountToUser`, so
+///   the unified `total = goods + shipping + fees + wrapping` and `billed = total − coupons −
+///   points` hold whenever Rakuten's own formulas hold; `billed` is `requestPrice`.
+fn amounts_and_gift(r: &mut Reader, root: &Object, lines: LineMoney) -> (Amounts, Gift) {
     let mut amount = |key: &str, need: Need| r.amount(root, "", key, need);
     let goods = amount("goodsPrice", Need::Required);
     let shipping = amount("postagePrice", Need::Required);
-    let cod_fee = amount("deliveryPrice", Need::Required);
-    let payment_fee = amount("paymentCharge", Need::Required);
+    // Absent in some older payloads (paymentCharge before v2): absent means none.
+    let cod_fee = amount("deliveryPrice", Need::Optional);
+    let payment_fee = amount("paymentCharge", Need::Optional);
+    let buyer_fee = amount("additionalFeeOccurAmountToUser", Need::Optional);
     let total = amount("totalPrice", Need::Required);
     let billed = amount("requestPrice", Need::Required);
     let coupons = amount("couponAllTotalPrice", Need::Optional);
     let coupons_shop = amount("couponShopPrice", Need::Optional);
     let coupons_other = amount("couponOtherPrice", Need::Optional);
-    let tax = match root.get("goodsTax") {
+    let goods_tax = match root.get("goodsTax") {
         None | Some(Value::Null) => None,
         Some(_) => r.amount(root, "", "goodsTax", Need::Optional).usable(),
     };
@@ -810,6 +977,9 @@ fn amounts_and_gift(
         ..Gift::default()
     };
     let mut wrapping_total = Amount::Yen(0);
+    // The tax of tax-exclusive wrapping (`includeTaxFlag` 0, `taxPrice`), which like an
+    // item's tax is on top of goodsPrice. [inferred: no sample has tax-exclusive wrapping]
+    let mut wrapping_tax: Option<Yen> = Some(0);
     for (key, kind) in [("WrappingModel1", "paper"), ("WrappingModel2", "ribbon")] {
         let Some(model) = r.object(root, "", key, Need::Optional) else {
             continue;
@@ -821,6 +991,10 @@ fn amounts_and_gift(
         let name = r
             .text(model, key, "name", Need::Optional, Privacy::Public)
             .unwrap_or_default();
+        if r.int(model, key, "includeTaxFlag", Need::Optional) == Some(0) {
+            let tax = r.amount(model, key, "taxPrice", Need::Optional).usable();
+            wrapping_tax = wrapping_tax.zip(tax).map(|(a, b)| a.saturating_add(b));
+        }
         wrapping_total = match (wrapping_total, price) {
             (Amount::Yen(a), Amount::Yen(b)) => Amount::Yen(a.saturating_add(b)),
             (Amount::Unreadable, _) | (_, Amount::Unreadable) => Amount::Unreadable,
@@ -832,19 +1006,38 @@ fn amounts_and_gift(
             price: price.value(),
         });
     }
+    // The tax totalPrice adds to goodsPrice: from the lines when every tax-exclusive line
+    // has its priceTaxIncl, else Rakuten's own goodsTax (外税合計, older payloads) — but only
+    // when the lines themselves were readable (an unreadable line already has its hold).
+    let legacy_tax = goods_tax;
+    let goods_tax = goods_tax.filter(|_| lines.listed.is_some());
+    let exclusive_tax = lines
+        .exclusive_tax
+        .zip(wrapping_tax)
+        .map(|(a, b)| a.saturating_add(b))
+        .or(goods_tax);
 
+    let extra_fees = payment_fee.value().saturating_add(buyer_fee.value());
     let amounts = Amounts {
-        goods: goods.value(),
+        goods: goods
+            .value()
+            .saturating_sub(wrapping_total.value())
+            .saturating_add(lines.exclusive_tax.or(goods_tax).unwrap_or(0)),
         shipping: shipping.value(),
         cod_fee: cod_fee.value(),
-        payment_fee: payment_fee.value(),
-        gift_wrapping: wrapping_total.value(),
+        payment_fee: extra_fees,
+        gift_wrapping: wrapping_total
+            .value()
+            .saturating_add(wrapping_tax.unwrap_or(0)),
         coupons: coupons.value(),
         coupons_shop_funded: coupons_shop.value(),
         points: points.value(),
-        total: total.value(),
+        total: total
+            .value()
+            .saturating_add(cod_fee.value())
+            .saturating_add(extra_fees),
         billed: billed.value(),
-        tax,
+        tax: tax_summary(root).or(legacy_tax),
     };
 
     if !r.not_fixed {
@@ -855,6 +1048,7 @@ fn amounts_and_gift(
                 shipping,
                 cod_fee,
                 payment_fee,
+                buyer_fee,
                 wrapping: wrapping_total,
                 total,
                 billed,
@@ -863,17 +1057,24 @@ fn amounts_and_gift(
                 coupons_other,
                 points,
             },
-            lines_reliable.then(|| {
-                destinations
-                    .iter()
-                    .flat_map(|d| &d.lines)
-                    .fold(0, |sum: Yen, l| {
-                        sum.saturating_add(l.unit_price.saturating_mul(Yen::from(l.quantity)))
-                    })
-            }),
+            lines.listed,
+            exclusive_tax,
         );
     }
     (amounts, gift)
+}
+
+/// The tax in the billed amount: Σ `TaxSummaryModelList[].reqPriceTax` (v3+), when every
+/// entry has a fixed one.
+fn tax_summary(root: &Object) -> Option<Yen> {
+    let list = root.get("TaxSummaryModelList")?.as_array()?;
+    if list.is_empty() {
+        return None;
+    }
+    list.iter().try_fold(0, |sum: Yen, entry| {
+        let tax = entry.get("reqPriceTax").and_then(as_whole)?;
+        (tax != NOT_FIXED).then(|| sum.saturating_add(tax))
+    })
 }
 
 /// The amounts as read, for the totals checks.
@@ -882,6 +1083,7 @@ struct Parts {
     shipping: Amount,
     cod_fee: Amount,
     payment_fee: Amount,
+    buyer_fee: Amount,
     wrapping: Amount,
     total: Amount,
     billed: Amount,
@@ -891,74 +1093,119 @@ struct Parts {
     points: Amount,
 }
 
-/// The invariants Rakuten's amounts keep. Each check runs only when all its amounts were
-/// readable; each failure is one hold giving both numbers. Sums saturate: a hostile payload
+/// One term of a formula: its name, its sign and its amount (`None` if unreadable).
+type Term<'a> = (&'a str, i8, Option<Yen>);
+
+/// Checks `field` (read as `actual`) against `terms`; a mismatch is one hold naming the
+/// formula, every amount and the difference. Skipped when any amount is unreadable.
+fn check(r: &mut Reader, field: &str, actual: Option<Yen>, terms: &[Term<'_>]) {
+    let Some(actual) = actual else { return };
+    let Some(values) = terms
+        .iter()
+        .map(|(_, _, v)| *v)
+        .collect::<Option<Vec<Yen>>>()
+    else {
+        return;
+    };
+    let expected = terms
+        .iter()
+        .zip(&values)
+        .fold(0, |sum: Yen, ((_, sign, _), v)| {
+            if *sign < 0 {
+                sum.saturating_sub(*v)
+            } else {
+                sum.saturating_add(*v)
+            }
+        });
+    if actual == expected {
+        return;
+    }
+    let render = |with_values: bool| {
+        terms
+            .iter()
+            .zip(&values)
+            .enumerate()
+            .map(|(i, ((name, sign, _), v))| {
+                let op = match (i, *sign < 0) {
+                    (0, false) => "",
+                    (0, true) => "− ",
+                    (_, false) => " + ",
+                    (_, true) => " − ",
+                };
+                if with_values {
+                    format!("{op}{v}")
+                } else {
+                    format!("{op}{name}")
+                }
+            })
+            .collect::<String>()
+    };
+    let difference = actual.saturating_sub(expected);
+    r.hold(
+        HoldKind::TotalsMismatch,
+        field,
+        format!(
+            "{field} {actual} does not match {field} = {} = {} = {expected} (difference {difference:+})",
+            render(false),
+            render(true)
+        ),
+    );
+}
+
+/// Rakuten's own formulas (the official getOrder field table, confirmed by the public
+/// samples in `shared/malls/samples/rakuten/`):
+/// 1. `goodsPrice = Σ price × units + wrapping` (`price` is without tax for a tax-exclusive
+///    item, so its tax is not in goodsPrice);
+/// 2. `totalPrice = goodsPrice + postagePrice + tax of tax-exclusive items` (the COD fee and
+///    payment charge are **not** in totalPrice; wrapping is already in goodsPrice);
+/// 3. `couponAllTotalPrice = couponShopPrice + couponOtherPrice`;
+/// 4. `requestPrice = totalPrice + deliveryPrice + paymentCharge +
+///    additionalFeeOccurAmountToUser − couponAllTotalPrice − usedPoint`.
+///
+/// Each check runs only when all its amounts were readable. Sums saturate: a hostile payload
 /// must not overflow.
-fn check_totals(r: &mut Reader, p: Parts, lines_sum: Option<Yen>) {
-    let mut mismatch =
-        |field: &str, message: String| r.hold(HoldKind::TotalsMismatch, field, message);
-    if let (Some(goods), Some(lines)) = (p.goods.usable(), lines_sum)
-        && goods != lines
-    {
-        mismatch(
-            "goodsPrice",
-            format!(
-                "goodsPrice is {goods} but the lines add up to {lines} (unit price × quantity)"
-            ),
-        );
-    }
-    if let (Some(total), Some(goods), Some(shipping), Some(cod), Some(fee), Some(wrapping)) = (
-        p.total.usable(),
+fn check_totals(r: &mut Reader, p: Parts, lines_listed: Option<Yen>, exclusive_tax: Option<Yen>) {
+    check(
+        r,
+        "goodsPrice",
         p.goods.usable(),
-        p.shipping.usable(),
-        p.cod_fee.usable(),
-        p.payment_fee.usable(),
-        p.wrapping.usable(),
-    ) {
-        let parts = [goods, shipping, cod, fee, wrapping]
-            .into_iter()
-            .fold(0, Yen::saturating_add);
-        if total != parts {
-            mismatch(
-                "totalPrice",
-                format!(
-                    "totalPrice is {total} but goods {goods} + postage {shipping} + COD fee {cod} + \
-                     payment charge {fee} + wrapping {wrapping} = {parts}"
-                ),
-            );
-        }
-    }
-    if let (Some(all), Some(shop), Some(other)) = (
-        p.coupons.usable(),
-        p.coupons_shop.usable(),
-        p.coupons_other.usable(),
-    ) {
-        let parts = shop.saturating_add(other);
-        if all != parts {
-            mismatch(
-                "couponAllTotalPrice",
-                format!(
-                    "couponAllTotalPrice is {all} but shop coupons {shop} + other coupons {other} = {parts}"
-                ),
-            );
-        }
-    }
-    if let (Some(billed), Some(total), Some(coupons), Some(points)) = (
-        p.billed.usable(),
+        &[
+            ("Σ price × units", 1, lines_listed),
+            ("wrapping", 1, p.wrapping.usable()),
+        ],
+    );
+    check(
+        r,
+        "totalPrice",
         p.total.usable(),
+        &[
+            ("goodsPrice", 1, p.goods.usable()),
+            ("postagePrice", 1, p.shipping.usable()),
+            ("tax of tax-exclusive items", 1, exclusive_tax),
+        ],
+    );
+    check(
+        r,
+        "couponAllTotalPrice",
         p.coupons.usable(),
-        p.points.usable(),
-    ) {
-        let expected = total.saturating_sub(coupons).saturating_sub(points);
-        if billed != expected {
-            mismatch(
-                "requestPrice",
-                format!(
-                    "requestPrice is {billed} but totalPrice {total} − coupons {coupons} − points {points} = {expected}"
-                ),
-            );
-        }
-    }
+        &[
+            ("couponShopPrice", 1, p.coupons_shop.usable()),
+            ("couponOtherPrice", 1, p.coupons_other.usable()),
+        ],
+    );
+    check(
+        r,
+        "requestPrice",
+        p.billed.usable(),
+        &[
+            ("totalPrice", 1, p.total.usable()),
+            ("deliveryPrice", 1, p.cod_fee.usable()),
+            ("paymentCharge", 1, p.payment_fee.usable()),
+            ("additionalFeeOccurAmountToUser", 1, p.buyer_fee.usable()),
+            ("couponAllTotalPrice", -1, p.coupons.usable()),
+            ("usedPoint", -1, p.points.usable()),
+        ],
+    );
 }
 
 /// Rakuten's `settlementMethodCode` (rakuten.md §5) as our method; `None` for codes we do
@@ -982,6 +1229,35 @@ pub fn payment_method(code: i64) -> Option<PaymentMethod> {
     })
 }
 
+/// The `settlementMethod` names of rakuten.md §5, for payloads without
+/// `settlementMethodCode` (getOrder without a version, before 2019). Codes 3 and 14 have had
+/// other labels; only the exact names seen are listed.
+fn payment_code_by_name(name: &str) -> Option<i64> {
+    Some(match name.trim() {
+        "クレジットカード" => 1,
+        "代金引換" => 2,
+        "ショッピングクレジット／ローン" => 4,
+        "オートローン" => 5,
+        "リース" => 6,
+        "請求書払い" => 7,
+        "ポイント" => 8,
+        "銀行振込" => 9,
+        "Apple Pay" => 12,
+        "セブンイレブン（前払）" => 13,
+        "ローソン、郵便局ATM等（前払）" | "ファミリーマート、ローソン等（前払）" => {
+            14
+        }
+        "Alipay" => 16,
+        "PayPal" => 17,
+        "後払い決済" => 21,
+        "Alipay（支付宝）" => 27,
+        _ => return None,
+    })
+}
+
+/// Payment method and due date. `SettlementModel` may be `null` and older payloads have no
+/// `settlementMethodCode`: neither is a hold (the method is then read from the name, or left
+/// as `other`). Only a code or name ichigen does not know is held.
 fn payment(r: &mut Reader, root: &Object) -> Payment {
     let mut payment = Payment {
         method: PaymentMethod::Other,
@@ -990,9 +1266,9 @@ fn payment(r: &mut Reader, root: &Object) -> Payment {
         paid_at: None,
         due_date: None,
     };
-    if let Some(settlement) = r.object(root, "", "SettlementModel", Need::Required) {
+    if let Some(settlement) = r.object(root, "", "SettlementModel", Need::Optional) {
         let path = "SettlementModel";
-        let code = r.code(settlement, path, "settlementMethodCode", Need::Required);
+        let code = r.code(settlement, path, "settlementMethodCode", Need::Optional);
         let name = r.text(
             settlement,
             path,
@@ -1000,20 +1276,36 @@ fn payment(r: &mut Reader, root: &Object) -> Payment {
             Need::Optional,
             Privacy::Public,
         );
+        let code = code.or_else(|| {
+            name.as_deref()
+                .and_then(payment_code_by_name)
+                .map(|c| c.to_string())
+        });
         payment.mall_method_code = code.clone().unwrap_or_default();
         payment.mall_method_name = name.clone().unwrap_or_default();
-        if let Some(code) = code {
-            match code.parse::<i64>().ok().and_then(payment_method) {
-                Some(method) => payment.method = method,
-                None => r.hold(
-                    HoldKind::UnknownPaymentMethod,
-                    "SettlementModel.settlementMethodCode",
-                    format!(
-                        "settlement method code {code} ({}) is not one ichigen knows",
-                        quote(name.as_deref().unwrap_or("no name"))
-                    ),
+        let method = code
+            .as_deref()
+            .and_then(|c| c.parse::<i64>().ok())
+            .and_then(payment_method);
+        match (method, code, name) {
+            (Some(method), _, _) => payment.method = method,
+            (None, Some(code), name) => r.hold(
+                HoldKind::UnknownPaymentMethod,
+                "SettlementModel.settlementMethodCode",
+                format!(
+                    "settlement method code {code} ({}) is not one ichigen knows",
+                    quote(name.as_deref().unwrap_or("no name"))
                 ),
-            }
+            ),
+            (None, None, Some(name)) if !name.trim().is_empty() => r.hold(
+                HoldKind::UnknownPaymentMethod,
+                "SettlementModel.settlementMethod",
+                format!(
+                    "settlement method {} (no settlementMethodCode) is not one ichigen knows",
+                    quote(&name)
+                ),
+            ),
+            (None, None, _) => {}
         }
     }
     if let Some(due_dates) = r.array(root, "", "DueDateModelList", Need::Optional) {

@@ -138,6 +138,60 @@ impl MessageModel {
     }
 }
 
+/// Rakuten's gateway answers every order API call with this envelope when the key is refused
+/// (`ES01-01`, HTTP 401) or the API function is not enabled for the app (`ES04-01`):
+/// `{"Results":{"errorCode":"ES01-01","message":"Un-Authorised"}}` (public samples).
+#[derive(Debug, Default, Deserialize)]
+pub struct GatewayError {
+    #[serde(rename = "Results", default)]
+    pub results: Option<GatewayResults>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GatewayResults {
+    pub error_code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Bad or expired key (`serviceSecret`/`licenseKey`).
+pub const GATEWAY_UNAUTHORISED: &str = "ES01-01";
+/// The API function (楽天ペイ受注API) is not enabled for the app in RMS.
+pub const GATEWAY_NOT_ENABLED: &str = "ES04-01";
+
+/// The gateway's `(errorCode, message)`, if `body` is its envelope.
+pub fn gateway_error(body: &str) -> Option<(String, String)> {
+    let results = serde_json::from_str::<GatewayError>(body).ok()?.results?;
+    let code = results.error_code.filter(|c| !c.is_empty())?;
+    Some((code, results.message.unwrap_or_default()))
+}
+
+/// What the shop has to do about a gateway error code, for error messages.
+pub fn gateway_advice(code: &str) -> &'static str {
+    match code {
+        GATEWAY_UNAUTHORISED => {
+            "Rakuten rejected the licenseKey. licenseKeys expire 90 days after issue; issue a \
+             new one in RMS (店舗様向け情報・サービス → WEB APIサービス) and update this store's \
+             secret"
+        }
+        GATEWAY_NOT_ENABLED => {
+            "the licenseKey is valid but the order API is not enabled for it: enable \
+             楽天ペイ受注API (rpay.order.searchOrder / getOrder / confirmOrder) for the app in RMS \
+             (WEB APIサービス → 利用設定), then retry"
+        }
+        _ => "Rakuten's gateway refused the call",
+    }
+}
+
+/// The `ERROR` messages of a body that speak for the whole call (no `orderNumber`): a
+/// refused call (`ERROR_009` …), never "no orders".
+pub fn call_errors(messages: &[MessageModel]) -> Vec<&MessageModel> {
+    messages
+        .iter()
+        .filter(|m| m.is_error() && m.order_number.is_none())
+        .collect()
+}
+
 /// The body of an error answer: `MessageModelList` (order API) or anything else with codes.
 #[derive(Debug, Default, Deserialize)]
 pub struct ErrorBody {
@@ -174,6 +228,40 @@ mod tests {
                 }
             })
         );
+    }
+
+    #[test]
+    fn an_empty_search_may_have_an_object_of_nulls() {
+        // What the real API sends (public sample so100): the object is there, its fields null.
+        let body =
+            include_str!("../../tests/fixtures/rakuten/errors/search_order_empty_info_102.json");
+        let response: SearchOrderResponse = serde_json::from_str(body).unwrap();
+        let pagination = response.pagination.unwrap();
+        assert_eq!(pagination.total_records_amount, None);
+        assert_eq!(pagination.total_pages, None);
+    }
+
+    #[test]
+    fn gateway_errors_and_call_errors() {
+        let es01 = include_str!("../../tests/fixtures/rakuten/errors/es01_01_unauthorised.json");
+        assert_eq!(
+            gateway_error(es01),
+            Some(("ES01-01".to_owned(), "Un-Authorised".to_owned()))
+        );
+        assert_eq!(gateway_error(r#"{"MessageModelList":[]}"#), None);
+        assert_eq!(gateway_error("<html>504</html>"), None);
+        let info = include_str!("../../tests/fixtures/rakuten/errors/get_order_info_102.json");
+        let response: GetOrderResponse = serde_json::from_str(info).unwrap();
+        assert!(
+            call_errors(&response.messages.unwrap()).is_empty(),
+            "INFO_102 is per number"
+        );
+        let error = include_str!("../../tests/fixtures/rakuten/errors/get_order_error_009.json");
+        let response: GetOrderResponse = serde_json::from_str(error).unwrap();
+        let messages = response.messages.unwrap();
+        let errors = call_errors(&messages);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code(), "ORDER_EXT_API_GET_ORDER_ERROR_009");
     }
 
     #[test]

@@ -71,6 +71,10 @@ async fn guard_order_api(
         tracing::info!(%shop_id, operation, "operation refused (key lapsed mid-run)");
         return Err(wire::unauthorised(AuthErrorShape::Results));
     }
+    if !app.rakuten.order_api_enabled(&shop_id).await {
+        tracing::info!(%shop_id, operation, "order API not enabled for the store");
+        return Err(wire::api_not_enabled());
+    }
     if !app.rakuten.try_acquire(&shop_id).await {
         app.stats.count_rate_limited().await;
         return Err(wire::fault_response(InjectedFault::TooManyRequests));

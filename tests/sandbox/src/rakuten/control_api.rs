@@ -12,9 +12,9 @@ use super::generator::GenerateOptions;
 use super::state::StateError;
 use crate::AppState;
 use crate::control::{
-    GenerateOrdersResponse, InsertOrderRequest, InsertOrderResponse, OrderNumbersResponse,
-    RakutenLimits, RegisterStoreRequest, RejectOperationRequest, SetOrderFaultRequest,
-    SetProgressRequest, StoreResponse, WriteRecord,
+    GenerateOrdersResponse, InsertOrderRequest, InsertOrderResponse, OrderApiRequest,
+    OrderNumbersResponse, RakutenLimits, RegisterStoreRequest, RejectOperationRequest,
+    SetOrderFaultRequest, SetProgressRequest, StoreResponse, WriteRecord,
 };
 use crate::control_api::ControlError;
 use crate::time;
@@ -202,6 +202,30 @@ pub(crate) async fn reject_operation(
         .await?;
     tracing::info!(%shop_id, operation = %request.operation, "operation now answers 401");
     Ok(Json(request))
+}
+
+pub(crate) async fn set_order_api(
+    State(app): Shared,
+    Path(shop_id): Path<String>,
+    Json(request): Json<OrderApiRequest>,
+) -> Result<Json<OrderApiRequest>, ControlError> {
+    app.rakuten
+        .set_order_api_enabled(&shop_id, request.enabled)
+        .await?;
+    tracing::info!(%shop_id, enabled = request.enabled, "order API switched");
+    Ok(Json(request))
+}
+
+pub(crate) async fn fill_social_gift(
+    State(app): Shared,
+    Path((shop_id, order_number)): Path<(String, String)>,
+) -> Result<Json<Value>, ControlError> {
+    let order = app
+        .rakuten
+        .fill_social_gift(&shop_id, &order_number, time::now_secs())
+        .await?;
+    tracing::info!(%shop_id, "social gift recipient filled in");
+    Ok(Json(order))
 }
 
 pub(crate) async fn set_limits(

@@ -54,11 +54,19 @@ pub enum OrderKind {
     UnfixedPostage,
     /// `deliveryDate` and a `shippingTerm` time slot set.
     DesiredDelivery,
+    /// Tax-exclusive items (`includeTaxFlag` 0): `price` without tax, `priceTaxIncl` with it;
+    /// the tax is in `totalPrice` but not in `goodsPrice`.
+    TaxExclusive,
+    /// A social gift (v10 `SocialGiftModel`) whose recipient has not entered their details:
+    /// `inputFlag` 0 and Rakuten's placeholder `SenderModel` (`入力待ち`, zip 999-9999).
+    SocialGiftWaiting,
+    /// A social gift after the recipient entered their details (`inputFlag` 1).
+    SocialGiftFilled,
 }
 
 impl OrderKind {
     /// Every kind, in documentation order.
-    pub const ALL: [OrderKind; 11] = [
+    pub const ALL: [OrderKind; 14] = [
         Self::Plain,
         Self::MultiDestination,
         Self::CouponPoints,
@@ -70,6 +78,9 @@ impl OrderKind {
         Self::BadTotal,
         Self::UnfixedPostage,
         Self::DesiredDelivery,
+        Self::TaxExclusive,
+        Self::SocialGiftWaiting,
+        Self::SocialGiftFilled,
     ];
 
     /// Whether orders of this kind satisfy the amount invariants.
@@ -213,12 +224,30 @@ pub fn generate_orders(
     Ok(orders)
 }
 
-/// ~70 % plain, the rest spread evenly over the odd kinds.
+/// The kinds the default mix draws from: the first eleven kinds. Kinds added later
+/// (`tax_exclusive`, `social_gift_waiting`, `social_gift_filled`) are generated only when
+/// asked for in `kinds`, so a seed keeps giving the same kinds it always gave (seeded tests
+/// elsewhere count on them).
+const DEFAULT_MIX: &[OrderKind] = &[
+    OrderKind::Plain,
+    OrderKind::MultiDestination,
+    OrderKind::CouponPoints,
+    OrderKind::GiftWrap,
+    OrderKind::KonbiniUnpaid,
+    OrderKind::BankTransfer,
+    OrderKind::Cod,
+    OrderKind::EmojiText,
+    OrderKind::BadTotal,
+    OrderKind::UnfixedPostage,
+    OrderKind::DesiredDelivery,
+];
+
+/// ~70 % plain, the rest spread evenly over the odd kinds of [`DEFAULT_MIX`].
 fn default_kind(rng: &mut ChaCha8Rng) -> OrderKind {
     if rng.random_bool(0.7) {
         OrderKind::Plain
     } else {
-        let odd = &OrderKind::ALL[1..];
+        let odd = &DEFAULT_MIX[1..];
         odd[rng.random_range(0..odd.len())]
     }
 }
@@ -608,6 +637,8 @@ struct Line {
     json: Value,
     /// priceTaxIncl × units
     amount: i64,
+    /// price × units: what goodsPrice counts (without tax for tax-exclusive items)
+    listed: i64,
     tax_percent: i64,
 }
 
@@ -624,7 +655,13 @@ fn tax_rate_json(percent: i64) -> Value {
     }
 }
 
-fn item_lines(rng: &mut ChaCha8Rng, serial: u64, package: usize, gift: bool) -> Vec<Line> {
+fn item_lines(
+    rng: &mut ChaCha8Rng,
+    serial: u64,
+    package: usize,
+    gift: bool,
+    tax_exclusive: bool,
+) -> Vec<Line> {
     let count = *pick(rng, &[1_usize, 1, 1, 2, 2, 3]);
     let mut used: Vec<usize> = Vec::with_capacity(count);
     let mut lines = Vec::with_capacity(count);
@@ -635,7 +672,15 @@ fn item_lines(rng: &mut ChaCha8Rng, serial: u64, package: usize, gift: bool) -> 
         }
         used.push(index);
         let product = &PRODUCTS[index];
-        let (suffix, sku_info, price) = *pick(rng, product.variants);
+        let (suffix, sku_info, catalogue_price) = *pick(rng, product.variants);
+        // A tax-exclusive shop lists the price without tax; Rakuten adds the tax per unit
+        // (rounded down) in priceTaxIncl.
+        let (price, price_tax_incl) = if tax_exclusive {
+            let without = catalogue_price * 100 / (100 + product.tax_percent);
+            (without, without + without * product.tax_percent / 100)
+        } else {
+            (catalogue_price, catalogue_price)
+        };
         let units = *pick(rng, &[1_i64, 1, 1, 1, 2, 2, 3]);
         let variant_id = format!("{}-{suffix}", product.manage_number);
         let selected_choice = if gift {
@@ -656,7 +701,7 @@ fn item_lines(rng: &mut ChaCha8Rng, serial: u64, package: usize, gift: bool) -> 
                 "price": price,
                 "units": units,
                 "includePostageFlag": 0,
-                "includeTaxFlag": 1,
+                "includeTaxFlag": i64::from(!tax_exclusive),
                 "includeCashOnDeliveryPostageFlag": 0,
                 "selectedChoice": selected_choice,
                 "pointRate": 1,
@@ -668,7 +713,7 @@ fn item_lines(rng: &mut ChaCha8Rng, serial: u64, package: usize, gift: bool) -> 
                 "drugFlag": 0,
                 "deleteItemFlag": 0,
                 "taxRate": tax_rate_json(product.tax_percent),
-                "priceTaxIncl": price,
+                "priceTaxIncl": price_tax_incl,
                 "isSingleItemShipping": 0,
                 "SkuModelList": [{
                     "variantId": variant_id,
@@ -676,7 +721,8 @@ fn item_lines(rng: &mut ChaCha8Rng, serial: u64, package: usize, gift: bool) -> 
                     "skuInfo": sku_info,
                 }],
             }),
-            amount: price * units,
+            amount: price_tax_incl * units,
+            listed: price * units,
             tax_percent: product.tax_percent,
         });
     }
@@ -846,6 +892,11 @@ fn build_order(
     let odd_text = kind == OrderKind::EmojiText;
     let gift = kind == OrderKind::GiftWrap;
     let unfixed = kind == OrderKind::UnfixedPostage;
+    let tax_exclusive = kind == OrderKind::TaxExclusive;
+    let social_gift = matches!(
+        kind,
+        OrderKind::SocialGiftWaiting | OrderKind::SocialGiftFilled
+    );
     let orderer = person(rng, odd_text);
 
     // Packages: one per destination.
@@ -858,12 +909,14 @@ fn build_order(
     let mut goods = 0_i64;
     let mut postage = 0_i64;
     let mut goods_by_rate = [0_i64; 2]; // [10 %, 8 %]
-    let mut goods_tax = 0_i64;
+    // Tax of tax-exclusive items (外税): on top of goodsPrice, inside totalPrice.
+    let mut exclusive_tax = 0_i64;
+    let mut listed_goods = 0_i64;
     let mut first_item_id = 0_i64;
     let mut destinations: Vec<String> = Vec::new();
     for index in 0..package_count {
         // Gifts and extra destinations ship to someone else; plain orders mostly to the buyer.
-        let recipient = if index > 0 || gift || rng.random_bool(0.15) {
+        let recipient = if index > 0 || gift || social_gift || rng.random_bool(0.15) {
             let mut other = person(rng, odd_text);
             while destinations.contains(&other.sub_address)
                 || other.sub_address == orderer.sub_address
@@ -875,12 +928,10 @@ fn build_order(
             person_clone(&orderer)
         };
         destinations.push(recipient.sub_address.clone());
-        let lines = item_lines(rng, serial, index, gift);
+        let lines = item_lines(rng, serial, index, gift, tax_exclusive);
         let package_goods: i64 = lines.iter().map(|l| l.amount).sum();
-        let package_tax: i64 = lines
-            .iter()
-            .map(|l| included_tax(l.amount, l.tax_percent))
-            .sum();
+        let package_listed: i64 = lines.iter().map(|l| l.listed).sum();
+        let package_tax = package_goods - package_listed;
         for line in &lines {
             let slot = usize::from(line.tax_percent == 8);
             goods_by_rate[slot] += line.amount;
@@ -901,11 +952,12 @@ fn build_order(
             postage += package_postage;
         }
         goods += package_goods;
-        goods_tax += package_tax;
+        listed_goods += package_listed;
+        exclusive_tax += package_tax;
         packages.push((
             recipient,
             lines,
-            package_goods,
+            package_listed,
             package_tax,
             package_postage,
         ));
@@ -922,10 +974,15 @@ fn build_order(
     } else {
         0
     };
+    // Rakuten's formulas (official getOrder field table, confirmed by the public samples):
+    // goodsPrice = Σ price × units + wrapping; totalPrice = goodsPrice + postage + the tax of
+    // tax-exclusive items (no COD fee, no payment charge); requestPrice = totalPrice +
+    // deliveryPrice + paymentCharge + additionalFeeOccurAmountToUser − coupons − points.
+    let goods_price = listed_goods + wrap_total;
     let total = if unfixed {
         UNFIXED
     } else {
-        goods + postage + delivery_price + payment_charge + wrap_total
+        goods_price + postage + exclusive_tax
     };
 
     let coupon_list = if kind == OrderKind::CouponPoints {
@@ -940,7 +997,11 @@ fn build_order(
         .map(|c| c.price)
         .sum();
     let coupon_all = coupon_shop + coupon_other;
-    let payable = if unfixed { goods } else { total } - coupon_all;
+    let payable = if unfixed {
+        goods
+    } else {
+        total + delivery_price + payment_charge
+    } - coupon_all;
     let used_point = match kind {
         OrderKind::CouponPoints => rng.random_range(1..=30_i64.min(payable / 100).max(1)) * 100,
         _ if rng.random_bool(0.2) => rng.random_range(1..=500_i64.min(payable / 4).max(1)),
@@ -950,7 +1011,7 @@ fn build_order(
     let request = if unfixed {
         UNFIXED
     } else {
-        total - used_point - coupon_all
+        total + delivery_price + payment_charge - used_point - coupon_all
     };
     let reported_total = if kind == OrderKind::BadTotal {
         let delta = *pick(rng, &[-3_i64, -2, -1, 1, 2, 3]);
@@ -994,12 +1055,21 @@ fn build_order(
         .into_iter()
         .enumerate()
         .map(
-            |(index, (recipient, lines, package_goods, package_tax, package_postage))| {
+            |(index, (recipient, lines, package_listed, package_tax, package_postage))| {
                 let package_delivery = if index == 0 { delivery_price } else { 0 };
+                // Order-level wrapping is counted in the first package, so the packages add
+                // up to the order's goodsPrice.
+                let package_goods = package_listed + if index == 0 { wrap_total } else { 0 };
+                // v2+: the package total has no COD fee (only version 1 put it in).
                 let package_total = if unfixed {
                     UNFIXED
                 } else {
-                    package_goods + package_postage + package_delivery
+                    package_goods + package_postage + package_tax
+                };
+                let (sender, social) = if social_gift {
+                    social_gift_json(rng, &recipient, kind == OrderKind::SocialGiftFilled, at)
+                } else {
+                    (sender_json(&recipient), Value::Null)
                 };
                 json!({
                     "basketId": 50_000_000 + serial * 4 + index as u64,
@@ -1012,13 +1082,14 @@ fn build_order(
                     "totalPrice": package_total,
                     "noshi": noshi,
                     "packageDeleteFlag": 0,
-                    "SenderModel": sender_json(&recipient),
+                    "SenderModel": sender,
                     "ItemModelList": lines.into_iter().map(|l| l.json).collect::<Vec<_>>(),
                     "ShippingModelList": [],
                     "DeliveryCvsModel": null,
                     "defaultDeliveryCompanyCode": pick(rng, &["1001", "1001", "1002", "1003"]),
                     "dropOffFlag": 0,
                     "dropOffLocation": null,
+                    "SocialGiftModel": social,
                 })
             },
         )
@@ -1039,6 +1110,7 @@ fn build_order(
         "shippingTerm": shipping_term,
         "remarks": remarks,
         "giftCheckFlag": i64::from(gift),
+        "socialGiftFlag": i64::from(social_gift),
         "severalSenderFlag": i64::from(several),
         "equalSenderFlag": i64::from(equal_sender),
         "isolatedIslandFlag": 0,
@@ -1051,8 +1123,8 @@ fn build_order(
         "cautionDisplayType": 0,
         "cautionDisplayDetailType": null,
         "rakutenConfirmFlag": 0,
-        "goodsPrice": goods,
-        "goodsTax": goods_tax,
+        "goodsPrice": goods_price,
+        "goodsTax": exclusive_tax,
         "postagePrice": postage,
         "deliveryPrice": delivery_price,
         "paymentCharge": payment_charge,
@@ -1089,6 +1161,89 @@ fn build_order(
         "TaxSummaryModelList": tax_summary,
         "DueDateModelList": due_dates,
     })
+}
+
+/// Rakuten's placeholder recipient while a social gift waits for input.
+const GIFT_PLACEHOLDER: &str = "入力待ち";
+
+/// `SenderModel` and `SocialGiftModel` of a social-gift package: the placeholder while the
+/// recipient has not entered their details, the recipient once they have.
+fn social_gift_json(
+    rng: &mut ChaCha8Rng,
+    recipient: &Person,
+    filled: bool,
+    at: i64,
+) -> (Value, Value) {
+    let masked: u64 = rng.random();
+    let mut gift = json!({
+        "sgMngNumber": format!("SG{}", digits(rng, 9)),
+        "inputDueDate": time::format_date(at + 7 * DAY_SECS),
+        "inputFlag": 0,
+        "inputCompDatetime": null,
+        "receiverEmailAddress": format!("{masked:016x}@fw.rakuten.ne.jp"),
+    });
+    if filled {
+        gift["inputFlag"] = json!(1);
+        gift["inputCompDatetime"] = json!(time::format_rakuten_datetime(at + DAY_SECS));
+        (sender_json(recipient), gift)
+    } else {
+        (placeholder_sender(), gift)
+    }
+}
+
+/// The `SenderModel` Rakuten sends while a social gift's recipient has not entered their
+/// details.
+fn placeholder_sender() -> Value {
+    json!({
+        "zipCode1": "999",
+        "zipCode2": "9999",
+        "prefecture": GIFT_PLACEHOLDER,
+        "city": GIFT_PLACEHOLDER,
+        "subAddress": GIFT_PLACEHOLDER,
+        "familyName": GIFT_PLACEHOLDER,
+        "firstName": "",
+        "familyNameKana": "",
+        "firstNameKana": "",
+        "phoneNumber1": "999",
+        "phoneNumber2": "9999",
+        "phoneNumber3": "9999",
+        "isolatedIslandFlag": 0,
+    })
+}
+
+/// The recipient fills in a waiting social gift: every package whose `SocialGiftModel` has
+/// `inputFlag` 0 gets a (deterministic, invented) recipient, `inputFlag` 1 and
+/// `inputCompDatetime` = `now`. Returns how many packages changed.
+pub fn fill_social_gift(order: &mut Value, now: i64) -> usize {
+    let seed = order
+        .get("orderNumber")
+        .and_then(Value::as_str)
+        .map_or(0, |n| {
+            n.bytes()
+                .fold(0_u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+        });
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let Some(packages) = order
+        .get_mut("PackageModelList")
+        .and_then(Value::as_array_mut)
+    else {
+        return 0;
+    };
+    let mut filled = 0;
+    for package in packages {
+        let waiting = package
+            .pointer("/SocialGiftModel/inputFlag")
+            .and_then(Value::as_i64)
+            == Some(0);
+        if !waiting {
+            continue;
+        }
+        package["SenderModel"] = sender_json(&person(&mut rng, false));
+        package["SocialGiftModel"]["inputFlag"] = json!(1);
+        package["SocialGiftModel"]["inputCompDatetime"] = json!(time::format_rakuten_datetime(now));
+        filled += 1;
+    }
+    filled
 }
 
 fn person_clone(p: &Person) -> Person {
@@ -1202,27 +1357,34 @@ fn amount(order: &Value, pointer: &str) -> Result<i64, String> {
     }
 }
 
-/// Checks the four amount invariants of the module docs; `Err` names the first broken one.
-/// A `-9999` (unfixed) amount is reported as broken too.
+/// Checks Rakuten's four amount formulas (README "Amount invariants"); `Err` names the first
+/// broken one. A `-9999` (unfixed) amount is reported as broken too.
 pub fn check_amount_invariants(order: &Value) -> Result<(), String> {
     let packages = order
         .get("PackageModelList")
         .and_then(Value::as_array)
         .ok_or("PackageModelList missing")?;
-    let mut goods_sum = 0_i64;
+    let mut listed = 0_i64;
+    let mut exclusive_tax = 0_i64;
     for package in packages {
         let items = package
             .get("ItemModelList")
             .and_then(Value::as_array)
             .ok_or("ItemModelList missing")?;
         for item in items {
-            goods_sum += amount(item, "/priceTaxIncl")? * amount(item, "/units")?;
+            let units = amount(item, "/units")?;
+            let price = amount(item, "/price")?;
+            listed += price * units;
+            if item.get("includeTaxFlag").and_then(Value::as_i64) == Some(0) {
+                exclusive_tax += (amount(item, "/priceTaxIncl")? - price) * units;
+            }
         }
     }
     let goods = amount(order, "/goodsPrice")?;
     let postage = amount(order, "/postagePrice")?;
     let delivery = amount(order, "/deliveryPrice")?;
     let charge = amount(order, "/paymentCharge")?;
+    let buyer_fee = amount(order, "/additionalFeeOccurAmountToUser")?;
     let wrap1 = amount(order, "/WrappingModel1/price")?;
     let wrap2 = amount(order, "/WrappingModel2/price")?;
     let total = amount(order, "/totalPrice")?;
@@ -1234,23 +1396,32 @@ pub fn check_amount_invariants(order: &Value) -> Result<(), String> {
     if [goods, postage, delivery, charge, total, request].contains(&UNFIXED) {
         return Err("an amount is unfixed (-9999)".into());
     }
-    if goods != goods_sum {
+    let expected_goods = listed + wrap1 + wrap2;
+    if goods != expected_goods {
         return Err(format!(
-            "goodsPrice {goods} != Σ priceTaxIncl×units {goods_sum}"
+            "goodsPrice {goods} != Σ price×units {listed} + wrapping {}",
+            wrap1 + wrap2
         ));
     }
-    let expected_total = goods + postage + delivery + charge + wrap1 + wrap2;
+    let expected_total = goods + postage + exclusive_tax;
     if total != expected_total {
-        return Err(format!("totalPrice {total} != {expected_total}"));
+        return Err(format!(
+            "totalPrice {total} != goodsPrice {goods} + postagePrice {postage} + tax of \
+             tax-exclusive items {exclusive_tax}"
+        ));
     }
     if coupon_all != coupon_shop + coupon_other {
         return Err(format!(
             "couponAllTotalPrice {coupon_all} != {coupon_shop} + {coupon_other}"
         ));
     }
-    let expected_request = total - used_point - coupon_all;
+    let expected_request = total + delivery + charge + buyer_fee - used_point - coupon_all;
     if request != expected_request {
-        return Err(format!("requestPrice {request} != {expected_request}"));
+        return Err(format!(
+            "requestPrice {request} != totalPrice {total} + deliveryPrice {delivery} + \
+             paymentCharge {charge} + additionalFeeOccurAmountToUser {buyer_fee} − usedPoint \
+             {used_point} − couponAllTotalPrice {coupon_all}"
+        ));
     }
     Ok(())
 }
@@ -1326,7 +1497,11 @@ mod tests {
         let plain = orders.iter().filter(|o| o.kind == OrderKind::Plain).count();
         assert!((600..=800).contains(&plain), "{plain}");
         for kind in OrderKind::ALL {
-            assert!(orders.iter().any(|o| o.kind == kind), "{kind:?} missing");
+            assert_eq!(
+                orders.iter().any(|o| o.kind == kind),
+                DEFAULT_MIX.contains(&kind),
+                "{kind:?}: in the default mix exactly when listed in DEFAULT_MIX"
+            );
         }
     }
 

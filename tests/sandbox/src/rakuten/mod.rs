@@ -87,6 +87,14 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(control_api::reject_operation),
         )
         .route(
+            &format!("{control}/stores/{{shop_id}}/order-api"),
+            post(control_api::set_order_api),
+        )
+        .route(
+            &format!("{control}/stores/{{shop_id}}/orders/{{order_number}}/social-gift/fill"),
+            post(control_api::fill_social_gift),
+        )
+        .route(
             &format!("{control}/limits"),
             post(control_api::set_limits).get(control_api::limits),
         )

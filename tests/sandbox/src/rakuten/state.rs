@@ -100,6 +100,8 @@ struct Store {
     orders: BTreeMap<String, StoredOrder>,
     /// Operations that answer 401 until the store is registered again.
     rejected_operations: BTreeSet<String>,
+    /// `false`: 楽天ペイ受注API is not enabled for the app; the order API answers `ES04-01`.
+    order_api_enabled: bool,
 }
 
 #[derive(Debug, Default)]
@@ -332,6 +334,7 @@ impl RakutenState {
                 next_serial: 1,
                 orders: BTreeMap::new(),
                 rejected_operations: BTreeSet::new(),
+                order_api_enabled: true,
             });
         // A (re-)registration is a renewed key: operations refused mid-run work again.
         store.rejected_operations.clear();
@@ -525,6 +528,56 @@ impl RakutenState {
             .ok_or_else(|| StateError::UnknownStore(shop_id.to_owned()))?;
         store.rejected_operations.insert(operation.to_owned());
         Ok(())
+    }
+
+    /// Switches 楽天ペイ受注API on or off for the store (RMS: WEB APIサービス → 利用設定).
+    pub(crate) async fn set_order_api_enabled(
+        &self,
+        shop_id: &str,
+        enabled: bool,
+    ) -> Result<(), StateError> {
+        let mut inner = self.inner.write().await;
+        let store = inner
+            .stores
+            .get_mut(shop_id)
+            .ok_or_else(|| StateError::UnknownStore(shop_id.to_owned()))?;
+        store.order_api_enabled = enabled;
+        Ok(())
+    }
+
+    pub(crate) async fn order_api_enabled(&self, shop_id: &str) -> bool {
+        self.inner
+            .read()
+            .await
+            .stores
+            .get(shop_id)
+            .is_none_or(|s| s.order_api_enabled)
+    }
+
+    /// The recipient of a waiting social gift fills in their details (see
+    /// [`generator::fill_social_gift`]); returns the updated order.
+    pub(crate) async fn fill_social_gift(
+        &self,
+        shop_id: &str,
+        number: &str,
+        now: i64,
+    ) -> Result<Value, StateError> {
+        let mut inner = self.inner.write().await;
+        let store = inner
+            .stores
+            .get_mut(shop_id)
+            .ok_or_else(|| StateError::UnknownStore(shop_id.to_owned()))?;
+        let order = store
+            .orders
+            .get_mut(number)
+            .ok_or_else(|| StateError::UnknownOrder(number.to_owned()))?;
+        if generator::fill_social_gift(&mut order.json, now) == 0 {
+            return Err(StateError::Invalid(
+                "the order has no social gift waiting for its recipient".into(),
+            ));
+        }
+        order.reindex();
+        Ok(order.json.clone())
     }
 
     /// Whether `operation` was refused for the store through the control API.

@@ -21,6 +21,9 @@ pub(crate) const MAX_ORDER_NUMBERS: usize = 100;
 
 /// Highest `getOrder` version the sandbox accepts (the stored JSON is returned as-is).
 pub(crate) const MAX_VERSION: i64 = 10;
+/// Lowest `getOrder` version the real API still accepts: 1 and 2 are refused (one client's
+/// dry run against the real API, 2026-07; the error code is not known, `ERROR_011` is used).
+pub(crate) const MIN_VERSION: i64 = 3;
 
 /// Which order-API operation a message belongs to (drives the code prefix).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +136,16 @@ pub(crate) fn unauthorised(shape: AuthErrorShape) -> Response {
     json_response(StatusCode::UNAUTHORIZED, &body)
 }
 
+/// The gateway's answer when 楽天ペイ受注API is not enabled for the app: `ES04-01` in the
+/// `Results` envelope (public samples). The HTTP status is not known (the one sample is a
+/// test mock served with 200); 400 is used, matching its "Bad Request" message.
+pub(crate) fn api_not_enabled() -> Response {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({ "Results": { "errorCode": "ES04-01", "message": "Bad Request" } }),
+    )
+}
+
 /// 415 for a body that is not `application/json; charset=utf-8` (invented code).
 pub(crate) fn unsupported_media_type() -> Response {
     gateway_message(
@@ -210,6 +223,14 @@ fn field_datetime(
     match map.get(name) {
         None | Some(Value::Null) => {
             errors.push(MessageModel::missing(Op::Search, name));
+            None
+        }
+        // An empty string is its own error (issue 6 fact 11), not a format error.
+        Some(Value::String(text)) if text.trim().is_empty() => {
+            errors.push(MessageModel::error(
+                Op::Search.code("ERROR_010"),
+                format!("{name}の項目に値を指定して下さい。"),
+            ));
             None
         }
         Some(value) => {
@@ -295,7 +316,8 @@ pub(crate) fn parse_search(
             "requestPageは1以上で指定して下さい。",
         ));
     }
-    let mut descending = false;
+    // Without a SortModelList Rakuten sorts newest first (issue 6 fact 11).
+    let mut descending = true;
     match paging.and_then(|p| p.get("SortModelList")) {
         None | Some(Value::Null) => {}
         Some(Value::Array(sorts)) => {
@@ -515,7 +537,7 @@ pub(crate) fn parse_get_order(
             None
         }
         Some(v) => match v.as_i64() {
-            Some(n @ 1..=MAX_VERSION) => Some(n),
+            Some(n @ MIN_VERSION..=MAX_VERSION) => Some(n),
             _ => {
                 errors.push(MessageModel::bad_format(op, "version"));
                 None
