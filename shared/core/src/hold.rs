@@ -25,6 +25,9 @@ pub enum HoldKind {
     CancelRequested,
     /// A person put the order on hold.
     Manual,
+    /// A gift whose recipient has not entered the delivery address yet (Rakuten social gift):
+    /// the mall's placeholder address must never be shipped to.
+    AwaitingRecipientAddress,
 }
 
 impl HoldKind {
@@ -39,6 +42,7 @@ impl HoldKind {
             HoldKind::BadProductCode => "bad_product_code",
             HoldKind::CancelRequested => "cancel_requested",
             HoldKind::Manual => "manual",
+            HoldKind::AwaitingRecipientAddress => "awaiting_recipient_address",
         }
     }
 }

@@ -723,7 +723,7 @@ fn a_social_gift_waits_for_the_recipients_address_and_never_ships_to_the_placeho
         "the placeholder is never a destination"
     );
     assert_eq!(destination.lines.len(), 1, "the lines are still there");
-    assert!(order.has_hold(HoldKind::MalformedField));
+    assert!(order.has_hold(HoldKind::AwaitingRecipientAddress));
 
     // The recipient fills it in: the next read has the address and no hold.
     let mut filled = payload.clone();

@@ -717,7 +717,7 @@ fn destinations(r: &mut Reader, root: &Object) -> (Vec<Destination>, LineMoney) 
                 // the recipient fills it in (a later getOrder brings the real address).
                 let due = due.map_or(String::new(), |d| format!("; input due {}", quote(&d)));
                 r.hold(
-                    HoldKind::MalformedField,
+                    HoldKind::AwaitingRecipientAddress,
                     sender_path.clone(),
                     format!(
                         "waiting for the gift recipient's address: a social gift (ソーシャルギフト) \
