@@ -53,7 +53,14 @@ pub fn normalise_response(
         field: "(response)".into(),
         problem,
     };
-    let root = xml::parse(body).map_err(|e| error(format!("is not XML: {e}")))?;
+    let root = xml::parse(body).map_err(|e| {
+        let hint = if body.contains("\\\"") {
+            " (it holds backslash-escaped quotes, so it is a saved copy, not the bytes Yahoo sent)"
+        } else {
+            ""
+        };
+        error(format!("is not XML: {e}{hint}"))
+    })?;
     let orders: Vec<&Element> = match root.name.as_str() {
         "OrderInfo" => vec![&root],
         "ResultSet" => root
@@ -84,6 +91,17 @@ pub fn normalise_response(
         }
     };
     if orders.is_empty() {
+        let first = root.child("Result");
+        let what = if first.is_some_and(|r| r.child("Count").is_some()) {
+            Some("an orderCount answer")
+        } else if first.is_some_and(|r| r.child("ItemCode").is_some()) {
+            Some("a stock answer (getStock / setStock)")
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            return Err(error(format!("is {what}, not orders")));
+        }
         let status = root
             .child("Result")
             .and_then(|r| r.child_text("Status"))
