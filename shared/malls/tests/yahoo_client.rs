@@ -574,3 +574,37 @@ async fn the_default_pace_keeps_under_one_query_per_second_per_url() {
     assert!(elapsed >= Duration::from_millis(2_000), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
+
+#[tokio::test]
+async fn an_unpaid_order_becomes_paid_when_the_buyer_pays() {
+    let fx = Fixture::start().await;
+    let (made, _) = fx
+        .generate(YahooGenerateOptions {
+            count: Some(1),
+            kinds: Some(vec![YahooOrderKind::Unpaid]),
+            ..Default::default()
+        })
+        .await;
+    let mall = fx.mall();
+    let read = |outcome: ichigen_core::mall::FetchOutcome| {
+        mall.normalise(&outcome.orders[0].payload, now())
+            .unwrap()
+            .orders
+            .remove(0)
+    };
+    let before = read(mall.fetch_orders(&made).await.unwrap());
+    assert!(before.holds.is_empty(), "{:?}", before.holds);
+    assert!(before.payment.awaits_payment());
+    assert!(before.payment.due_date.is_some());
+    fx.control
+        .yahoo_set_pay_status(SELLER, &made[0], 1)
+        .await
+        .unwrap();
+    let after = read(mall.fetch_orders(&made).await.unwrap());
+    assert!(!after.payment.awaits_payment());
+    assert_eq!(
+        after.payment.paid_at.unwrap().date(),
+        now().date(),
+        "PayDate is today"
+    );
+}
