@@ -300,4 +300,9 @@ async fn the_daily_quota_mid_run_leaves_the_checkpoint_before_unimported_orders(
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), writes.len(), "no order acknowledged twice");
+    assert_eq!(
+        writes.len(),
+        30,
+        "acknowledgements the quota stopped are sent by the next run"
+    );
 }

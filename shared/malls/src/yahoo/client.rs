@@ -39,6 +39,9 @@ pub(crate) const TOKEN_MARGIN: Duration = Duration::from_secs(300);
 /// one of Yahoo's seconds (several public clients wait 1.1–2 s for the same reason).
 pub(crate) const PACE_MARGIN: f64 = 0.95;
 
+/// How every daily-quota error's detail starts (callers tell it from other refusals by it).
+pub(crate) const QUOTA_PREFIX: &str = "daily quota reached";
+
 /// Credential names used in errors (the secret's field names).
 pub(crate) const REFRESH_TOKEN: &str = "refreshToken";
 pub(crate) const CLIENT: &str = "clientId/clientSecret";
@@ -205,8 +208,8 @@ impl YahooClient {
             store: self.store.clone(),
             operation: operation.to_owned(),
             detail: format!(
-                "daily quota reached ({detail}; {} requests counted today by this store, quota \
-                 {} per application id). Not retried: imports resume after midnight JST, or \
+                "{QUOTA_PREFIX} ({detail}; {} requests counted today by this store, quota {} \
+                 per application id). Not retried: imports resume after midnight JST, or \
                  register another application id",
                 self.calls_today(),
                 self.daily_quota

@@ -219,6 +219,9 @@ impl YahooCredentials {
 #[derive(Debug)]
 pub struct YahooMall {
     client: YahooClient,
+    /// Orders Yahoo accepted in an acknowledgement batch that then failed as a whole: the
+    /// import asks for them again, and they are answered from here without a second write.
+    settled: std::sync::Mutex<HashSet<String>>,
     is_point_fix: bool,
     page_size: u64,
 }
@@ -235,6 +238,7 @@ impl YahooMall {
         let is_point_fix = credentials.is_point_fix;
         Ok(Self {
             client: YahooClient::new(store, credentials, api_base, auth_base, settings)?,
+            settled: std::sync::Mutex::new(HashSet::new()),
             is_point_fix,
             page_size: PAGE_SIZE,
         })
@@ -409,7 +413,9 @@ impl YahooMall {
         let answer = match self.client.call(Api::OrderStatusChange, &request).await {
             Ok(answer) => answer,
             // A refusal of this one order (400) is that order's outcome, not the batch's.
-            Err(MallError::Rejected { detail, .. }) if !detail.contains("daily quota") => {
+            Err(MallError::Rejected { detail, .. })
+                if !detail.starts_with(client::QUOTA_PREFIX) =>
+            {
                 return Ok(AckOutcome::Rejected { reason: detail });
             }
             Err(error) => return Err(error),
@@ -419,6 +425,27 @@ impl YahooMall {
             return Ok(AckOutcome::Accepted);
         }
         Ok(ack_refusal(&ErrorBody::of(&answer)))
+    }
+}
+
+/// The daily quota ends a list or fetch for good (a final error: the run stops, nothing is
+/// retried until a later run). Acknowledgements are different: the import records a final
+/// error on each order as "a person must look", and would never send them again. The quota
+/// resets at midnight JST, so for acknowledgements it is reported as retryable: the import
+/// keeps its checkpoint and a later run (not an immediate retry) acknowledges them.
+fn quota_for_acknowledgement(error: MallError) -> MallError {
+    match error {
+        MallError::Rejected {
+            store,
+            operation,
+            detail,
+        } if detail.starts_with(client::QUOTA_PREFIX) => MallError::Unavailable {
+            store,
+            operation,
+            attempts: 1,
+            detail: format!("{detail}; the acknowledgement is sent by a later run"),
+        },
+        other => other,
     }
 }
 
@@ -524,17 +551,48 @@ impl Mall for YahooMall {
         &self,
         mall_order_ids: &[String],
     ) -> Result<Vec<Acknowledgement>, MallError> {
-        let results: Vec<_> = stream::iter(mall_order_ids.iter().cloned())
+        let mut acknowledgements = Vec::with_capacity(mall_order_ids.len());
+        let mut to_send = Vec::with_capacity(mall_order_ids.len());
+        {
+            let mut settled = self.settled.lock().unwrap_or_else(|p| p.into_inner());
+            for id in mall_order_ids {
+                if settled.remove(id) {
+                    acknowledgements.push(Acknowledgement {
+                        mall_order_id: id.clone(),
+                        outcome: AckOutcome::Accepted,
+                    });
+                } else {
+                    to_send.push(id.clone());
+                }
+            }
+        }
+        let mut answers = stream::iter(to_send)
             .map(|id| async move { self.acknowledge_one(&id).await.map(|outcome| (id, outcome)) })
-            .buffered(CONCURRENCY)
-            .try_collect()
-            .await?;
-        let mut acknowledgements = Vec::with_capacity(results.len());
-        for (id, outcome) in results {
-            acknowledgements.push(Acknowledgement {
-                mall_order_id: id,
-                outcome,
-            });
+            .buffered(CONCURRENCY);
+        let mut failure = None;
+        while let Some(answer) = answers.next().await {
+            match answer {
+                Ok((id, outcome)) => acknowledgements.push(Acknowledgement {
+                    mall_order_id: id,
+                    outcome,
+                }),
+                Err(error) => {
+                    // No new call starts after an error (the daily quota, a lapsed credential).
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        if let Some(error) = failure {
+            // The import will ask again for the whole batch: remember what Yahoo already
+            // accepted, so the next call does not send it twice.
+            let mut settled = self.settled.lock().unwrap_or_else(|p| p.into_inner());
+            for ack in &acknowledgements {
+                if ack.outcome == AckOutcome::Accepted {
+                    settled.insert(ack.mall_order_id.clone());
+                }
+            }
+            return Err(quota_for_acknowledgement(error));
         }
         let accepted = acknowledgements
             .iter()
