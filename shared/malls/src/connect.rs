@@ -422,6 +422,18 @@ mod tests {
             mall.capabilities().acknowledgement,
             Some("orderStatusChange")
         );
+        let yahoo = connect_yahoo(
+            &store,
+            &SecretValue::new(full.to_string()),
+            &MallEndpoints::default(),
+            &ClientSettings::default(),
+        )
+        .unwrap();
+        let debug = format!("{yahoo:?}");
+        assert!(debug.contains("store_id: \"y1\""), "{debug}");
+        for secret in ["CS-secret-123", "RT-secret-123", "MIGf"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
         let mut cases = Vec::new();
         for field in [
             "sellerId",
