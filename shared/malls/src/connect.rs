@@ -7,19 +7,52 @@ use ichigen_core::ports::SecretValue;
 use ichigen_core::{JstInstant, Mall, MallId, Order, StoreRef};
 
 use crate::rakuten::{self, RakutenCredentials, RakutenMall};
+use crate::yahoo::{self, YahooCredentials, YahooMall};
 
 /// Where each mall's API lives; production defaults, overridable by env for the sandbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MallEndpoints {
     /// Rakuten RMS WEB SERVICE base URL, without a trailing slash.
     pub rakuten: String,
+    /// Yahoo! Shopping Store API and YConnect.
+    pub yahoo: YahooEndpoints,
+}
+
+/// Yahoo's two hosts: the Store API and YConnect's token endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YahooEndpoints {
+    /// `https://circus.shopping.yahooapis.jp` (paths `/ShoppingWebService/V1/...`).
+    pub api: String,
+    /// `https://auth.login.yahoo.co.jp` (path `/yconnect/v2/token`).
+    pub auth: String,
+}
+
+impl YahooEndpoints {
+    /// Both hosts at one base URL (the sandbox serves both).
+    pub fn at(base_url: &str) -> Self {
+        let base = base_url.trim().trim_end_matches('/').to_owned();
+        Self {
+            api: base.clone(),
+            auth: base,
+        }
+    }
+}
+
+impl Default for YahooEndpoints {
+    fn default() -> Self {
+        Self {
+            api: yahoo::API_BASE.to_owned(),
+            auth: yahoo::AUTH_BASE.to_owned(),
+        }
+    }
 }
 
 impl MallEndpoints {
     pub const RAKUTEN_DEFAULT: &'static str = "https://api.rms.rakuten.co.jp";
 
-    /// Production endpoints, except where `ICHIGEN_RAKUTEN_BASE_URL` points elsewhere
-    /// (the local sandbox).
+    /// Production endpoints, except where `ICHIGEN_RAKUTEN_BASE_URL` or
+    /// `ICHIGEN_YAHOO_BASE_URL` (both Yahoo hosts; `ICHIGEN_YAHOO_AUTH_BASE_URL` moves the
+    /// token endpoint alone) point elsewhere (the local sandbox).
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -31,8 +64,18 @@ impl MallEndpoints {
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| default.to_owned())
         };
+        let yahoo_api = base("ICHIGEN_YAHOO_BASE_URL", yahoo::API_BASE);
+        let yahoo_auth_default = if yahoo_api == yahoo::API_BASE {
+            yahoo::AUTH_BASE.to_owned()
+        } else {
+            yahoo_api.clone()
+        };
         Self {
             rakuten: base("ICHIGEN_RAKUTEN_BASE_URL", Self::RAKUTEN_DEFAULT),
+            yahoo: YahooEndpoints {
+                auth: base("ICHIGEN_YAHOO_AUTH_BASE_URL", &yahoo_auth_default),
+                api: yahoo_api,
+            },
         }
     }
 }
@@ -41,6 +84,7 @@ impl Default for MallEndpoints {
     fn default() -> Self {
         Self {
             rakuten: Self::RAKUTEN_DEFAULT.to_owned(),
+            yahoo: YahooEndpoints::default(),
         }
     }
 }
@@ -147,12 +191,37 @@ pub fn connect(
         MallId::Rakuten => Ok(Box::new(connect_rakuten(
             store, secret, endpoints, settings,
         )?)),
-        MallId::Yahoo | MallId::Amazon | MallId::Aupay | MallId::Qoo10 => {
-            Err(ConnectError::Unsupported {
-                store: store.clone(),
-            })
-        }
+        MallId::Yahoo => Ok(Box::new(connect_yahoo(store, secret, endpoints, settings)?)),
+        MallId::Amazon | MallId::Aupay | MallId::Qoo10 => Err(ConnectError::Unsupported {
+            store: store.clone(),
+        }),
     }
+}
+
+/// Like [`connect`], for callers that need Yahoo's own calls (the day's request count).
+pub fn connect_yahoo(
+    store: &StoreRef,
+    secret: &SecretValue,
+    endpoints: &MallEndpoints,
+    settings: &ClientSettings,
+) -> Result<YahooMall, ConnectError> {
+    if store.mall != MallId::Yahoo {
+        return Err(ConnectError::Unsupported {
+            store: store.clone(),
+        });
+    }
+    let credentials = YahooCredentials::from_secret(store, secret)?;
+    YahooMall::new(
+        store.clone(),
+        credentials,
+        &endpoints.yahoo.api,
+        &endpoints.yahoo.auth,
+        settings,
+    )
+    .map_err(|e| ConnectError::Http {
+        store: store.clone(),
+        detail: e.without_url().to_string(),
+    })
 }
 
 /// Like [`connect`], for callers that need Rakuten's own calls (the credential watch reads
@@ -178,7 +247,8 @@ pub fn connect_rakuten(
 }
 
 /// For the CLI: normalises a raw mall response file (Rakuten: a whole getOrder response with
-/// `OrderModelList`) into orders; one result per order in the file. The outer error means the
+/// `OrderModelList`; Yahoo: an orderInfo `<ResultSet>`, an orderList `<Result>` or one
+/// `<OrderInfo>`) into orders; one result per order in the file. The outer error means the
 /// file itself could not be read as such a response.
 pub fn normalise_response(
     mall: MallId,
@@ -188,7 +258,8 @@ pub fn normalise_response(
 ) -> Result<Vec<Result<Order, NormaliseError>>, NormaliseError> {
     match mall {
         MallId::Rakuten => rakuten::normalise::normalise_response(store, body, imported_at),
-        MallId::Yahoo | MallId::Amazon | MallId::Aupay | MallId::Qoo10 => Err(NormaliseError {
+        MallId::Yahoo => yahoo::normalise::normalise_response(store, body, imported_at),
+        MallId::Amazon | MallId::Aupay | MallId::Qoo10 => Err(NormaliseError {
             mall,
             mall_order_id: String::new(),
             field: "(response)".into(),
@@ -250,6 +321,23 @@ mod tests {
             "http://127.0.0.1:9000/",
         )]));
         assert_eq!(e.rakuten, "http://127.0.0.1:9000");
+        assert_eq!(e.yahoo, YahooEndpoints::default());
+        assert_eq!(e.yahoo.auth, "https://auth.login.yahoo.co.jp");
+    }
+
+    #[test]
+    fn yahoo_endpoints_follow_one_base_url() {
+        let e = MallEndpoints::from_lookup(lookup(&[(
+            "ICHIGEN_YAHOO_BASE_URL",
+            "http://127.0.0.1:9000/",
+        )]));
+        assert_eq!(e.yahoo, YahooEndpoints::at("http://127.0.0.1:9000"));
+        let e = MallEndpoints::from_lookup(lookup(&[
+            ("ICHIGEN_YAHOO_BASE_URL", "http://127.0.0.1:9000"),
+            ("ICHIGEN_YAHOO_AUTH_BASE_URL", "http://127.0.0.1:9001"),
+        ]));
+        assert_eq!(e.yahoo.api, "http://127.0.0.1:9000");
+        assert_eq!(e.yahoo.auth, "http://127.0.0.1:9001");
     }
 
     fn rakuten_store() -> StoreRef {
@@ -305,6 +393,80 @@ mod tests {
                 "{text}"
             );
             assert!(!format!("{err:?}").contains("SL-key-123"), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn yahoo_secret_problems_name_the_field_but_not_the_value() {
+        let store = StoreRef::new(MallId::Yahoo, "y1");
+        // A throwaway 1024-bit test key (public half only).
+        let key = "-----BEGIN PUBLIC KEY-----\nMIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDeJCB0JMAaAe54PpgAD1l4wvrV\nW5IB7k6AidvFvlny7+ZuWdrJ/DFLJYv4lyl7q11kAZtGQe6qBnBi/0jG+ERBO+4Q\nnvdGSHNKWEgcg8acaAHF7qYwZG4bdr0Iu6PVJUsiFuK5icPN2sH1G8QcyImeB+Hp\nn3a41uvQEie5S1NpJwIDAQAB\n-----END PUBLIC KEY-----\n";
+        let full = serde_json::json!({
+            "sellerId": "snbx-y1",
+            "clientId": "dj00client",
+            "clientSecret": "CS-secret-123",
+            "refreshToken": "RT-secret-123",
+            "publicKey": key,
+            "publicKeyVersion": 3,
+        });
+        let connect_with = |secret: &serde_json::Value| {
+            connect(
+                &store,
+                &SecretValue::new(secret.to_string()),
+                &MallEndpoints::default(),
+                &ClientSettings::default(),
+            )
+        };
+        let mall = connect_with(&full).unwrap();
+        assert_eq!(
+            mall.capabilities().acknowledgement,
+            Some("orderStatusChange")
+        );
+        let yahoo = connect_yahoo(
+            &store,
+            &SecretValue::new(full.to_string()),
+            &MallEndpoints::default(),
+            &ClientSettings::default(),
+        )
+        .unwrap();
+        let debug = format!("{yahoo:?}");
+        assert!(debug.contains("store_id: \"y1\""), "{debug}");
+        for secret in ["CS-secret-123", "RT-secret-123", "MIGf"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        let mut cases = Vec::new();
+        for field in [
+            "sellerId",
+            "clientId",
+            "clientSecret",
+            "refreshToken",
+            "publicKey",
+            "publicKeyVersion",
+        ] {
+            let mut secret = full.clone();
+            secret.as_object_mut().unwrap().remove(field);
+            cases.push((secret, format!("has no {field}")));
+        }
+        let mut bad_key = full.clone();
+        bad_key["publicKey"] = "RT-secret-123 not a key".into();
+        cases.push((bad_key, "publicKey is not an RSA public key".into()));
+        let mut bad_version = full.clone();
+        bad_version["publicKeyVersion"] = "v3".into();
+        cases.push((bad_version, "publicKeyVersion".into()));
+        let mut bad_fix = full.clone();
+        bad_fix["isPointFix"] = "yes".into();
+        cases.push((bad_fix, "isPointFix".into()));
+        for (secret, expected) in cases {
+            let err = connect_with(&secret).err().unwrap();
+            let text = err.to_string();
+            assert!(text.starts_with("yahoo:y1: "), "{text}");
+            assert!(text.contains(&expected), "{text} should mention {expected}");
+            for secret in ["CS-secret-123", "RT-secret-123"] {
+                assert!(
+                    !text.contains(secret) && !format!("{err:?}").contains(secret),
+                    "{text}"
+                );
+            }
         }
     }
 

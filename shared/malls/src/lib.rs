@@ -6,12 +6,16 @@
 //! - [`http`] holds what every mall client shares: one token bucket per store and bounded
 //!   retries with exponential backoff and full jitter.
 //! - [`rakuten`] speaks the RakutenPay Order API (RMS WEB SERVICE). Its quirks stay inside.
+//! - [`yahoo`] speaks the Yahoo! Shopping Store API (XML, YConnect, public-key signature).
 
 pub mod connect;
 pub mod http;
 pub mod rakuten;
+pub mod yahoo;
 
 pub use connect::{
-    ClientSettings, ConnectError, MallEndpoints, connect, connect_rakuten, normalise_response,
+    ClientSettings, ConnectError, MallEndpoints, YahooEndpoints, connect, connect_rakuten,
+    connect_yahoo, normalise_response,
 };
 pub use rakuten::{RakutenCredentials, RakutenMall};
+pub use yahoo::{YahooCredentials, YahooMall};

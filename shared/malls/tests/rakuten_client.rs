@@ -85,6 +85,7 @@ impl Fixture {
     fn mall_with(&self, key: &str, settings: &ClientSettings) -> RakutenMall {
         let endpoints = MallEndpoints {
             rakuten: self.base_url.clone(),
+            ..MallEndpoints::default()
         };
         connect_rakuten(&store(), &secret(key), &endpoints, settings).unwrap()
     }
@@ -125,6 +126,7 @@ async fn list_fetch_normalise_acknowledge_round_trip() {
         &secret(KEY),
         &MallEndpoints {
             rakuten: fx.base_url.clone(),
+            ..MallEndpoints::default()
         },
         &fast_settings(),
     )

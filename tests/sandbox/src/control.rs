@@ -11,6 +11,7 @@ use crate::SandboxError;
 pub use crate::faults::FaultConfig;
 pub use crate::rakuten::generator::{GenerateOptions, OrderKind};
 pub use crate::stats::Stats;
+pub use crate::yahoo::types::*;
 
 /// `POST /_control/rakuten/stores`: registers a store, or replaces its key ("renewal":
 /// the old key stops working at once).
@@ -516,5 +517,197 @@ impl ControlClient {
     /// `GET /_control/rakuten/writes`: successful writes, oldest first.
     pub async fn rakuten_writes(&self) -> Result<Vec<WriteRecord>, SandboxError> {
         self.get(&["_control", "rakuten", "writes"]).await
+    }
+
+    async fn get_text(&self, segments: &[&str]) -> Result<String, SandboxError> {
+        let response = self.http.get(self.url(segments)?).send().await?;
+        let status = response.status();
+        let body = response.text().await?;
+        if !status.is_success() {
+            return Err(SandboxError::Control {
+                status: status.as_u16(),
+                body,
+            });
+        }
+        Ok(body)
+    }
+
+    async fn post_text<B: Serialize + ?Sized>(
+        &self,
+        segments: &[&str],
+        body: &B,
+    ) -> Result<String, SandboxError> {
+        let response = self
+            .http
+            .post(self.url(segments)?)
+            .json(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let body = response.text().await?;
+        if !status.is_success() {
+            return Err(SandboxError::Control {
+                status: status.as_u16(),
+                body,
+            });
+        }
+        Ok(body)
+    }
+
+    /// `POST /_control/yahoo/stores`: registers (or replaces) a Yahoo store.
+    pub async fn yahoo_register_store(
+        &self,
+        store: &YahooRegisterStoreRequest,
+    ) -> Result<YahooStoreResponse, SandboxError> {
+        self.post(&["_control", "yahoo", "stores"], store).await
+    }
+
+    /// `GET /_control/yahoo/stores/{sellerId}`.
+    pub async fn yahoo_store(&self, seller_id: &str) -> Result<YahooStoreResponse, SandboxError> {
+        self.get(&["_control", "yahoo", "stores", seller_id]).await
+    }
+
+    /// `POST /_control/yahoo/stores/{sellerId}/keys`: adds a public key version.
+    pub async fn yahoo_add_key(
+        &self,
+        seller_id: &str,
+        key: &YahooAddKeyRequest,
+    ) -> Result<YahooStoreResponse, SandboxError> {
+        self.post(&["_control", "yahoo", "stores", seller_id, "keys"], key)
+            .await
+    }
+
+    /// `POST /_control/yahoo/stores/{sellerId}/keys/{version}/revoke`.
+    pub async fn yahoo_revoke_key(
+        &self,
+        seller_id: &str,
+        version: u32,
+    ) -> Result<YahooStoreResponse, SandboxError> {
+        let version = version.to_string();
+        let path = [
+            "_control", "yahoo", "stores", seller_id, "keys", &version, "revoke",
+        ];
+        self.post(&path, &()).await
+    }
+
+    /// `POST /_control/yahoo/stores/{sellerId}/expire-token`: every access token issued so
+    /// far now answers 401 `expired token`.
+    pub async fn yahoo_expire_token(
+        &self,
+        seller_id: &str,
+    ) -> Result<YahooStoreResponse, SandboxError> {
+        self.post(
+            &["_control", "yahoo", "stores", seller_id, "expire-token"],
+            &(),
+        )
+        .await
+    }
+
+    /// `POST /_control/yahoo/stores/{sellerId}/revoke-refresh-token`: refreshing now answers
+    /// `invalid_grant`.
+    pub async fn yahoo_revoke_refresh_token(
+        &self,
+        seller_id: &str,
+    ) -> Result<YahooStoreResponse, SandboxError> {
+        let path = [
+            "_control",
+            "yahoo",
+            "stores",
+            seller_id,
+            "revoke-refresh-token",
+        ];
+        self.post(&path, &()).await
+    }
+
+    /// `POST /_control/yahoo/stores/{sellerId}/orders/generate`.
+    pub async fn yahoo_generate_orders(
+        &self,
+        seller_id: &str,
+        options: &YahooGenerateOptions,
+    ) -> Result<YahooGenerateResponse, SandboxError> {
+        let path = [
+            "_control", "yahoo", "stores", seller_id, "orders", "generate",
+        ];
+        self.post(&path, options).await
+    }
+
+    /// `POST /_control/yahoo/stores/{sellerId}/orders`: one raw `<OrderInfo>`.
+    pub async fn yahoo_insert_order(
+        &self,
+        seller_id: &str,
+        order: &YahooInsertOrderRequest,
+    ) -> Result<YahooInsertOrderResponse, SandboxError> {
+        self.post(&["_control", "yahoo", "stores", seller_id, "orders"], order)
+            .await
+    }
+
+    /// `GET /_control/yahoo/stores/{sellerId}/orders`.
+    pub async fn yahoo_order_ids(
+        &self,
+        seller_id: &str,
+    ) -> Result<YahooOrderIdsResponse, SandboxError> {
+        self.get(&["_control", "yahoo", "stores", seller_id, "orders"])
+            .await
+    }
+
+    /// `GET /_control/yahoo/stores/{sellerId}/orders/{orderId}`: the stored `<OrderInfo>` XML.
+    pub async fn yahoo_order(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+    ) -> Result<String, SandboxError> {
+        self.get_text(&["_control", "yahoo", "stores", seller_id, "orders", order_id])
+            .await
+    }
+
+    /// `POST …/orders/{orderId}/pay`: sets `PayStatus` (1 = paid today); returns the XML.
+    pub async fn yahoo_set_pay_status(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+        pay_status: u8,
+    ) -> Result<String, SandboxError> {
+        let path = [
+            "_control", "yahoo", "stores", seller_id, "orders", order_id, "pay",
+        ];
+        self.post_text(&path, &YahooSetPayStatusRequest { pay_status })
+            .await
+    }
+
+    /// `POST …/orders/{orderId}/status`: sets `OrderStatus` as the shop or Yahoo would.
+    pub async fn yahoo_set_order_status(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+        order_status: u8,
+    ) -> Result<String, SandboxError> {
+        let path = [
+            "_control", "yahoo", "stores", seller_id, "orders", order_id, "status",
+        ];
+        self.post_text(&path, &YahooSetOrderStatusRequest { order_status })
+            .await
+    }
+
+    /// `POST /_control/yahoo/limits`: replace all Yahoo knobs.
+    pub async fn yahoo_set_limits(
+        &self,
+        limits: &YahooLimits,
+    ) -> Result<YahooLimits, SandboxError> {
+        self.post(&["_control", "yahoo", "limits"], limits).await
+    }
+
+    /// `GET /_control/yahoo/limits`.
+    pub async fn yahoo_limits(&self) -> Result<YahooLimits, SandboxError> {
+        self.get(&["_control", "yahoo", "limits"]).await
+    }
+
+    /// `GET /_control/yahoo/quota`: today's requests per application id.
+    pub async fn yahoo_quota(&self) -> Result<YahooQuotaResponse, SandboxError> {
+        self.get(&["_control", "yahoo", "quota"]).await
+    }
+
+    /// `GET /_control/yahoo/writes`: applied order-API writes, oldest first.
+    pub async fn yahoo_writes(&self) -> Result<Vec<YahooWriteRecord>, SandboxError> {
+        self.get(&["_control", "yahoo", "writes"]).await
     }
 }

@@ -29,6 +29,7 @@ pub mod faults;
 pub mod rakuten;
 pub mod stats;
 pub mod time;
+pub mod yahoo;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -87,6 +88,7 @@ pub(crate) struct AppState {
     pub(crate) faults: faults::Faults,
     pub(crate) stats: stats::StatsTracker,
     pub(crate) rakuten: rakuten::RakutenState,
+    pub(crate) yahoo: yahoo::YahooState,
 }
 
 impl AppState {
@@ -96,6 +98,7 @@ impl AppState {
             faults: faults::Faults::new(seed),
             stats: stats::StatsTracker::new(),
             rakuten: rakuten::RakutenState::new(),
+            yahoo: yahoo::YahooState::new(),
         }
     }
 
@@ -104,6 +107,7 @@ impl AppState {
         self.faults.reset().await;
         self.stats.reset().await;
         self.rakuten.reset().await;
+        self.yahoo.reset().await;
     }
 }
 
@@ -111,7 +115,8 @@ impl AppState {
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(control_api::router(state.clone()))
-        .merge(rakuten::router(state))
+        .merge(rakuten::router(state.clone()))
+        .merge(yahoo::router(state))
 }
 
 /// A running sandbox server. Dropping it stops the server too (without waiting).

@@ -10,7 +10,7 @@ use clap::Parser;
 use ichigen_sandbox::{Sandbox, SandboxConfig};
 use tracing_subscriber::EnvFilter;
 
-/// Local mall sandbox (Rakuten RMS wire format, control API under /_control/).
+/// Local mall sandbox (Rakuten RMS and Yahoo! Shopping wire formats, control API under /_control/).
 #[derive(Debug, Parser)]
 #[command(name = "ichigen-sandbox", version)]
 struct Args {
