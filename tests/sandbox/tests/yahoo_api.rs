@@ -578,6 +578,47 @@ async fn status_change_is_logged_and_cancelled_orders_refuse_it() {
 }
 
 #[tokio::test]
+async fn the_sandbox_can_generate_the_key_pair_itself() {
+    let env = Env::start().await;
+    let store = env
+        .control
+        .yahoo_register_store(&YahooRegisterStoreRequest {
+            seller_id: "snbx-demo".into(),
+            client_id: "dj00demo".into(),
+            client_secret: "demo-secret".into(),
+            refresh_token: "demo-refresh".into(),
+            private_key_pem: String::new(),
+            key_version: 1,
+        })
+        .await
+        .unwrap();
+    let pem = store.generated_public_key_pem.unwrap();
+    let public = <RsaPublicKey as rsa::pkcs8::DecodePublicKey>::from_public_key_pem(&pem).unwrap();
+    let reply = env
+        .http
+        .post(format!("{}/yconnect/v2/token", env.base))
+        .basic_auth("dj00demo", Some("demo-secret"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "demo-refresh"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let token: serde_json::Value = reply.json().await.unwrap();
+    let token = token["access_token"].as_str().unwrap();
+    let body = wide_list(1, 1).replace(SELLER, "snbx-demo");
+    let sig = signature(&public, "snbx-demo", now());
+    let reply = env
+        .call_with("orderList", token, Some(&sig), "1", &body)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    // The registered store's view never shows the key again.
+    let view = env.control.yahoo_store("snbx-demo").await.unwrap();
+    assert_eq!(view.generated_public_key_pem, None);
+}
+
+#[tokio::test]
 async fn inserted_raw_orders_round_trip() {
     let env = Env::start().await;
     let raw = "<OrderInfo><OrderId>snbx-store-99</OrderId><OrderTime>2025-03-01T10:00:00+09:00</OrderTime><OrderStatus>2</OrderStatus><Pay><PayMethod>payment_a1</PayMethod></Pay><Detail><TotalPrice>oops</TotalPrice></Detail></OrderInfo>";

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::{Pkcs1v15Encrypt, RsaPrivateKey};
+use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::{Pkcs1v15Encrypt, RsaPrivateKey, RsaPublicKey};
 use tokio::sync::{Mutex, RwLock};
 use tokio::time::Instant;
 
@@ -228,6 +228,7 @@ impl YahooState {
                 })
                 .collect(),
             tokens_issued: store.tokens_issued,
+            generated_public_key_pem: None,
         }
     }
 
@@ -240,7 +241,16 @@ impl YahooState {
         private_key_pem: &str,
         key_version: u32,
     ) -> Result<YahooStoreResponse, StateError> {
-        let private = parse_private_key(private_key_pem)?;
+        let (private, generated) = if private_key_pem.trim().is_empty() {
+            let private = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024)
+                .map_err(|e| StateError::Invalid(format!("key generation failed: {e}")))?;
+            let public = RsaPublicKey::from(&private)
+                .to_public_key_pem(LineEnding::LF)
+                .map_err(|e| StateError::Invalid(format!("key encoding failed: {e}")))?;
+            (private, Some(public))
+        } else {
+            (parse_private_key(private_key_pem)?, None)
+        };
         let mut keys = BTreeMap::new();
         keys.insert(
             key_version,
@@ -261,7 +271,8 @@ impl YahooState {
         };
         let mut inner = self.inner.write().await;
         inner.tokens.retain(|_, t| t.seller_id != seller_id);
-        let response = Self::store_response(seller_id, &store);
+        let mut response = Self::store_response(seller_id, &store);
+        response.generated_public_key_pem = generated;
         inner.stores.insert(seller_id.to_owned(), store);
         Ok(response)
     }

@@ -17,7 +17,10 @@ pub struct YahooRegisterStoreRequest {
     pub client_secret: String,
     pub refresh_token: String,
     /// The private half of the store's public key (PKCS#8 or PKCS#1 PEM); the test generates
-    /// the pair and keeps the public half for the client.
+    /// the pair and keeps the public half for the client. Empty: the sandbox generates a pair
+    /// (1024 bits, quick even in debug builds) and answers with the public half, for callers
+    /// without an RSA library (the local demo).
+    #[serde(default)]
     pub private_key_pem: String,
     /// `X-sws-signature-version` the key answers to.
     pub key_version: u32,
@@ -34,6 +37,9 @@ pub struct YahooStoreResponse {
     pub keys: Vec<YahooKeyState>,
     /// Access tokens issued so far (refreshes).
     pub tokens_issued: u64,
+    /// The public key (SPKI PEM) of a pair the sandbox generated at registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_public_key_pem: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
