@@ -113,6 +113,7 @@ impl Harness {
 
         let endpoints = MallEndpoints {
             rakuten: sandbox.base_url(),
+            ..MallEndpoints::default()
         };
         let mut app = App::new(
             &sdk,
