@@ -169,7 +169,10 @@ async fn run_mode(orders: usize, rate: Option<f64>) -> anyhow::Result<(FunctionF
         .stderr(Stdio::inherit())
         .output()?;
     anyhow::ensure!(output.status.success(), "the function process failed");
-    let figures: FunctionFigures = serde_json::from_slice(&output.stdout)?;
+    // The function also prints its embedded-metrics lines on stdout: the figures are the last line.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    let figures: FunctionFigures = serde_json::from_str(last)?;
     anyhow::ensure!(
         figures.created == orders,
         "imported {} of {orders} orders",
