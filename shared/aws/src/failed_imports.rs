@@ -13,8 +13,7 @@ use ichigen_core::order::RawPayload;
 use ichigen_core::ports::{FailedImport, FailedImportStore, StoreError};
 
 use crate::tables::{
-    ITEM_SIZE_LIMIT, Item, ShopTable, attr, gunzip, gzip, item_key, item_size, keys, put_error,
-    unavailable,
+    ITEM_SIZE_LIMIT, Item, ShopTable, attr, gunzip, gzip, item_key, item_size, keys, unavailable,
 };
 
 const FAILED: &str = "failed";
@@ -59,46 +58,21 @@ impl FailedImportStore for ShopTable {
             item.remove(RAW_GZ);
             item.remove(RAW_CONTENT_TYPE);
         }
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| put_error(format!("PutItem of the {key_name}"), e))?;
-        Ok(())
+        self.put(item, &format!("the {key_name}")).await
     }
 
     async fn failed_imports(&self, store: &StoreRef) -> Result<Vec<FailedImport>, StoreError> {
-        let operation = || format!("Query of the failed imports of {store}");
-        let mut failed = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.name)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", attr::PK)
-                .expression_attribute_names("#sk", attr::SK)
-                .expression_attribute_values(":pk", AttributeValue::S(keys::store_pk(store)))
-                .expression_attribute_values(
-                    ":prefix",
-                    AttributeValue::S(keys::FAILED_IMPORT_SK_PREFIX.to_owned()),
-                )
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| unavailable(operation(), e))?;
-            for item in out.items.unwrap_or_default() {
-                failed.push(failed_from_item(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
+        let items = self
+            .query_prefix(
+                keys::store_pk(store),
+                keys::FAILED_IMPORT_SK_PREFIX,
+                &format!("the failed imports of {store}"),
+            )
+            .await?;
+        let mut failed = items
+            .into_iter()
+            .map(failed_from_item)
+            .collect::<Result<Vec<_>, _>>()?;
         failed.sort_by_key(|f| f.first_seen);
         Ok(failed)
     }

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use ichigen_core::ports::{StoreConfigs, StoreError};
 use ichigen_core::{StoreConfig, StoreRef};
 
-use crate::tables::{Item, ShopTable, attr, item_key, keys, unavailable};
+use crate::tables::{Item, ShopTable, attr, item_key, keys};
 
 const CONFIG: &str = "config";
 
@@ -49,44 +49,19 @@ impl StoreConfigs for ShopTable {
         })?;
         let mut item = config_key(&config.store);
         item.insert(CONFIG.to_owned(), AttributeValue::M(map));
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
-            .send()
+        self.put(item, &format!("the {} config", config.store))
             .await
-            .map_err(|e| unavailable(format!("PutItem of the {} config", config.store), e))?;
-        Ok(())
     }
 
     async fn list_store_configs(&self) -> Result<Vec<StoreConfig>, StoreError> {
-        let mut configs = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.name)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", attr::PK)
-                .expression_attribute_names("#sk", attr::SK)
-                .expression_attribute_values(":pk", AttributeValue::S(keys::CONFIG_PK.to_owned()))
-                .expression_attribute_values(
-                    ":prefix",
-                    AttributeValue::S(keys::CONFIG_SK_PREFIX.to_owned()),
-                )
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| unavailable("Query of store configs", e))?;
-            for item in out.items.unwrap_or_default() {
-                configs.push(config_from_item(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(configs),
-            }
-        }
+        self.query_prefix(
+            keys::CONFIG_PK.to_owned(),
+            keys::CONFIG_SK_PREFIX,
+            "store configs",
+        )
+        .await?
+        .into_iter()
+        .map(config_from_item)
+        .collect()
     }
 }

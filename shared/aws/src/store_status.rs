@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use ichigen_core::StoreRef;
 use ichigen_core::ports::{StoreError, StoreRunStatus, StoreStatusStore};
 
-use crate::tables::{ShopTable, item_key, keys, put_error};
+use crate::tables::{ShopTable, item_key, keys};
 
 const STATUS: &str = "status";
 
@@ -43,13 +43,6 @@ impl StoreStatusStore for ShopTable {
         })?;
         let mut item = item_key(keys::store_pk(store), keys::STATUS_IMPORT_SK);
         item.insert(STATUS.to_owned(), AttributeValue::S(json));
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| put_error(format!("PutItem of the {store} run status"), e))?;
-        Ok(())
+        self.put(item, &format!("the {store} run status")).await
     }
 }

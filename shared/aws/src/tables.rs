@@ -387,6 +387,52 @@ impl ShopTable {
             .map_err(|e| unavailable(format!("GetItem of {what}"), e))?;
         Ok(out.item)
     }
+
+    /// Every item of partition `pk` whose sort key starts with `sk_prefix` (strongly
+    /// consistent, all pages): a store's failed imports, the shop's store configs.
+    pub(crate) async fn query_prefix(
+        &self,
+        pk: String,
+        sk_prefix: &str,
+        what: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", attr::PK)
+                .expression_attribute_names("#sk", attr::SK)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .expression_attribute_values(":prefix", AttributeValue::S(sk_prefix.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| unavailable(format!("Query of {what}"), e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Writes an item unconditionally (the last writer wins: configs, run status, failed
+    /// imports).
+    pub(crate) async fn put(&self, item: Item, what: &str) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| put_error(format!("PutItem of {what}"), e))?;
+        Ok(())
+    }
 }
 
 /// A DynamoDB item (or key) as the SDK takes it.
