@@ -403,23 +403,25 @@ impl<'a, 'c> Run<'a, 'c> {
             return Ok(());
         };
         for piece in window.split(caps.max_window) {
-            if self.out_of_time() {
-                self.report.unfinished = Some(ImportRequest::Differential);
-                return Ok(());
-            }
-            self.report.windows.push(piece);
-            let listed = self.ctx.mall.list_orders(piece).await?;
-            if self
-                .import_listed(listed, Mode::ImportOnce)
-                .await?
-                .is_some()
-            {
+            if !self.import_piece(piece).await? {
                 self.report.unfinished = Some(ImportRequest::Differential);
                 return Ok(());
             }
             previous = self.advance_checkpoint(previous, piece.end).await?;
         }
         Ok(())
+    }
+
+    /// Lists one window piece and imports what it lists. `false` when the deadline stopped
+    /// the run before the piece was done (the caller says what is left).
+    async fn import_piece(&mut self, piece: TimeWindow) -> Result<bool, ImportError> {
+        if self.out_of_time() {
+            return Ok(false);
+        }
+        self.report.windows.push(piece);
+        let listed = self.ctx.mall.list_orders(piece).await?;
+        let rest = self.import_listed(listed, Mode::ImportOnce).await?;
+        Ok(rest.is_none())
     }
 
     /// Moves the checkpoint to `to` (every order up to it is stored or quarantined). Another
@@ -504,20 +506,7 @@ impl<'a, 'c> Run<'a, 'c> {
             });
         }
         for piece in TimeWindow::new(start, this_span_end).split(caps.max_window) {
-            if self.out_of_time() {
-                self.report.unfinished = Some(ImportRequest::Range {
-                    from: piece.start,
-                    to: end,
-                });
-                return Ok(());
-            }
-            self.report.windows.push(piece);
-            let listed = self.ctx.mall.list_orders(piece).await?;
-            if self
-                .import_listed(listed, Mode::ImportOnce)
-                .await?
-                .is_some()
-            {
+            if !self.import_piece(piece).await? {
                 self.report.unfinished = Some(ImportRequest::Range {
                     from: piece.start,
                     to: end,
