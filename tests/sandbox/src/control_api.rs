@@ -45,6 +45,18 @@ impl ControlError {
     }
 }
 
+/// Parses an optional JSON body; an empty body means "all defaults" (handy with curl).
+/// Shared by every mall's control endpoints.
+pub(crate) fn optional_json<T: serde::de::DeserializeOwned + Default>(
+    body: &axum::body::Bytes,
+) -> Result<T, ControlError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ControlError::bad_request(format!("invalid JSON body: {e}")))
+}
+
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         (self.status, Json(json!({ "error": self.message }))).into_response()

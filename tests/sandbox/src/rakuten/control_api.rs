@@ -16,7 +16,7 @@ use crate::control::{
     OrderNumbersResponse, RakutenLimits, RegisterStoreRequest, RejectOperationRequest,
     SetOrderFaultRequest, SetProgressRequest, StoreResponse, WriteRecord,
 };
-use crate::control_api::ControlError;
+use crate::control_api::{ControlError, optional_json};
 use crate::time;
 
 impl From<StateError> for ControlError {
@@ -32,17 +32,6 @@ impl From<StateError> for ControlError {
 }
 
 type Shared = State<Arc<AppState>>;
-
-/// Parses an optional JSON body; an empty body means "all defaults" (handy with curl).
-fn optional_json<T: serde::de::DeserializeOwned + Default>(
-    body: &Bytes,
-) -> Result<T, ControlError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| ControlError::bad_request(format!("invalid JSON body: {e}")))
-}
 
 fn valid_shop_id(shop_id: &str) -> bool {
     !shop_id.is_empty()

@@ -17,7 +17,7 @@ use super::types::{
     YahooSetOrderStatusRequest, YahooSetPayStatusRequest, YahooStoreResponse, YahooWriteRecord,
 };
 use crate::AppState;
-use crate::control_api::ControlError;
+use crate::control_api::{ControlError, optional_json};
 use crate::time;
 
 impl From<StateError> for ControlError {
@@ -32,16 +32,6 @@ impl From<StateError> for ControlError {
 }
 
 type Shared = State<Arc<AppState>>;
-
-fn optional_json<T: serde::de::DeserializeOwned + Default>(
-    body: &Bytes,
-) -> Result<T, ControlError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| ControlError::bad_request(format!("invalid JSON body: {e}")))
-}
 
 /// Yahoo seller ids: lower-case letters, digits, `-` and `_` (the setStock rule).
 fn valid_seller_id(seller_id: &str) -> bool {
