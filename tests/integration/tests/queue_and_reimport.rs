@@ -231,3 +231,71 @@ async fn the_sample_events_are_what_the_function_accepts() {
     }
     assert!(seen >= 3, "events/ holds the schedule and SQS samples");
 }
+
+#[tokio::test]
+async fn a_long_range_continues_through_the_fifo_queue_in_the_stores_group() {
+    let mut h = Harness::new().await;
+    h.app.queue = Some(ichigen_aws::ImportQueue::from_sdk(
+        &h.sdk,
+        &h.handles.import_queue_url,
+    ));
+    let numbers = h.seed(30, 113, ago(hours(70)), ago(minutes(5))).await;
+    let range = json!({"type": "range", "store": "rakuten:store-a",
+        "from": ago(hours(72)).to_string(), "to": now().to_string()});
+    assert!(
+        handle_queue(&h, vec![fifo_message("range", &range)])
+            .await
+            .is_empty()
+    );
+
+    // Each run handles one day and queues the rest, in the store's message group.
+    let sqs = aws_sdk_sqs::Client::new(&h.sdk);
+    let mut continuations = 0;
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(&h.handles.import_queue_url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .unwrap();
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            let attributes = m.attributes.clone().unwrap_or_default();
+            let group = attributes
+                .get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)
+                .cloned();
+            assert_eq!(group.as_deref(), Some("rakuten:store-a"));
+            let body: serde_json::Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            assert_eq!(body["type"], "range", "{body}");
+            continuations += 1;
+            sqs.delete_message()
+                .queue_url(&h.handles.import_queue_url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                handle_queue(&h, vec![fifo_message("next", &body)])
+                    .await
+                    .is_empty()
+            );
+        }
+        assert!(continuations < 10, "a range that never ends");
+    }
+    assert_eq!(
+        continuations, 2,
+        "72 hours: the first day, then two continuations"
+    );
+    let stored: std::collections::HashSet<String> = h
+        .all_orders()
+        .await
+        .into_iter()
+        .map(|o| o.mall_order_id)
+        .collect();
+    assert_eq!(stored, numbers.into_iter().collect());
+}
