@@ -566,21 +566,31 @@ impl Mall for YahooMall {
                 }
             }
         }
+        // After an error no new call starts (the daily quota, a lapsed credential), but the
+        // calls already in flight are waited for: Yahoo may have applied them, and an answer
+        // dropped here would send the same write again on the next run.
+        let stopped = std::sync::atomic::AtomicBool::new(false);
+        let stopped = &stopped;
         let mut answers = stream::iter(to_send)
-            .map(|id| async move { self.acknowledge_one(&id).await.map(|outcome| (id, outcome)) })
+            .map(|id| async move {
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    return None;
+                }
+                Some(self.acknowledge_one(&id).await.map(|outcome| (id, outcome)))
+            })
             .buffered(CONCURRENCY);
         let mut failure = None;
         while let Some(answer) = answers.next().await {
             match answer {
-                Ok((id, outcome)) => acknowledgements.push(Acknowledgement {
+                Some(Ok((id, outcome))) => acknowledgements.push(Acknowledgement {
                     mall_order_id: id,
                     outcome,
                 }),
-                Err(error) => {
-                    // No new call starts after an error (the daily quota, a lapsed credential).
-                    failure = Some(error);
-                    break;
+                Some(Err(error)) => {
+                    stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+                    failure.get_or_insert(error);
                 }
+                None => {}
             }
         }
         if let Some(error) = failure {
