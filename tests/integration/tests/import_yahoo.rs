@@ -1,0 +1,238 @@
+//! Yahoo! Shopping order import end to end: the import-orders function's code, DynamoDB and
+//! Secrets Manager on the emulator, the Yahoo sandbox over real HTTP (YConnect token, the
+//! public-key signature, XML).
+
+// Helpers outside #[test] functions are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
+use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
+use ichigen_core::ports::{CheckpointStore, StoreConfigs};
+use ichigen_core::{ImportSettings, MallId, OrderStatus, StoreConfig, StoreRef};
+use ichigen_integration::{emulator_sdk, fast_client_settings, hours};
+use ichigen_malls::{MallEndpoints, YahooEndpoints};
+use ichigen_sandbox::control::{
+    YahooGenerateOptions, YahooLimits, YahooOrderKind, YahooRegisterStoreRequest,
+};
+use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
+use import_orders::{App, FunctionError, Invocation, Outcome};
+
+const SELLER: &str = "snbx-it";
+
+struct YahooShop {
+    _sandbox: Sandbox,
+    control: ControlClient,
+    table: Arc<ShopTable>,
+    app: App,
+    store: StoreRef,
+}
+
+impl YahooShop {
+    async fn new() -> Self {
+        let sdk = emulator_sdk().await;
+        let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 29 })
+            .await
+            .unwrap();
+        let control = sandbox.control();
+        // The sandbox makes the key pair and hands back the public half, as a shop's
+        // engineer registers it with Yahoo.
+        let registered = control
+            .yahoo_register_store(&YahooRegisterStoreRequest {
+                seller_id: SELLER.into(),
+                client_id: "dj00it".into(),
+                client_secret: "cs-it".into(),
+                refresh_token: "rt-it".into(),
+                private_key_pem: String::new(),
+                key_version: 1,
+            })
+            .await
+            .unwrap();
+        let public_key = registered.generated_public_key_pem.expect("a public key");
+        control
+            .yahoo_set_limits(&YahooLimits {
+                requests_per_second_per_url: None,
+                ..YahooLimits::default()
+            })
+            .await
+            .unwrap();
+
+        let prefix = format!("it-{}", uuid::Uuid::new_v4().simple());
+        let handles = ensure_shop(&sdk, &ShopResources::with_prefix(&prefix))
+            .await
+            .unwrap();
+        let table = Arc::new(ShopTable::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            handles.table_name.clone(),
+        ));
+        let store = StoreRef::new(MallId::Yahoo, "store-y");
+        let secret_id = format!("{prefix}/yahoo/store-y");
+        put_secret(
+            &sdk,
+            &secret_id,
+            &serde_json::json!({
+                "sellerId": SELLER,
+                "clientId": "dj00it",
+                "clientSecret": "cs-it",
+                "refreshToken": "rt-it",
+                "publicKey": public_key,
+                "publicKeyVersion": 1,
+            }),
+        )
+        .await
+        .unwrap();
+        table
+            .put_store_config(&StoreConfig {
+                store: store.clone(),
+                secret_id,
+                import: ImportSettings {
+                    first_run_lookback: hours(72),
+                    ..ImportSettings::default()
+                },
+                enabled: true,
+            })
+            .await
+            .unwrap();
+        let endpoints = MallEndpoints {
+            yahoo: YahooEndpoints::at(&sandbox.base_url()),
+            ..MallEndpoints::default()
+        };
+        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings());
+        app.store = table.clone();
+        Self {
+            _sandbox: sandbox,
+            control,
+            table,
+            app,
+            store,
+        }
+    }
+
+    async fn differential(&self) -> Result<ImportReport, FunctionError> {
+        let command = ImportCommand::new(self.store.clone(), ImportRequest::Differential);
+        match self.app.handle(Invocation::Command(command), None).await? {
+            Outcome::Report(report) => Ok(*report),
+            other => panic!("expected a report, got {other:?}"),
+        }
+    }
+
+    async fn stored(&self) -> usize {
+        let mut n = 0;
+        for status in [
+            OrderStatus::AwaitingPayment,
+            OrderStatus::ReadyToShip,
+            OrderStatus::OnHold,
+            OrderStatus::Cancelled,
+        ] {
+            n += self
+                .table
+                .orders_by_status(&self.store, status, 10_000)
+                .await
+                .unwrap()
+                .len();
+        }
+        n
+    }
+}
+
+#[tokio::test]
+async fn yahoo_orders_import_once_and_are_acknowledged_once() {
+    let shop = YahooShop::new().await;
+    let made = shop
+        .control
+        .yahoo_generate_orders(
+            SELLER,
+            &YahooGenerateOptions {
+                count: Some(25),
+                days: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.differential().await.expect("import");
+    assert_eq!(report.created.len(), 25, "{}", report.summary());
+    assert!(report.checkpoint_advanced_to.is_some());
+    let reservations = made
+        .kinds
+        .iter()
+        .filter(|k| **k == YahooOrderKind::Reservation)
+        .count();
+    let writes = shop.control.yahoo_writes().await.unwrap();
+    assert_eq!(writes.len(), 25 - reservations, "処理中 once per order");
+
+    let again = shop.differential().await.expect("import again");
+    assert!(again.created.is_empty(), "{}", again.summary());
+    assert_eq!(shop.stored().await, 25);
+    assert_eq!(
+        shop.control.yahoo_writes().await.unwrap().len(),
+        writes.len(),
+        "nothing written twice"
+    );
+}
+
+#[tokio::test]
+async fn the_daily_quota_mid_run_stops_cleanly_and_the_next_day_completes() {
+    let shop = YahooShop::new().await;
+    shop.control
+        .yahoo_generate_orders(
+            SELLER,
+            &YahooGenerateOptions {
+                count: Some(30),
+                days: Some(2),
+                kinds: Some(vec![YahooOrderKind::Plain]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Enough for the list, some details and some acknowledgements, not for all.
+    shop.control
+        .yahoo_set_limits(&YahooLimits {
+            requests_per_second_per_url: None,
+            daily_quota: 30,
+            ..YahooLimits::default()
+        })
+        .await
+        .unwrap();
+    let error = shop.differential().await.expect_err("the quota runs out");
+    let text = error.to_string();
+    assert!(text.contains("daily quota reached"), "{text}");
+    assert!(!error.is_retryable(), "no retry storm: {text}");
+    let stored = shop.stored().await;
+    assert!(stored < 30, "{stored} stored");
+    assert_eq!(
+        shop.table.load_checkpoint(&shop.store).await.unwrap(),
+        None,
+        "the checkpoint does not pass unimported orders"
+    );
+
+    // The next day (quota reset): the run completes, nothing twice.
+    shop.control
+        .yahoo_set_limits(&YahooLimits {
+            requests_per_second_per_url: None,
+            ..YahooLimits::default()
+        })
+        .await
+        .unwrap();
+    let report = shop.differential().await.expect("the next day");
+    assert_eq!(report.created.len() + stored, 30, "{}", report.summary());
+    assert_eq!(shop.stored().await, 30);
+    assert!(
+        shop.table
+            .load_checkpoint(&shop.store)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let writes = shop.control.yahoo_writes().await.unwrap();
+    let ids: HashSet<_> = writes.iter().map(|w| w.order_id.clone()).collect();
+    assert_eq!(ids.len(), writes.len(), "no order acknowledged twice");
+    assert_eq!(
+        writes.len(),
+        30,
+        "owed acknowledgements are sent by the next run"
+    );
+}
