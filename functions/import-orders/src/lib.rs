@@ -403,15 +403,24 @@ impl App {
             }
         }
         if command.request == ImportRequest::Differential {
-            match self.store.load_checkpoint(store).await {
-                Ok(Some(checkpoint)) => {
-                    let age = now.duration_since(checkpoint.imported_until);
-                    metrics.seconds(name::CHECKPOINT_AGE, age.as_secs());
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::warn!(store = %store, error = %e, "could not read the checkpoint for its age")
-                }
+            // The run knows where it moved the checkpoint; only otherwise is it read.
+            let advanced = match result {
+                Ok(Some(report)) => report.checkpoint_advanced_to,
+                _ => None,
+            };
+            let checkpoint = match advanced {
+                Some(at) => Some(at),
+                None => match self.store.load_checkpoint(store).await {
+                    Ok(checkpoint) => checkpoint.map(|c| c.imported_until),
+                    Err(e) => {
+                        tracing::warn!(store = %store, error = %e, "could not read the checkpoint for its age");
+                        None
+                    }
+                },
+            };
+            if let Some(imported_until) = checkpoint {
+                let age = now.duration_since(imported_until);
+                metrics.seconds(name::CHECKPOINT_AGE, age.as_secs());
             }
         }
         if let Err(e) = self.store.save_store_status(store, &status).await {
