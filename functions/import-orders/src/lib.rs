@@ -39,8 +39,16 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 /// How long before the function's timeout a run stops taking new batches: room for one slow
-/// batch (mall retries with backoff) and the bookkeeping after it.
+/// batch (mall retries with backoff) and the bookkeeping after it. An invocation with less
+/// time (a short local timeout) keeps a third of what it has instead.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(90);
+
+/// When a run with this deadline stops taking new batches (see [`DEADLINE_MARGIN`]).
+pub fn stop_at(deadline: Instant, now: Instant) -> Instant {
+    let remaining = deadline.saturating_duration_since(now);
+    let margin = DEADLINE_MARGIN.min(remaining / 3);
+    deadline.checked_sub(margin).unwrap_or(deadline)
+}
 
 /// What the function is invoked with.
 #[derive(Debug, Deserialize)]
@@ -180,7 +188,7 @@ impl App {
         invocation: Invocation,
         deadline: Option<Instant>,
     ) -> Result<Outcome, FunctionError> {
-        let stop_at = deadline.map(|d| d.checked_sub(DEADLINE_MARGIN).unwrap_or(d));
+        let stop_at = deadline.map(|d| stop_at(d, Instant::now()));
         match invocation {
             Invocation::Command(command) => match self.import(&command, stop_at).await? {
                 Some(report) => Ok(Outcome::Report(Box::new(report))),
@@ -488,11 +496,19 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// The invocation's deadline as an [`Instant`], from the runtime's epoch milliseconds.
+/// The invocation's deadline as an [`Instant`], from the runtime's epoch milliseconds. A
+/// deadline already past when the invocation starts is not a deadline Lambda gives (local
+/// emulators send the timeout itself, e.g. `600000`): it is treated as unknown.
 pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Option<Instant> {
     let now_ms = u64::try_from(jiff::Timestamp::now().as_millisecond()).ok()?;
-    let remaining = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
-    Instant::now().checked_add(remaining)
+    if deadline_ms <= now_ms {
+        tracing::debug!(
+            deadline_ms,
+            "invocation deadline in the past; running without one"
+        );
+        return None;
+    }
+    Instant::now().checked_add(Duration::from_millis(deadline_ms - now_ms))
 }
 
 #[cfg(test)]
@@ -509,10 +525,22 @@ mod tests {
     }
 
     #[test]
+    fn a_run_stops_90_s_early_or_with_a_third_of_a_short_invocation_left() {
+        let now = Instant::now();
+        let long = now + Duration::from_secs(300);
+        assert_eq!(stop_at(long, now), long - DEADLINE_MARGIN);
+        let short = now + Duration::from_secs(30);
+        assert_eq!(stop_at(short, now), short - Duration::from_secs(10));
+        assert_eq!(stop_at(now, now), now);
+    }
+
+    #[test]
     fn deadline_is_in_the_future_by_the_remaining_time() {
         let now_ms = jiff::Timestamp::now().as_millisecond() as u64;
         let deadline = deadline_from_epoch_ms(now_ms + 60_000).unwrap();
         let remaining = deadline.saturating_duration_since(Instant::now());
         assert!(remaining > Duration::from_secs(55) && remaining <= Duration::from_secs(60));
+        // `cargo lambda watch` sends the timeout (600 s) where Lambda sends an epoch instant.
+        assert_eq!(deadline_from_epoch_ms(600_000), None);
     }
 }
