@@ -14,6 +14,9 @@
 //! "Rate limit on" is the sandbox enforcing 1 request/s per store on the order API — the pace
 //! Rakuten integrations keep (rakuten.md §7: no documented limit; clients ~1 req/s) — with the
 //! client paced to match (`ICHIGEN_MALL_RPS=1`).
+//!
+//! Then Yahoo, always at its real pace (1 query/s per URL; `BENCH_YAHOO_ORDERS`, default 100),
+//! with its ratio to the 1 order/s floor and the daily quota used per 1,000 orders.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -25,7 +28,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
-use ichigen_core::import::ImportCommand;
+use ichigen_core::import::{ImportCommand, ImportRequest};
 use ichigen_core::ports::StoreConfigs;
 use ichigen_core::{ImportSettings, MallId, StoreConfig, StoreRef};
 use ichigen_integration::{ago, emulator_sdk, hours, minutes, rakuten_time};
@@ -86,11 +89,9 @@ async fn orchestrate() -> anyhow::Result<()> {
         "item B p50",
         "item B max"
     );
-    for (mode, limit) in [("rate limit off", None), ("rate limit on", Some(rate))] {
-        let figures = run_mode(orders, limit).await?;
-        let (figures, mall_calls) = figures;
+    let row = |mode: &str, figures: &FunctionFigures, mall_calls: u64| {
         println!(
-            "{:<16} {:>9} {:>10.1} {:>9.1} {:>14.3} {:>16.3} {:>14.1} {:>13} {:>13}",
+            "{:<16} {:>9} {:>10.1} {:>9.2} {:>14.3} {:>16.3} {:>14.1} {:>13} {:>13}",
             mode,
             figures.created,
             figures.seconds,
@@ -101,22 +102,99 @@ async fn orchestrate() -> anyhow::Result<()> {
             figures.item_size_p50,
             figures.item_size_max,
         );
+    };
+    for (mode, limit) in [("rate limit off", None), ("rate limit on", Some(rate))] {
+        let (figures, mall_calls) = run_mode(orders, limit).await?;
+        row(mode, &figures, mall_calls);
     }
+    let yahoo_orders: usize = std::env::var("BENCH_YAHOO_ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let (yahoo, yahoo_calls) = run_yahoo(yahoo_orders).await?;
+    row("yahoo 1 q/s/URL", &yahoo, yahoo_calls);
+    // Yahoo's floor: one orderInfo and one orderStatusChange per order, each URL at 1 query/s,
+    // so at best 1 order/s; its daily quota is 50,000 calls per application id.
+    let per_second = yahoo.created as f64 / yahoo.seconds;
+    println!(
+        "\nyahoo: {per_second:.2} orders/s = {:.2}× the 1 order/s floor; {:.0} quota calls per 1,000 orders ({:.1} % of the daily 50,000)",
+        per_second / 1.0,
+        yahoo_calls as f64 * 1000.0 / yahoo.created as f64,
+        yahoo_calls as f64 * 1000.0 / yahoo.created as f64 / 500.0,
+    );
     Ok(())
 }
 
-/// Sets up a fresh shop and sandbox, runs the function process once, returns its figures and
-/// the mall calls the sandbox counted.
+/// A fresh shop on the emulator with one store: its secret and its settings (a first run that
+/// looks back 31 days). Returns the shop's table name.
+async fn shop_with_store(
+    sdk: &aws_config::SdkConfig,
+    store: &StoreRef,
+    secret: serde_json::Value,
+) -> anyhow::Result<String> {
+    let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
+    let handles = ensure_shop(sdk, &ShopResources::with_prefix(&prefix)).await?;
+    let table = ShopTable::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        handles.table_name.clone(),
+    );
+    let secret_id = format!("{prefix}/{}/{}", store.mall, store.store_id);
+    put_secret(sdk, &secret_id, &secret).await?;
+    table
+        .put_store_config(&StoreConfig {
+            store: store.clone(),
+            secret_id,
+            import: ImportSettings {
+                first_run_lookback: hours(24 * 31),
+                ..ImportSettings::default()
+            },
+            enabled: true,
+        })
+        .await?;
+    Ok(handles.table_name)
+}
+
+/// Runs the function process once for `store` against the sandbox, checks it imported every
+/// order, and adds the stored item sizes.
+async fn run_function(
+    sdk: &aws_config::SdkConfig,
+    table: &str,
+    sandbox: &Sandbox,
+    store: &StoreRef,
+    requests_per_second: f64,
+    orders: usize,
+) -> anyhow::Result<FunctionFigures> {
+    let output = Command::new(std::env::current_exe()?)
+        .arg("--function")
+        .env("ICHIGEN_TABLE", table)
+        .env("ICHIGEN_BENCH_STORE", store.to_string())
+        .env("ICHIGEN_RAKUTEN_BASE_URL", sandbox.base_url())
+        .env("ICHIGEN_YAHOO_BASE_URL", sandbox.base_url())
+        .env("ICHIGEN_MALL_RPS", requests_per_second.to_string())
+        .stderr(Stdio::inherit())
+        .output()?;
+    anyhow::ensure!(output.status.success(), "the function process failed");
+    // The function also prints its embedded-metrics lines on stdout: the figures are the last line.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    let mut figures: FunctionFigures = serde_json::from_str(last)?;
+    anyhow::ensure!(
+        figures.created == orders,
+        "{store}: imported {} of {orders} orders",
+        figures.created
+    );
+    let sizes = order_item_sizes(sdk, table).await?;
+    figures.item_size_p50 = sizes.get(sizes.len() / 2).copied().unwrap_or(0);
+    figures.item_size_max = sizes.last().copied().unwrap_or(0);
+    Ok(figures)
+}
+
+/// Rakuten: a fresh shop and sandbox, the function process once; its figures and the mall
+/// calls the sandbox counted.
 async fn run_mode(orders: usize, rate: Option<f64>) -> anyhow::Result<(FunctionFigures, u64)> {
     let sdk = emulator_sdk().await;
     let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 42 }).await?;
     let control = sandbox.control();
-    let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
-    let handles = ensure_shop(&sdk, &ShopResources::with_prefix(&prefix)).await?;
-    let table = ShopTable::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        handles.table_name.clone(),
-    );
     control
         .rakuten_register_store(&RegisterStoreRequest::new(
             SHOP_ID,
@@ -124,26 +202,13 @@ async fn run_mode(orders: usize, rate: Option<f64>) -> anyhow::Result<(FunctionF
             "bench-key",
         ))
         .await?;
-    let secret_id = format!("{prefix}/rakuten/store-a");
-    put_secret(
+    let store = StoreRef::new(MallId::Rakuten, "store-a");
+    let table = shop_with_store(
         &sdk,
-        &secret_id,
-        &serde_json::json!({"serviceSecret": "bench-secret", "licenseKey": "bench-key"}),
+        &store,
+        serde_json::json!({"serviceSecret": "bench-secret", "licenseKey": "bench-key"}),
     )
     .await?;
-    let store = StoreRef::new(MallId::Rakuten, "store-a");
-    let import = ImportSettings {
-        first_run_lookback: hours(24 * 31),
-        ..ImportSettings::default()
-    };
-    table
-        .put_store_config(&StoreConfig {
-            store,
-            secret_id,
-            import,
-            enabled: true,
-        })
-        .await?;
 
     let mut generate = GenerateOptions::spread(
         orders,
@@ -158,33 +223,67 @@ async fn run_mode(orders: usize, rate: Option<f64>) -> anyhow::Result<(FunctionF
     };
     control.rakuten_set_limits(&limits).await?;
 
-    let output = Command::new(std::env::current_exe()?)
-        .arg("--function")
-        .env("ICHIGEN_TABLE", &handles.table_name)
-        .env("ICHIGEN_RAKUTEN_BASE_URL", sandbox.base_url())
-        .env(
-            "ICHIGEN_MALL_RPS",
-            rate.map_or("1000".to_owned(), |r| r.to_string()),
-        )
-        .stderr(Stdio::inherit())
-        .output()?;
-    anyhow::ensure!(output.status.success(), "the function process failed");
-    // The function also prints its embedded-metrics lines on stdout: the figures are the last line.
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let last = stdout.lines().last().unwrap_or_default();
-    let figures: FunctionFigures = serde_json::from_str(last)?;
-    anyhow::ensure!(
-        figures.created == orders,
-        "imported {} of {orders} orders",
-        figures.created
-    );
-    let stats = control.stats().await?;
-    let mall_calls = stats.requests.values().sum::<u64>();
+    let figures = run_function(
+        &sdk,
+        &table,
+        &sandbox,
+        &store,
+        rate.unwrap_or(1000.0),
+        orders,
+    )
+    .await?;
+    let mall_calls = control.stats().await?.requests.values().sum::<u64>();
     sandbox.shutdown().await;
-    let sizes = order_item_sizes(&sdk, &handles.table_name).await?;
-    let mut figures = figures;
-    figures.item_size_p50 = sizes.get(sizes.len() / 2).copied().unwrap_or(0);
-    figures.item_size_max = sizes.last().copied().unwrap_or(0);
+    Ok((figures, mall_calls))
+}
+
+/// Yahoo at its real pace: the sandbox enforces 1 query/s per URL (orderList, orderInfo and
+/// orderStatusChange each), the client paces to it. Figures and the mall calls counted.
+async fn run_yahoo(orders: usize) -> anyhow::Result<(FunctionFigures, u64)> {
+    use ichigen_sandbox::control::{
+        YahooGenerateOptions, YahooOrderKind, YahooRegisterStoreRequest,
+    };
+    let sdk = emulator_sdk().await;
+    let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 43 }).await?;
+    let control = sandbox.control();
+    let seller = "snbx-bench";
+    let registered = control
+        .yahoo_register_store(&YahooRegisterStoreRequest {
+            seller_id: seller.into(),
+            client_id: "dj00bench".into(),
+            client_secret: "cs-bench".into(),
+            refresh_token: "rt-bench".into(),
+            private_key_pem: String::new(),
+            key_version: 1,
+        })
+        .await?;
+    let store = StoreRef::new(MallId::Yahoo, "store-y");
+    let table = shop_with_store(
+        &sdk,
+        &store,
+        serde_json::json!({
+            "sellerId": seller, "clientId": "dj00bench", "clientSecret": "cs-bench",
+            "refreshToken": "rt-bench", "publicKeyVersion": 1,
+            "publicKey": registered.generated_public_key_pem.unwrap_or_default(),
+        }),
+    )
+    .await?;
+    // Plain new orders, so every order is fetched and acknowledged (the floor's assumption).
+    control
+        .yahoo_generate_orders(
+            seller,
+            &YahooGenerateOptions {
+                count: Some(orders),
+                days: Some(2),
+                kinds: Some(vec![YahooOrderKind::Plain]),
+                seed: Some(2026),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let figures = run_function(&sdk, &table, &sandbox, &store, 1.0, orders).await?;
+    let mall_calls = control.stats().await?.requests.values().sum::<u64>();
+    sandbox.shutdown().await;
     Ok((figures, mall_calls))
 }
 
@@ -259,8 +358,8 @@ async fn function_process() -> anyhow::Result<FunctionFigures> {
     );
     app.store = Arc::new(ShopTable::new(dynamodb, table_name));
 
-    let command: ImportCommand =
-        serde_json::from_str(r#"{"type":"differential","store":"rakuten:store-a"}"#)?;
+    let store: StoreRef = std::env::var("ICHIGEN_BENCH_STORE")?.parse()?;
+    let command = ImportCommand::new(store, ImportRequest::Differential);
     let started = Instant::now();
     let outcome = app.handle(Invocation::Command(command), None).await?;
     let seconds = started.elapsed().as_secs_f64();
