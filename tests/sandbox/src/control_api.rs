@@ -92,11 +92,16 @@ async fn lose_replies(
     State(app): State<Arc<AppState>>,
     Json(request): Json<LoseRepliesRequest>,
 ) -> Result<Json<LoseRepliesRequest>, ControlError> {
-    if !crate::rakuten::endpoints::ALL.contains(&request.endpoint.as_str()) {
+    // Every mall's endpoints, as their fault middleware names them.
+    let known: Vec<&str> = crate::rakuten::endpoints::ALL
+        .into_iter()
+        .chain(crate::yahoo::endpoints::ALL)
+        .collect();
+    if !known.contains(&request.endpoint.as_str()) {
         return Err(ControlError::bad_request(format!(
             "unknown endpoint {:?}; known: {}",
             request.endpoint,
-            crate::rakuten::endpoints::ALL.join(", ")
+            known.join(", ")
         )));
     }
     app.faults

@@ -29,6 +29,7 @@ pub mod endpoints {
     pub const ORDER_INFO: &str = "yahoo.orderInfo";
     pub const ORDER_STATUS_CHANGE: &str = "yahoo.orderStatusChange";
     pub const TOKEN: &str = "yahoo.token";
+    pub const ALL: [&str; 4] = [ORDER_LIST, ORDER_INFO, ORDER_STATUS_CHANGE, TOKEN];
 }
 
 /// Path prefix of the order APIs.
