@@ -236,3 +236,37 @@ async fn the_daily_quota_mid_run_stops_cleanly_and_the_next_day_completes() {
         "owed acknowledgements are sent by the next run"
     );
 }
+
+#[tokio::test]
+async fn a_lost_status_change_reply_on_an_html_error_page_is_retried_and_every_order_ends_done() {
+    let shop = YahooShop::new().await;
+    shop.control
+        .yahoo_generate_orders(
+            SELLER,
+            &YahooGenerateOptions {
+                count: Some(6),
+                days: Some(1),
+                kinds: Some(vec![YahooOrderKind::Plain]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Yahoo applies the first status change, then the gateway answers 504 with an HTML page.
+    shop.control
+        .lose_replies("yahoo.orderStatusChange", 1)
+        .await
+        .unwrap();
+    let report = shop.differential().await.expect("the import completes");
+    assert_eq!(report.created.len(), 6, "{}", report.summary());
+    assert_eq!(report.acknowledged, 6, "{}", report.summary());
+    assert!(report.acknowledgement_failures.is_empty());
+    let writes = shop.control.yahoo_writes().await.unwrap();
+    let ids: HashSet<_> = writes.iter().map(|w| w.order_id.clone()).collect();
+    assert_eq!(ids.len(), 6, "every order moved to 処理中");
+    // The one lost reply may be sent once more: the same status again, never a different one.
+    assert!(writes.len() <= 7, "{} writes", writes.len());
+    assert!(writes.iter().all(|w| w.order_status == 2));
+    let stats = shop.control.stats().await.unwrap();
+    assert_eq!(stats.lost_replies, 1, "the fault fired");
+}
