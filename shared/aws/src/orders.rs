@@ -41,6 +41,8 @@ pub(crate) mod field {
     pub const MALL_SYNC_STATE: &str = "mall_sync_state";
     /// `true` while the order owes the mall a write ichigen sends on its own.
     pub const MALL_SYNC_OWED: &str = "mall_sync_owed";
+    /// The mall's status code, so a listing can tell an order moved on the mall.
+    pub const MALL_STATUS: &str = "mall_status";
 }
 
 /// BatchGetItem takes at most 100 keys.
@@ -240,10 +242,11 @@ impl ShopTable {
         let request = KeysAndAttributes::builder()
             .set_keys(Some(keys))
             .consistent_read(true)
-            .projection_expression("#pk, #version, #owed")
+            .projection_expression("#pk, #version, #owed, #mall_status")
             .expression_attribute_names("#pk", attr::PK)
             .expression_attribute_names("#version", field::VERSION)
             .expression_attribute_names("#owed", field::MALL_SYNC_OWED)
+            .expression_attribute_names("#mall_status", field::MALL_STATUS)
             .build()
             .map_err(|e| unavailable("BatchGetItem of orders", e))?;
 
@@ -344,6 +347,10 @@ pub(crate) fn order_item(order: &Order) -> Result<Item, StoreError> {
         ),
         (field::MALL_SYNC_OWED.to_owned(), AttributeValue::Bool(owed)),
         (
+            field::MALL_STATUS.to_owned(),
+            text(order.mall_status.code.clone()),
+        ),
+        (
             attr::GSI1PK.to_owned(),
             text(keys::store_status_pk(&order.store, order.status)),
         ),
@@ -430,7 +437,7 @@ pub(crate) fn order_from_item(mut item: Item) -> Result<Order, StoreError> {
     Ok(order)
 }
 
-/// `(pk, summary)` from an item projected to `pk, version, mall_sync_state`.
+/// `(pk, summary)` from an item projected to `pk, version, mall_sync_owed, mall_status`.
 fn summary_from_item(item: &Item) -> Result<(String, StoredOrderSummary), StoreError> {
     let Some(AttributeValue::S(pk)) = item.get(attr::PK) else {
         return Err(corrupt("<order item without pk>", "missing pk"));
@@ -446,11 +453,17 @@ fn summary_from_item(item: &Item) -> Result<(String, StoredOrderSummary), StoreE
         // of the order adds it.
         _ => false,
     };
+    let mall_status = match item.get(field::MALL_STATUS) {
+        Some(AttributeValue::S(code)) => Some(code.clone()),
+        // Written before the attribute existed: unknown, so never taken for a change.
+        _ => None,
+    };
     Ok((
         pk.clone(),
         StoredOrderSummary {
             version,
             acknowledgement_outstanding,
+            mall_status,
         },
     ))
 }

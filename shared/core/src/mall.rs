@@ -46,6 +46,27 @@ pub struct ListedOrder {
     pub mall_order_id: String,
     /// Full payload when the list already carries it (au PAY, Qoo10); `None` means fetch.
     pub payload: Option<RawPayload>,
+    /// The order's mall status code as the list reports it, where the list says (Amazon's
+    /// `OrderStatus`, a payload-carrying list). An order already stored whose mall status is
+    /// no longer this one is refreshed and the change recorded; `None`: the list does not say.
+    pub mall_status: Option<String>,
+}
+
+impl ListedOrder {
+    /// A listed order id, to be fetched.
+    pub fn id(mall_order_id: impl Into<String>) -> Self {
+        Self {
+            mall_order_id: mall_order_id.into(),
+            payload: None,
+            mall_status: None,
+        }
+    }
+
+    /// The mall status the list reported for this order.
+    pub fn with_mall_status(mut self, code: impl Into<String>) -> Self {
+        self.mall_status = Some(code.into());
+        self
+    }
 }
 
 /// One order's payload as fetched from the mall.

@@ -51,6 +51,8 @@ pub struct StoredOrderSummary {
     pub version: u64,
     /// The post-import acknowledgement to the mall has not been confirmed yet.
     pub acknowledgement_outstanding: bool,
+    /// The mall status code stored with the order (`None` for orders stored before it was).
+    pub mall_status: Option<String>,
 }
 
 #[async_trait]

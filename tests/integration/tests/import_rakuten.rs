@@ -591,3 +591,124 @@ async fn range_reimport_rejects_windows_the_mall_no_longer_keeps() {
     assert!(error.to_string().contains("730 days"), "{error}");
     assert!(!error.is_retryable());
 }
+
+/// The real Rakuten adapter behind a list that reports each order's status and a mall with
+/// no acknowledgement: the shape of Amazon's `getOrders`, on a sandbox we can steer.
+struct StatusReportingList(Box<dyn Mall>);
+
+#[async_trait]
+impl Mall for StatusReportingList {
+    fn store(&self) -> &ichigen_core::StoreRef {
+        self.0.store()
+    }
+    fn capabilities(&self) -> ichigen_core::MallCapabilities {
+        ichigen_core::MallCapabilities {
+            acknowledgement: None,
+            ..self.0.capabilities()
+        }
+    }
+    async fn list_orders(
+        &self,
+        window: ichigen_core::TimeWindow,
+    ) -> Result<Vec<ListedOrder>, MallError> {
+        let ids: Vec<String> = self
+            .0
+            .list_orders(window)
+            .await?
+            .into_iter()
+            .map(|l| l.mall_order_id)
+            .collect();
+        let fetched = self.0.fetch_orders(&ids).await?;
+        Ok(fetched
+            .orders
+            .into_iter()
+            .map(|o| {
+                let order = &self.0.normalise(&o.payload, now()).unwrap().orders[0];
+                ListedOrder::id(o.mall_order_id).with_mall_status(order.mall_status.code.clone())
+            })
+            .collect())
+    }
+    async fn fetch_orders(&self, ids: &[String]) -> Result<FetchOutcome, MallError> {
+        self.0.fetch_orders(ids).await
+    }
+    fn normalise(
+        &self,
+        payload: &RawPayload,
+        at: ichigen_core::JstInstant,
+    ) -> Result<Normalised, NormaliseError> {
+        self.0.normalise(payload, at)
+    }
+    fn needs_acknowledgement(&self, _: &Order) -> bool {
+        false
+    }
+    async fn acknowledge(&self, _: &[String]) -> Result<Vec<Acknowledgement>, MallError> {
+        panic!("this mall has no acknowledgement")
+    }
+}
+
+#[tokio::test]
+async fn a_stored_order_the_list_shows_moved_on_the_mall_is_refreshed_once_not_duplicated() {
+    let h = Harness::new().await;
+    // Inside the overlap, so every run lists them again.
+    let seeded = h.seed(10, 31, ago(minutes(25)), ago(minutes(5))).await;
+    let (config, mall) = connect(&h).await;
+    let mall = StatusReportingList(mall);
+    let ctx = ImportContext {
+        config: &config,
+        mall: &mall,
+        orders: h.table.as_ref(),
+        checkpoints: h.table.as_ref(),
+        failed_imports: h.table.as_ref(),
+        clock: h.app.clock.as_ref(),
+        deadline: None,
+    };
+    let differential = h.command(ImportRequest::Differential);
+    let run = || run_import(&ctx, &differential);
+    let first = run().await.expect("first run");
+    assert_eq!(first.created.len(), 10, "{}", first.summary());
+    let before = h.order(&seeded[0]).await.unwrap();
+
+    // On the mall, one order moves on (Rakuten 100 → 300) while the shop has edited it.
+    let mut edited = before.clone();
+    edited
+        .operator
+        .edited_fields
+        .insert(ichigen_core::import::merge::editable::DESIRED_DATE.into());
+    edited.delivery.desired_date = Some("2026-12-24".parse().unwrap());
+    edited.version += 1;
+    h.table.update_order(&edited, before.version).await.unwrap();
+    h.control()
+        .rakuten_set_progress(&h.shop_id, &seeded[0], 300)
+        .await
+        .unwrap();
+
+    let second = run().await.expect("second run");
+    assert!(second.created.is_empty(), "{}", second.summary());
+    assert_eq!(
+        second.changed_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        second.summary()
+    );
+    assert_eq!(second.already_imported, 9);
+    assert_eq!(second.fetched, 1, "only the moved order is fetched again");
+    let after = h.order(&seeded[0]).await.unwrap();
+    assert_eq!(after.mall_status.code, "300");
+    assert_eq!(
+        after.delivery.desired_date,
+        Some("2026-12-24".parse().unwrap()),
+        "the shop's edit kept"
+    );
+    let entry = after.history.last().unwrap();
+    assert_eq!(entry.event, "changed_on_mall");
+    assert!(
+        entry.changes.iter().any(|c| c == "mall_status: 100 → 300"),
+        "{entry:?}"
+    );
+    assert_eq!(h.all_orders().await.len(), 10, "nothing imported twice");
+
+    // Nothing moved since: nothing is refreshed again.
+    let third = run().await.expect("third run");
+    assert!(third.changed_on_mall.is_empty(), "{}", third.summary());
+    assert_eq!(third.fetched, 0);
+}

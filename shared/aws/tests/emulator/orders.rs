@@ -103,6 +103,7 @@ async fn find_orders_answers_for_more_than_one_batch() {
             StoredOrderSummary {
                 version: o.version,
                 acknowledgement_outstanding: o.mall_sync.is_outstanding(),
+                mall_status: Some(o.mall_status.code.clone()),
             },
         );
         let table = table.clone();

@@ -23,6 +23,22 @@ pub mod editable {
 /// The stored order refreshed with the mall's current data; see the module documentation for
 /// what is kept. Adds a history entry listing what changed.
 pub fn refresh_from_mall(stored: Order, fresh: Order, now: JstInstant) -> Order {
+    refresh(stored, fresh, now, REIMPORTED)
+}
+
+/// History event of an explicit re-import (注文再取込).
+pub const REIMPORTED: &str = "reimported";
+/// History event of an order refreshed because the mall's list showed its status moved.
+pub const CHANGED_ON_MALL: &str = "changed_on_mall";
+
+/// Like [`refresh_from_mall`], for an order the mall changed on its own (paid, cancelled,
+/// completed): the same merge, recorded as the mall's change. Our status is left to the
+/// order's lifecycle; the history names what moved.
+pub fn follow_mall_change(stored: Order, fresh: Order, now: JstInstant) -> Order {
+    refresh(stored, fresh, now, CHANGED_ON_MALL)
+}
+
+fn refresh(stored: Order, fresh: Order, now: JstInstant, event: &str) -> Order {
     let changes = describe_changes(&stored, &fresh);
     let edited = |field: &str| stored.operator.edited_fields.contains(field);
 
@@ -67,7 +83,7 @@ pub fn refresh_from_mall(stored: Order, fresh: Order, now: JstInstant) -> Order 
     let mut history = stored.history;
     history.push(HistoryEntry {
         at: now,
-        event: "reimported".into(),
+        event: event.into(),
         changes,
     });
     Order {

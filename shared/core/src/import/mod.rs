@@ -12,7 +12,10 @@
 //!
 //! What keeps a store moving:
 //! - **Import-once**: an order is created with a conditional write, so a second import never
-//!   creates a second record and never overwrites what the shop changed.
+//!   creates a second record and never overwrites what the shop changed. Where the mall's
+//!   list reports each order's status (Amazon lists by update time), a stored order listed
+//!   with another status is refreshed through the re-import merge and its history records
+//!   the mall's change (`changed_on_mall`); our status is left to the order's lifecycle.
 //! - **Quarantine**: an order that cannot be imported (the mall does not return it, its
 //!   payload is unreadable, the store refuses it) is recorded as a [`FailedImport`] and the
 //!   run goes on; later differential runs retry it with backoff, an `orders` request retries
@@ -33,14 +36,14 @@ use std::collections::{HashMap, HashSet};
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
-pub use self::merge::refresh_from_mall;
+pub use self::merge::{follow_mall_change, refresh_from_mall};
 use crate::config::{ImportSettings, StoreConfig};
 use crate::hold::{Hold, HoldKind};
 use crate::mall::{AckOutcome, ListedOrder, Mall, MallCapabilities, MallError};
 use crate::order::{HistoryEntry, Order, OrderId, RawPayload, StoreRef};
 use crate::ports::{
     Checkpoint, CheckpointStore, Clock, FailedImport, FailedImportStore, ImportStep, OrderStore,
-    StoreError,
+    StoreError, StoredOrderSummary,
 };
 use crate::status::{MallSync, OrderStatus, StatusEvent, SyncState};
 use crate::time::{JstInstant, TimeWindow};
@@ -120,6 +123,9 @@ pub struct ImportReport {
     pub already_imported: usize,
     /// Refreshed from the mall on an explicit re-import.
     pub reimported: Vec<OrderId>,
+    /// Stored orders the list showed with another mall status: refreshed, the change in
+    /// their history (paid, cancelled, completed on the mall).
+    pub changed_on_mall: Vec<OrderId>,
     /// Ordered before the store's sync start: not imported.
     pub before_sync_start: usize,
     /// Created orders that carry holds, with the reasons.
@@ -149,12 +155,13 @@ impl ImportReport {
     /// One line of counts for logs and errors; no order ids beyond the first failure.
     pub fn summary(&self) -> String {
         let mut text = format!(
-            "{}: listed {}, created {}, already imported {}, re-imported {}, held {}, quarantined {}, recovered {}, acknowledged {}, acknowledgement failures {}",
+            "{}: listed {}, created {}, already imported {}, re-imported {}, changed on the mall {}, held {}, quarantined {}, recovered {}, acknowledged {}, acknowledgement failures {}",
             self.store,
             self.listed,
             self.created.len(),
             self.already_imported,
             self.reimported.len(),
+            self.changed_on_mall.len(),
             self.held.len(),
             self.quarantined.len(),
             self.recovered.len(),
@@ -268,10 +275,7 @@ pub async fn run_import(
         } => {
             let listed = mall_order_ids
                 .iter()
-                .map(|id| ListedOrder {
-                    mall_order_id: id.clone(),
-                    payload: None,
-                })
+                .map(|id| ListedOrder::id(id.clone()))
                 .collect();
             let mode = if *reimport {
                 Mode::Reimport
@@ -325,8 +329,14 @@ pub async fn run_import(
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
+    /// New orders are created; stored ones are left alone unless the list shows their mall
+    /// status moved ([`Mode::FollowMall`]).
     ImportOnce,
+    /// Explicit re-import: every order refreshed from the mall.
     Reimport,
+    /// Stored orders whose mall status moved on the mall: refreshed, recorded as the mall's
+    /// change.
+    FollowMall,
 }
 
 /// One run's state: the context, the time it started, and what it has done so far.
@@ -529,10 +539,7 @@ impl<'a, 'c> Run<'a, 'c> {
         let listed: Vec<ListedOrder> = due
             .into_iter()
             .take(QUARANTINE_RETRIES_PER_RUN)
-            .map(|f| ListedOrder {
-                mall_order_id: f.mall_order_id.clone(),
-                payload: None,
-            })
+            .map(|f| ListedOrder::id(f.mall_order_id.clone()))
             .collect();
         if listed.is_empty() {
             return Ok(());
@@ -561,7 +568,8 @@ impl<'a, 'c> Run<'a, 'c> {
         self.report.listed += listed.len();
 
         let mut to_import: Vec<ListedOrder> = Vec::new();
-        if mode == Mode::Reimport {
+        let mut changed_on_mall: Vec<ListedOrder> = Vec::new();
+        if mode != Mode::ImportOnce {
             to_import = listed;
         } else {
             let ids: Vec<OrderId> = listed
@@ -575,15 +583,33 @@ impl<'a, 'c> Run<'a, 'c> {
                 .await
                 .map_err(|e| self.store_error(e))?;
             for (order, id) in listed.into_iter().zip(&ids) {
-                if stored.contains_key(id) {
-                    self.report.already_imported += 1;
-                    self.clear_quarantine(&order.mall_order_id).await?;
-                } else {
-                    to_import.push(order);
+                match stored.get(id) {
+                    Some(summary) if moved_on_mall(&order, summary) => changed_on_mall.push(order),
+                    Some(_) => {
+                        self.report.already_imported += 1;
+                        self.clear_quarantine(&order.mall_order_id).await?;
+                    }
+                    None => to_import.push(order),
                 }
             }
         }
+        // The mall's own changes first: they are few, and a continuation after the deadline
+        // only imports new orders (a change left behind is seen by the next listing).
+        if !changed_on_mall.is_empty()
+            && let Some(mut rest) = self.in_batches(changed_on_mall, Mode::FollowMall).await?
+        {
+            rest.extend(to_import.into_iter().map(|l| l.mall_order_id));
+            return Ok(Some(rest));
+        }
+        self.in_batches(to_import, mode).await
+    }
 
+    /// Imports listed orders batch by batch; the ids left when the deadline nears.
+    async fn in_batches(
+        &mut self,
+        to_import: Vec<ListedOrder>,
+        mode: Mode,
+    ) -> Result<Option<Vec<String>>, ImportError> {
         // One batch at a time, to the end: memory stays bounded by two batches, and what a
         // batch stored is safe even if a later one fails. A batch's acknowledgements go out
         // while the next batch is fetched: on malls where each is its own rate-limited call
@@ -650,10 +676,10 @@ impl<'a, 'c> Run<'a, 'c> {
 
         match mode {
             Mode::ImportOnce => self.create_all(normalised).await,
-            Mode::Reimport => {
+            Mode::Reimport | Mode::FollowMall => {
                 let mut owed = Vec::new();
                 for (fresh, payload) in normalised {
-                    if let Some(created) = self.reimport(fresh, payload).await? {
+                    if let Some(created) = self.reimport(fresh, payload, mode).await? {
                         owed.push(created);
                     }
                 }
@@ -809,6 +835,7 @@ impl<'a, 'c> Run<'a, 'c> {
         &mut self,
         fresh: Order,
         payload: RawPayload,
+        mode: Mode,
     ) -> Result<Option<Order>, ImportError> {
         // Two attempts: a concurrent writer may bump the version between read and write.
         for _ in 0..2 {
@@ -823,10 +850,18 @@ impl<'a, 'c> Run<'a, 'c> {
                 return Ok(owed.into_iter().next());
             };
             let expected = stored.version;
-            let refreshed = refresh_from_mall(stored, fresh.clone(), self.now);
+            let refreshed = if mode == Mode::FollowMall {
+                follow_mall_change(stored, fresh.clone(), self.now)
+            } else {
+                refresh_from_mall(stored, fresh.clone(), self.now)
+            };
             match self.ctx.orders.update_order(&refreshed, expected).await {
                 Ok(()) => {
-                    self.report.reimported.push(refreshed.id.clone());
+                    if mode == Mode::FollowMall {
+                        self.report.changed_on_mall.push(refreshed.id.clone());
+                    } else {
+                        self.report.reimported.push(refreshed.id.clone());
+                    }
                     self.clear_quarantine(&refreshed.mall_order_id).await?;
                     return Ok(None);
                 }
@@ -1004,6 +1039,14 @@ impl<'a, 'c> Run<'a, 'c> {
         }
         tracing::warn!(order = %id, "mall answer not recorded: the order kept changing; the next run sends it again");
         Ok(None)
+    }
+}
+
+/// The list shows a mall status other than the one stored with the order.
+fn moved_on_mall(listed: &ListedOrder, stored: &StoredOrderSummary) -> bool {
+    match (&listed.mall_status, &stored.mall_status) {
+        (Some(now), Some(before)) => now != before,
+        _ => false,
     }
 }
 

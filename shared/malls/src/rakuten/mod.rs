@@ -487,13 +487,7 @@ impl Mall for RakutenMall {
         // Pieces and halves share their boundary instant, so an order can be listed twice.
         let mut seen = HashSet::new();
         numbers.retain(|n| seen.insert(n.clone()));
-        Ok(numbers
-            .into_iter()
-            .map(|mall_order_id| ListedOrder {
-                mall_order_id,
-                payload: None,
-            })
-            .collect())
+        Ok(numbers.into_iter().map(ListedOrder::id).collect())
     }
 
     async fn fetch_orders(&self, mall_order_ids: &[String]) -> Result<FetchOutcome, MallError> {

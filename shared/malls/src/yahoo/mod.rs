@@ -513,13 +513,7 @@ impl Mall for YahooMall {
         }
         let mut seen = HashSet::new();
         ids.retain(|id| seen.insert(id.clone()));
-        Ok(ids
-            .into_iter()
-            .map(|mall_order_id| ListedOrder {
-                mall_order_id,
-                payload: None,
-            })
-            .collect())
+        Ok(ids.into_iter().map(ListedOrder::id).collect())
     }
 
     async fn fetch_orders(&self, mall_order_ids: &[String]) -> Result<FetchOutcome, MallError> {
