@@ -118,6 +118,22 @@ impl YahooShop {
         }
     }
 
+    /// `count` plain orders (no pre-orders or odd ones) over the last `days` days.
+    async fn plain_orders(&self, count: usize, days: i64) {
+        self.control
+            .yahoo_generate_orders(
+                SELLER,
+                &YahooGenerateOptions {
+                    count: Some(count),
+                    days: Some(days),
+                    kinds: Some(vec![YahooOrderKind::Plain]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+
     async fn stored(&self) -> usize {
         let mut n = 0;
         for status in [
@@ -176,18 +192,7 @@ async fn yahoo_orders_import_once_and_are_acknowledged_once() {
 #[tokio::test]
 async fn the_daily_quota_mid_run_stops_cleanly_and_the_next_day_completes() {
     let shop = YahooShop::new().await;
-    shop.control
-        .yahoo_generate_orders(
-            SELLER,
-            &YahooGenerateOptions {
-                count: Some(30),
-                days: Some(2),
-                kinds: Some(vec![YahooOrderKind::Plain]),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    shop.plain_orders(30, 2).await;
     // Enough for the list, some details and some acknowledgements, not for all.
     shop.control
         .yahoo_set_limits(&YahooLimits {
@@ -240,18 +245,7 @@ async fn the_daily_quota_mid_run_stops_cleanly_and_the_next_day_completes() {
 #[tokio::test]
 async fn a_lost_status_change_reply_on_an_html_error_page_is_retried_and_every_order_ends_done() {
     let shop = YahooShop::new().await;
-    shop.control
-        .yahoo_generate_orders(
-            SELLER,
-            &YahooGenerateOptions {
-                count: Some(6),
-                days: Some(1),
-                kinds: Some(vec![YahooOrderKind::Plain]),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    shop.plain_orders(6, 1).await;
     // Yahoo applies the first status change, then the gateway answers 504 with an HTML page.
     shop.control
         .lose_replies("yahoo.orderStatusChange", 1)
@@ -274,18 +268,7 @@ async fn a_lost_status_change_reply_on_an_html_error_page_is_retried_and_every_o
 #[tokio::test]
 async fn an_access_token_that_expires_mid_run_is_refreshed_once_and_the_run_completes() {
     let shop = YahooShop::new().await;
-    shop.control
-        .yahoo_generate_orders(
-            SELLER,
-            &YahooGenerateOptions {
-                count: Some(12),
-                days: Some(1),
-                kinds: Some(vec![YahooOrderKind::Plain]),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    shop.plain_orders(12, 1).await;
     // Slow enough that the run is still going when the token lapses.
     shop.control
         .set_faults(&ichigen_sandbox::FaultConfig {
@@ -326,18 +309,7 @@ async fn a_refused_public_key_or_refresh_token_stops_the_store_naming_the_creden
         ("refresh token", "refreshToken"),
     ] {
         let shop = YahooShop::new().await;
-        shop.control
-            .yahoo_generate_orders(
-                SELLER,
-                &YahooGenerateOptions {
-                    count: Some(5),
-                    days: Some(1),
-                    kinds: Some(vec![YahooOrderKind::Plain]),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        shop.plain_orders(5, 1).await;
         if revoked == "public key" {
             shop.control.yahoo_revoke_key(SELLER, 1).await.unwrap();
         } else {
