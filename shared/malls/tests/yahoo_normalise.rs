@@ -243,3 +243,65 @@ fn hold_messages_never_quote_personal_data() {
         }
     }
 }
+
+/// The card fixture with `extra` more lines (a zero-price gift among them) and totals that
+/// follow Yahoo's formula.
+fn with_many_lines(extra: usize) -> String {
+    let card = fixture("order_info_card");
+    let mut items = String::new();
+    for n in 0..extra {
+        let price = if n == 0 { 0 } else { 100 + n };
+        items.push_str(&format!(
+            "<Item><LineId>{line}</LineId><ItemId>bulk-{n:02}</ItemId><Title>まとめ買い {n}</Title>\
+             <SubCode></SubCode><Quantity>1</Quantity><UnitPrice>{price}</UnitPrice>\
+             <ItemTaxRatio>10</ItemTaxRatio><CouponDiscount>0</CouponDiscount></Item>\n",
+            line = n + 3,
+        ));
+    }
+    let added: usize = (1..extra).map(|n| 100 + n).sum();
+    let total = 7160 + added;
+    card.replace("</OrderInfo>", &format!("{items}</OrderInfo>"))
+        .replace(
+            "<TotalPrice>7160</TotalPrice>",
+            &format!("<TotalPrice>{total}</TotalPrice>"),
+        )
+        .replace(
+            "<SettleAmount>7160</SettleAmount>",
+            &format!("<SettleAmount>{total}</SettleAmount>"),
+        )
+}
+
+#[test]
+fn many_lines_and_a_zero_price_line_normalise_without_holds() {
+    let body = with_many_lines(60);
+    let mut orders = normalise_response(MallId::Yahoo, &store(), &body, imported_at()).unwrap();
+    let order = orders.remove(0).unwrap();
+    assert!(order.holds.is_empty(), "{:?}", order.holds);
+    let lines: Vec<_> = order.lines().collect();
+    assert_eq!(lines.len(), 62);
+    let free = lines.iter().find(|l| l.mall_item_id == "bulk-00").unwrap();
+    assert_eq!(free.unit_price, 0);
+    assert_eq!(
+        free.seller_sku.as_deref(),
+        Some("bulk-00"),
+        "no sub-code: the item id"
+    );
+    let added: i64 = (1..60).map(|n| 100 + n).sum();
+    assert_eq!(order.amounts.goods, 2 * 2980 + 650 + added);
+}
+
+#[test]
+fn a_total_off_by_one_yen_among_many_lines_is_held() {
+    let body = with_many_lines(60).replacen(
+        "<UnitPrice>101</UnitPrice>",
+        "<UnitPrice>102</UnitPrice>",
+        1,
+    );
+    let mut orders = normalise_response(MallId::Yahoo, &store(), &body, imported_at()).unwrap();
+    let order = orders.remove(0).unwrap();
+    assert!(
+        kinds(&order).contains(&HoldKind::TotalsMismatch),
+        "{:?}",
+        order.holds
+    );
+}
