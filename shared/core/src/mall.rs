@@ -49,6 +49,10 @@ pub struct ListedOrder {
     /// The order's mall status code as the list reports it, where the list says (Amazon's
     /// `OrderStatus`, a payload-carrying list). An order already stored whose mall status is
     /// no longer this one is refreshed and the change recorded; `None`: the list does not say.
+    /// A mall whose post-import acknowledgement itself moves the status (au PAY 新規受付 →
+    /// 発送待ち, Rakuten 100 → 300) leaves it `None`: the stored status does not follow
+    /// acknowledgements yet (the mall writer will), so every acknowledged order would look
+    /// changed.
     pub mall_status: Option<String>,
 }
 
