@@ -11,6 +11,7 @@
 pub mod connect;
 pub mod http;
 pub mod rakuten;
+pub mod xml;
 pub mod yahoo;
 
 pub use connect::{
