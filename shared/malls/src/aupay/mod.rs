@@ -282,19 +282,11 @@ impl AupayMall {
             }
             start += self.page_size;
         }
-        // resultCount is either each page's count or the total (aupay.md §3a): accept either
-        // reading when it is consistent, otherwise orders appeared or vanished while paging.
-        let page_reading = counts.iter().all(|(count, on_page)| count == on_page);
-        let total_reading = counts.iter().all(|(count, _)| *count == listed);
-        if !page_reading && !total_reading {
-            let said: Vec<String> = counts.iter().map(|(c, _)| c.to_string()).collect();
+        if let Err(said) = counts_agree(&counts, listed) {
             return Err(MallError::Incomplete {
                 store: self.store_ref().clone(),
                 operation: api.name().into(),
-                detail: format!(
-                    "listed {listed} orders in {window} but resultCount said {}",
-                    said.join(", ")
-                ),
+                detail: format!("listed {listed} orders in {window} but resultCount said {said}"),
             });
         }
         tracing::info!(store = %self.store_ref(), %window, listed, pages = counts.len(), "listed window");
@@ -399,6 +391,24 @@ impl AupayMall {
             Ok(_) => AckOutcome::Accepted,
             Err(error) => ack_refusal(&error),
         })
+    }
+}
+
+/// Whether the pages' `resultCount`s (with the orders each page held) agree with what was
+/// listed. `resultCount` is either each page's count or the total (aupay.md §3a): either
+/// reading is accepted when consistent; otherwise orders appeared or vanished while paging,
+/// and the `Err` lists what au PAY said.
+fn counts_agree(counts: &[(u64, u64)], listed: u64) -> Result<(), String> {
+    let page_reading = counts.iter().all(|(count, on_page)| count == on_page);
+    let total_reading = counts.iter().all(|(count, _)| *count == listed);
+    if page_reading || total_reading {
+        Ok(())
+    } else {
+        Err(counts
+            .iter()
+            .map(|(count, _)| count.to_string())
+            .collect::<Vec<_>>()
+            .join(", "))
     }
 }
 
@@ -562,6 +572,20 @@ mod tests {
             ack_refusal(&error("[orderStatus]の値が不正です")),
             AckOutcome::Rejected { reason } if reason.contains("orderStatus")
         ));
+    }
+
+    #[test]
+    fn result_counts_are_read_as_page_counts_or_totals() {
+        assert_eq!(counts_agree(&[(5, 5), (5, 5), (2, 2)], 12), Ok(()));
+        assert_eq!(counts_agree(&[(12, 5), (12, 5), (12, 2)], 12), Ok(()));
+        assert_eq!(counts_agree(&[(0, 0)], 0), Ok(()));
+        // An order arrived between pages: the total moved.
+        assert_eq!(
+            counts_agree(&[(12, 5), (13, 5), (13, 3)], 13),
+            Err("12, 13, 13".into())
+        );
+        // The total says more than was listed (a page came back short).
+        assert!(counts_agree(&[(12, 5), (12, 5), (12, 1)], 11).is_err());
     }
 
     #[test]
