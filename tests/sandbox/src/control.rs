@@ -823,11 +823,29 @@ impl ControlClient {
     /// `POST /_control/aupay/bad-gateway`: the next `count` au PAY requests get the HTML 502
     /// page (load), before any other check.
     pub async fn aupay_bad_gateway(&self, count: u32) -> Result<(), SandboxError> {
+        let request = AupayBadGatewayRequest {
+            count,
+            endpoint: None,
+        };
         let _: AupayBadGatewayRequest = self
-            .post(
-                &["_control", "aupay", "bad-gateway"],
-                &AupayBadGatewayRequest { count },
-            )
+            .post(&["_control", "aupay", "bad-gateway"], &request)
+            .await?;
+        Ok(())
+    }
+
+    /// Like [`Self::aupay_bad_gateway`], for one endpoint only (e.g. `aupay.updateTradeStsProc`):
+    /// a 502 in the middle of a run.
+    pub async fn aupay_bad_gateway_on(
+        &self,
+        endpoint: &str,
+        count: u32,
+    ) -> Result<(), SandboxError> {
+        let request = AupayBadGatewayRequest {
+            count,
+            endpoint: Some(endpoint.to_owned()),
+        };
+        let _: AupayBadGatewayRequest = self
+            .post(&["_control", "aupay", "bad-gateway"], &request)
             .await?;
         Ok(())
     }

@@ -537,3 +537,36 @@ async fn inserted_orders_are_listed_as_stored() {
     let info = root.child("orderInfo").unwrap();
     assert_eq!(info, &xml::parse(xml).unwrap());
 }
+
+#[tokio::test]
+async fn the_html_502_page_can_target_one_endpoint() {
+    let env = Env::start().await;
+    let made = env
+        .control
+        .aupay_generate_orders(SHOP, &AupayGenerateOptions::default())
+        .await
+        .unwrap();
+    env.control
+        .aupay_bad_gateway_on("aupay.updateTradeStsProc", 1)
+        .await
+        .unwrap();
+    let query = [
+        ("shopId", SHOP),
+        ("startDate", "20200101"),
+        ("endDate", "20991231"),
+    ];
+    assert_eq!(env.list(&query).await.result_status(), "0");
+    let body = status_body(SHOP, &made.order_ids[0], "発送待ち");
+    let xml_type = "application/xml; charset=utf-8";
+    assert_eq!(
+        env.update(KEY, &body, xml_type).await.status,
+        StatusCode::BAD_GATEWAY
+    );
+    assert_eq!(env.update(KEY, &body, xml_type).await.result_status(), "0");
+    assert!(
+        env.control
+            .aupay_bad_gateway_on("aupay.nothing", 1)
+            .await
+            .is_err()
+    );
+}

@@ -124,7 +124,7 @@ async fn guard(
     group: AupayApiGroup,
     headers: &HeaderMap,
 ) -> Result<String, Response> {
-    if app.aupay.take_bad_gateway().await {
+    if app.aupay.take_bad_gateway(endpoint).await {
         tracing::info!(endpoint, "answering the HTML 502 page");
         return Err(bad_gateway_page(StatusCode::BAD_GATEWAY));
     }

@@ -178,10 +178,20 @@ pub(crate) async fn limits(State(app): Shared) -> Json<AupayLimits> {
 pub(crate) async fn bad_gateway(
     State(app): Shared,
     Json(request): Json<AupayBadGatewayRequest>,
-) -> Json<AupayBadGatewayRequest> {
-    app.aupay.set_bad_gateway(request.count).await;
-    tracing::info!(count = request.count, "au PAY HTML 502 pages set");
-    Json(request)
+) -> Result<Json<AupayBadGatewayRequest>, ControlError> {
+    if let Some(endpoint) = &request.endpoint
+        && !super::endpoints::ALL.contains(&endpoint.as_str())
+    {
+        return Err(ControlError::bad_request(format!(
+            "unknown endpoint {endpoint:?}; known: {}",
+            super::endpoints::ALL.join(", ")
+        )));
+    }
+    app.aupay
+        .set_bad_gateway(request.count, request.endpoint.clone())
+        .await;
+    tracing::info!(count = request.count, endpoint = ?request.endpoint, "au PAY HTML 502 pages set");
+    Ok(Json(request))
 }
 
 pub(crate) async fn writes(State(app): Shared) -> Json<Vec<AupayWriteRecord>> {

@@ -82,7 +82,9 @@ struct Inner {
     stores: BTreeMap<String, Store>,
     writes: Vec<AupayWriteRecord>,
     limits: AupayLimits,
+    /// HTML 502 pages still to answer, and the endpoint they are for (`None` = any).
     bad_gateway_left: u32,
+    bad_gateway_endpoint: Option<String>,
 }
 
 /// Why a key was refused. Every cause is answered the same way (401 / `0002`): clients
@@ -251,14 +253,20 @@ impl AupayState {
             .try_acquire(shop_id, Instant::now())
     }
 
-    pub(crate) async fn set_bad_gateway(&self, count: u32) {
-        self.inner.write().await.bad_gateway_left = count;
+    pub(crate) async fn set_bad_gateway(&self, count: u32, endpoint: Option<String>) {
+        let mut inner = self.inner.write().await;
+        inner.bad_gateway_left = count;
+        inner.bad_gateway_endpoint = endpoint;
     }
 
     /// Whether this request is to get the HTML 502 page; counts it down.
-    pub(crate) async fn take_bad_gateway(&self) -> bool {
+    pub(crate) async fn take_bad_gateway(&self, endpoint: &str) -> bool {
         let mut inner = self.inner.write().await;
-        if inner.bad_gateway_left == 0 {
+        let other = inner
+            .bad_gateway_endpoint
+            .as_deref()
+            .is_some_and(|e| e != endpoint);
+        if inner.bad_gateway_left == 0 || other {
             return false;
         }
         inner.bad_gateway_left -= 1;

@@ -108,12 +108,14 @@ pub struct AupaySetStatusRequest {
     pub order_status: String,
 }
 
-/// `POST /_control/aupay/bad-gateway`: the next `count` mall requests answer au PAY's HTML
-/// 502 page (0 clears it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /_control/aupay/bad-gateway`: the next `count` mall requests (to `endpoint` only,
+/// e.g. `aupay.updateTradeStsProc`, when given) answer au PAY's HTML 502 page (0 clears it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AupayBadGatewayRequest {
     pub count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
 }
 
 /// How `resultCount` is filled (its meaning is disputed among clients; aupay.md §3a).
