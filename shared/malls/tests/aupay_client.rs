@@ -12,8 +12,8 @@ use ichigen_core::{HoldKind, JstInstant, Mall, MallError, MallId, StoreRef, Time
 use ichigen_malls::{AupayMall, ClientSettings, MallEndpoints, connect_aupay};
 use ichigen_sandbox::aupay::endpoints;
 use ichigen_sandbox::control::{
-    AupayApiGroup, AupayGenerateOptions, AupayLimits, AupayOrderKind, AupayRegisterStoreRequest,
-    FaultConfig, RequestDateFormat, ResultCountMeaning,
+    AupayApiGroup, AupayBadGatewayRequest, AupayGenerateOptions, AupayLimits, AupayOrderKind,
+    AupayRegisterStoreRequest, FaultConfig, RequestDateFormat, ResultCountMeaning,
 };
 use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
 use jiff::SignedDuration;
@@ -350,6 +350,21 @@ async fn html_502_pages_and_5xx_bursts_are_retried() {
     let stats = fx.control.stats().await.unwrap();
     assert!(stats.injected_for("5xx") + stats.injected_for("429") > 0);
 
+    // A gateway page passed through with HTTP 200 is retried too.
+    fx.control
+        .set_faults(&FaultConfig::default())
+        .await
+        .unwrap();
+    fx.control
+        .aupay_set_bad_gateway(&AupayBadGatewayRequest {
+            count: 2,
+            endpoint: None,
+            status: Some(200),
+        })
+        .await
+        .unwrap();
+    assert_eq!(fx.mall().list_orders(last_days(4)).await.unwrap().len(), 6);
+
     // Out of attempts: unavailable, retryable, naming the operation.
     fx.control
         .set_faults(&FaultConfig::default())
@@ -362,6 +377,20 @@ async fn html_502_pages_and_5xx_bursts_are_retried() {
         error.to_string().contains("searchTradeInfoListProc"),
         "{error}"
     );
+    fx.control
+        .aupay_set_bad_gateway(&AupayBadGatewayRequest {
+            count: 100,
+            endpoint: None,
+            status: Some(200),
+        })
+        .await
+        .unwrap();
+    let error = fx.mall().list_orders(last_days(4)).await.unwrap_err();
+    assert!(
+        matches!(error, MallError::Unavailable { attempts: 6, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("502 Bad Gateway"), "{error}");
 }
 
 #[tokio::test]

@@ -826,6 +826,7 @@ impl ControlClient {
         let request = AupayBadGatewayRequest {
             count,
             endpoint: None,
+            status: None,
         };
         let _: AupayBadGatewayRequest = self
             .post(&["_control", "aupay", "bad-gateway"], &request)
@@ -843,11 +844,22 @@ impl ControlClient {
         let request = AupayBadGatewayRequest {
             count,
             endpoint: Some(endpoint.to_owned()),
+            status: None,
         };
         let _: AupayBadGatewayRequest = self
             .post(&["_control", "aupay", "bad-gateway"], &request)
             .await?;
         Ok(())
+    }
+
+    /// `POST /_control/aupay/bad-gateway` in full: `count` pages, for one endpoint or all,
+    /// with the given HTTP status (200 = a page passed through as a success).
+    pub async fn aupay_set_bad_gateway(
+        &self,
+        request: &AupayBadGatewayRequest,
+    ) -> Result<AupayBadGatewayRequest, SandboxError> {
+        self.post(&["_control", "aupay", "bad-gateway"], request)
+            .await
     }
 
     /// `GET /_control/aupay/writes`: applied order-API writes, oldest first.

@@ -6,17 +6,20 @@
 //!   `aupay-orders.js`, a 1.0 s interval in ryojrcreators/daily-wholesale-report
 //!   `case_orders_wowma.py`; aupay.md §7), which is [`ClientSettings`]' default rate.
 //! - 429, 5xx and timeouts are retried by [`MallHttp`] with backoff and full jitter; the HTML
-//!   502 page au PAY answers under load is a 5xx and so retried the same way. An HTML page
-//!   with any other status is reported as unavailable (worth a later run), never as an
-//!   unreadable answer.
+//!   502 page au PAY answers under load is a 5xx and so retried the same way. A non-XML page
+//!   with a 2xx status ("String could not be parsed as XML", a vendor manual's transient
+//!   au PAY error) is retried here with the same backoff; when the attempts run out it is
+//!   reported as unavailable (worth a later run), never as an unreadable answer.
 //! - The key travels as `Authorization: Bearer`, marked sensitive; URLs carry only the
 //!   `shopId` and dates.
 
 use std::fmt;
+use std::time::Duration;
 
 use ichigen_core::{MallError, StoreRef};
-use reqwest::StatusCode;
+use rand::Rng;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::{RequestBuilder, StatusCode};
 
 use super::AupayCredentials;
 use crate::connect::ClientSettings;
@@ -170,6 +173,10 @@ pub(crate) struct AupayClient {
     api_base: String,
     authorization: HeaderValue,
     http: MallHttp,
+    /// For 2xx non-XML pages: attempts in all, and the backoff between them.
+    attempts: u32,
+    backoff_min: Duration,
+    backoff_max: Duration,
 }
 
 impl fmt::Debug for AupayClient {
@@ -199,6 +206,9 @@ impl AupayClient {
             api_base: api_base.trim_end_matches('/').to_owned(),
             authorization,
             http: MallHttp::new(settings)?,
+            attempts: settings.max_attempts.max(1),
+            backoff_min: settings.backoff_min,
+            backoff_max: settings.backoff_max.max(settings.backoff_min),
         })
     }
 
@@ -215,19 +225,16 @@ impl AupayClient {
         let url = format!("{}/wmshopapi/{}", self.api_base, api.name());
         let mut params: Vec<(&str, String)> = vec![("shopId", self.shop_id.clone())];
         params.extend(query.iter().cloned());
-        let reply = self
-            .http
-            .send(&self.store, api.name(), || {
-                self.http
-                    .client()
-                    .get(&url)
-                    .query(&params)
-                    .header(AUTHORIZATION, self.authorization.clone())
-                    // Every client sends it on reads too (aupay.md §1).
-                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            })
-            .await;
-        self.interpret(api, reply)
+        self.send(api, || {
+            self.http
+                .client()
+                .get(&url)
+                .query(&params)
+                .header(AUTHORIZATION, self.authorization.clone())
+                // Every client sends it on reads too (aupay.md §1).
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        })
+        .await
     }
 
     /// A write (`update*`): POST of a flat `<request>` with `shopId` first.
@@ -243,24 +250,48 @@ impl AupayClient {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
             request.to_xml()
         );
-        let reply = self
-            .http
-            .send(&self.store, api.name(), || {
-                self.http
-                    .client()
-                    .post(&url)
-                    .header(AUTHORIZATION, self.authorization.clone())
-                    .header(CONTENT_TYPE, "application/xml; charset=utf-8")
-                    .body(body.clone())
-            })
-            .await;
-        self.interpret(api, reply)
+        self.send(api, || {
+            self.http
+                .client()
+                .post(&url)
+                .header(AUTHORIZATION, self.authorization.clone())
+                .header(CONTENT_TYPE, "application/xml; charset=utf-8")
+                .body(body.clone())
+        })
+        .await
+    }
+
+    /// Sends through [`MallHttp`] (which retries 429, 5xx and timeouts), and sends again when
+    /// au PAY answers a 2xx page that is not XML.
+    async fn send(
+        &self,
+        api: Api,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Result<Element, ErrorBody>, MallError> {
+        let mut attempt = 1;
+        loop {
+            let reply = self.http.send(&self.store, api.name(), &build).await;
+            let page = matches!(&reply, Ok(r) if r.status.is_success()
+                && matches!(classify(r.status, &r.body), Answer::Page(_)));
+            if !page || attempt >= self.attempts {
+                return self.interpret(api, reply, attempt);
+            }
+            let ceiling = self
+                .backoff_min
+                .saturating_mul(1 << attempt.min(16))
+                .min(self.backoff_max);
+            let delay = ceiling.mul_f64(rand::rng().random_range(0.0..=1.0));
+            tracing::warn!(store = %self.store, operation = api.name(), attempt, delay_ms = delay.as_millis() as u64, "au PAY answered a page that is not XML; retrying");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
     }
 
     fn interpret(
         &self,
         api: Api,
         reply: Result<Reply, SendError>,
+        page_attempts: u32,
     ) -> Result<Result<Element, ErrorBody>, MallError> {
         let operation = api.name();
         let reply = match reply {
@@ -319,7 +350,7 @@ impl AupayClient {
             Answer::Page(title) => Err(MallError::Unavailable {
                 store: self.store.clone(),
                 operation: operation.into(),
-                attempts: 1,
+                attempts: page_attempts,
                 detail: format!("HTTP {status} with an HTML page ({title}): au PAY is busy"),
             }),
             Answer::Unreadable(problem) => Err(MallError::BadResponse {

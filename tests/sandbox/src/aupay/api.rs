@@ -83,8 +83,14 @@ fn invalid(field: &str) -> Response {
 
 /// The page a gateway in front of au PAY answers under load: HTML, not XML.
 pub(crate) fn bad_gateway_page(status: StatusCode) -> Response {
-    let reason = status.canonical_reason().unwrap_or("Bad Gateway");
-    let code = status.as_u16();
+    // A page passed through with a success status still reads "502 Bad Gateway".
+    let shown = if status.is_success() {
+        StatusCode::BAD_GATEWAY
+    } else {
+        status
+    };
+    let reason = shown.canonical_reason().unwrap_or("Bad Gateway");
+    let code = shown.as_u16();
     (
         status,
         [(header::CONTENT_TYPE, "text/html")],
@@ -124,9 +130,10 @@ async fn guard(
     group: AupayApiGroup,
     headers: &HeaderMap,
 ) -> Result<String, Response> {
-    if app.aupay.take_bad_gateway(endpoint).await {
-        tracing::info!(endpoint, "answering the HTML 502 page");
-        return Err(bad_gateway_page(StatusCode::BAD_GATEWAY));
+    if let Some(status) = app.aupay.take_bad_gateway(endpoint).await {
+        tracing::info!(endpoint, status, "answering the gateway's HTML page");
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+        return Err(bad_gateway_page(status));
     }
     let Some(key) = bearer(headers) else {
         return Err(auth_failed());

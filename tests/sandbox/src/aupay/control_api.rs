@@ -187,8 +187,12 @@ pub(crate) async fn bad_gateway(
             super::endpoints::ALL.join(", ")
         )));
     }
+    let status = request.status.unwrap_or(502);
+    if !(200..=599).contains(&status) {
+        return Err(ControlError::bad_request("status must be an HTTP status"));
+    }
     app.aupay
-        .set_bad_gateway(request.count, request.endpoint.clone())
+        .set_bad_gateway(request.count, request.endpoint.clone(), status)
         .await;
     tracing::info!(count = request.count, endpoint = ?request.endpoint, "au PAY HTML 502 pages set");
     Ok(Json(request))

@@ -85,6 +85,7 @@ struct Inner {
     /// HTML 502 pages still to answer, and the endpoint they are for (`None` = any).
     bad_gateway_left: u32,
     bad_gateway_endpoint: Option<String>,
+    bad_gateway_status: u16,
 }
 
 /// Why a key was refused. Every cause is answered the same way (401 / `0002`): clients
@@ -253,24 +254,25 @@ impl AupayState {
             .try_acquire(shop_id, Instant::now())
     }
 
-    pub(crate) async fn set_bad_gateway(&self, count: u32, endpoint: Option<String>) {
+    pub(crate) async fn set_bad_gateway(&self, count: u32, endpoint: Option<String>, status: u16) {
         let mut inner = self.inner.write().await;
         inner.bad_gateway_left = count;
         inner.bad_gateway_endpoint = endpoint;
+        inner.bad_gateway_status = status;
     }
 
-    /// Whether this request is to get the HTML 502 page; counts it down.
-    pub(crate) async fn take_bad_gateway(&self, endpoint: &str) -> bool {
+    /// The status of the HTML page this request is to get, if any; counts it down.
+    pub(crate) async fn take_bad_gateway(&self, endpoint: &str) -> Option<u16> {
         let mut inner = self.inner.write().await;
         let other = inner
             .bad_gateway_endpoint
             .as_deref()
             .is_some_and(|e| e != endpoint);
         if inner.bad_gateway_left == 0 || other {
-            return false;
+            return None;
         }
         inner.bad_gateway_left -= 1;
-        true
+        Some(inner.bad_gateway_status)
     }
 
     pub(crate) async fn generate(

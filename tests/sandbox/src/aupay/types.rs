@@ -116,6 +116,10 @@ pub struct AupayBadGatewayRequest {
     pub count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// The page's HTTP status: 502 by default; 200 models a gateway page passed through with
+    /// a success status (a client sees only "not XML").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
 }
 
 /// How `resultCount` is filled (its meaning is disputed among clients; aupay.md §3a).
