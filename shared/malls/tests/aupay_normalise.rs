@@ -270,3 +270,35 @@ fn an_order_without_an_id_is_an_error() {
     assert_eq!(error.field, "orderId");
     assert!(results[1].is_ok());
 }
+
+#[test]
+fn many_lines_and_a_zero_price_line_add_up() {
+    let base = fixture("list_two_orders.xml");
+    let start = base.find("<orderInfo>").unwrap();
+    let end = base.find("</orderInfo>").unwrap() + "</orderInfo>".len();
+    let mut lines = String::new();
+    for n in 0..60 {
+        let price = if n == 0 { 0 } else { 100 };
+        lines.push_str(&format!(
+            "<detail><orderDetailId>{n}</orderDetailId><itemCode>item{n:02}</itemCode><itemManagementId>-T{n}</itemManagementId><itemName>おまけ {n}</itemName><itemPrice>{price}</itemPrice><unit>1</unit></detail>"
+        ));
+    }
+    let order = format!(
+        "<orderInfo><orderId>401234599</orderId><orderDate>2026/01/01 09:00</orderDate><settlementName>クレジットカード決済</settlementName><orderStatus>新規受付</orderStatus><totalSalePrice>5900</totalSalePrice><postagePrice>0</postagePrice><totalPrice>5900</totalPrice><couponTotalPrice>0</couponTotalPrice><usePoint>0</usePoint><useAuPointPrice>0</useAuPointPrice><requestPrice>5900</requestPrice>{lines}</orderInfo>"
+    );
+    let xml = format!("{}{order}{}", &base[..start], &base[end..]);
+    let orders = orders(&xml);
+    let order = orders
+        .iter()
+        .find(|o| o.mall_order_id == "401234599")
+        .unwrap();
+    assert!(order.holds.is_empty(), "{:?}", order.holds);
+    let lines = &order.destinations[0].lines;
+    assert_eq!(lines.len(), 60);
+    assert_eq!(lines[0].unit_price, 0);
+    assert_eq!(lines[7].seller_sku.as_deref(), Some("item07-T7"));
+    assert_eq!(
+        lines.iter().map(|l| l.line_total()).sum::<i64>(),
+        order.amounts.goods
+    );
+}
