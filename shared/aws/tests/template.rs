@@ -283,63 +283,284 @@ fn the_import_function_is_built_and_wired_as_expected() {
     assert_eq!(sqs[0]["Properties"]["BatchSize"], Value::from(1));
 }
 
-#[test]
-fn each_rakuten_store_gets_a_schedule_naming_it_and_a_secret() {
-    let template = template();
-    let (_, looped) = resources(&template)
+/// What CloudFormation makes of the per-store loop for these parameter values: the loop's
+/// fragment once per store with `${Store}` and `&{Store}` (alphanumerics only) replaced, then
+/// the intrinsics it applies to parameters (`Sub`, `Select`, `Split`, `FindInMap`, `Ref` of a
+/// parameter) evaluated. References to resources stay as written. cfn-lint expands the loop
+/// over made-up store names only, so this is where real values are checked.
+fn expand_store_loop(template: &Value, parameters: &[(&str, Value)]) -> Vec<(String, Value)> {
+    let (_, looped) = resources(template)
         .iter()
         .find(|(k, _)| k.as_str().is_some_and(|k| k.starts_with("Fn::ForEach::")))
-        .expect("a Fn::ForEach over the Rakuten stores");
+        .expect("a Fn::ForEach over the stores");
     let variable = text(&looped[0], "loop variable");
     let Value::Tagged(collection) = &looped[1] else {
-        panic!("the collection should be !Ref")
+        panic!("the collection should be !Ref of a parameter")
     };
-    assert_eq!(collection.value, Value::from("RakutenStores"));
-
+    let mut values: std::collections::BTreeMap<String, Value> = template["Parameters"]
+        .as_mapping()
+        .expect("Parameters")
+        .iter()
+        .filter_map(|(name, p)| Some((name.as_str()?.to_owned(), p.get("Default")?.clone())))
+        .collect();
+    values.extend(parameters.iter().map(|(n, v)| ((*n).to_owned(), v.clone())));
+    let stores = values[text(&collection.value, "collection")]
+        .as_sequence()
+        .expect("the store list")
+        .clone();
     let fragment = looped[2].as_mapping().expect("fragment");
-    let of_type = |kind: &str| {
-        fragment
-            .values()
-            .find(|r| r["Type"] == kind)
-            .unwrap_or_else(|| panic!("a {kind}"))
+    let mut expanded = Vec::new();
+    for store in &stores {
+        let store = text(store, "store");
+        let logical: String = store.chars().filter(char::is_ascii_alphanumeric).collect();
+        let replace = |s: &str| {
+            s.replace(&format!("${{{variable}}}"), store)
+                .replace(&format!("&{{{variable}}}"), &logical)
+        };
+        for (key, resource) in fragment {
+            let resource = replace_strings(resource, &replace);
+            expanded.push((
+                replace(text(key, "logical id")),
+                evaluate(&resource, &values, &template["Mappings"]),
+            ));
+        }
+    }
+    expanded
+}
+
+fn replace_strings(value: &Value, replace: &impl Fn(&str) -> String) -> Value {
+    match value {
+        Value::String(s) => Value::String(replace(s)),
+        Value::Sequence(items) => items.iter().map(|i| replace_strings(i, replace)).collect(),
+        Value::Mapping(map) => Value::Mapping(
+            map.iter()
+                .map(|(k, v)| (replace_strings(k, replace), replace_strings(v, replace)))
+                .collect(),
+        ),
+        Value::Tagged(tagged) => Value::Tagged(Box::new(serde_yaml::value::TaggedValue {
+            tag: tagged.tag.clone(),
+            value: replace_strings(&tagged.value, replace),
+        })),
+        other => other.clone(),
+    }
+}
+
+/// Evaluates the parameter-only intrinsics (see [`expand_store_loop`]).
+fn evaluate(
+    value: &Value,
+    parameters: &std::collections::BTreeMap<String, Value>,
+    mappings: &Value,
+) -> Value {
+    let eval = |v: &Value| evaluate(v, parameters, mappings);
+    match value {
+        Value::Sequence(items) => items.iter().map(eval).collect(),
+        Value::Mapping(map) => {
+            Value::Mapping(map.iter().map(|(k, v)| (k.clone(), eval(v))).collect())
+        }
+        Value::Tagged(tagged) => {
+            let arg = eval(&tagged.value);
+            let part = |i: usize| arg.get(i).cloned().unwrap_or(Value::Null);
+            match tagged.tag.to_string().trim_start_matches('!') {
+                "Ref" => parameters
+                    .get(text(&arg, "Ref"))
+                    .cloned()
+                    .unwrap_or_else(|| value.clone()),
+                "Select" => {
+                    let index = number(&part(0), "Select index") as usize;
+                    part(1).get(index).cloned().expect("Select index in range")
+                }
+                "Split" => {
+                    let delimiter = part(0);
+                    let delimiter = text(&delimiter, "Split delimiter");
+                    text(&part(1), "Split string")
+                        .split(delimiter)
+                        .map(Value::from)
+                        .collect()
+                }
+                "FindInMap" => {
+                    let key = |i: usize| text(&part(i), "FindInMap key").to_owned();
+                    let found = &mappings[key(0).as_str()][key(1).as_str()][key(2).as_str()];
+                    assert!(
+                        !found.is_null(),
+                        "FindInMap {} / {} / {} finds nothing",
+                        key(0),
+                        key(1),
+                        key(2)
+                    );
+                    found.clone()
+                }
+                "Sub" => {
+                    let (template, local) = match &arg {
+                        Value::String(s) => (s.clone(), None),
+                        _ => (
+                            text(&part(0), "Sub").to_owned(),
+                            part(1).as_mapping().cloned(),
+                        ),
+                    };
+                    let mut out = template.clone();
+                    for name in sub_variables(&template) {
+                        let found = local
+                            .as_ref()
+                            .and_then(|l| l.get(name.as_str()).cloned())
+                            .or_else(|| parameters.get(&name).cloned());
+                        let replacement = match found {
+                            Some(Value::String(s)) => s,
+                            Some(Value::Number(n)) => n.to_string(),
+                            _ => continue,
+                        };
+                        out = out.replace(&format!("${{{name}}}"), &replacement);
+                    }
+                    Value::String(out)
+                }
+                _ => value.clone(),
+            }
+        }
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn each_store_on_any_mall_gets_a_schedule_naming_it_a_secret_and_an_alarm() {
+    let template = template();
+    let stores = ["rakuten:store-a", "yahoo:my_shop"];
+    let expanded = expand_store_loop(
+        &template,
+        &[
+            ("ShopId", Value::from("demo")),
+            ("Stores", stores.iter().map(|s| Value::from(*s)).collect()),
+        ],
+    );
+    let resource = |id: &str| {
+        &expanded
+            .iter()
+            .find(|(logical, _)| logical == id)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {id} among {:?}",
+                    expanded.iter().map(|e| &e.0).collect::<Vec<_>>()
+                )
+            })
+            .1
     };
-    let target = &of_type("AWS::Scheduler::Schedule")["Properties"]["Target"];
-    let input: serde_json::Value =
-        serde_json::from_str(sub_text(&target["Input"], "Input")).expect("Input is JSON");
-    let store = format!("rakuten:${{{variable}}}");
-    // The scheduled time makes each run's body distinct for FIFO de-duplication.
     assert_eq!(
-        input,
-        serde_json::json!({
-            "type": "differential",
-            "store": store,
-            "sent_at": "<aws.scheduler.scheduled-time>"
+        expanded.len(),
+        3 * stores.len(),
+        "a schedule, a secret and an alarm per store"
+    );
+    for (store, logical, secret_name) in [
+        (
+            "rakuten:store-a",
+            "rakutenstorea",
+            "ichigen/demo/rakuten/store-a",
+        ),
+        ("yahoo:my_shop", "yahoomyshop", "ichigen/demo/yahoo/my_shop"),
+    ] {
+        let store_ref: ichigen_core::StoreRef = store.parse().unwrap();
+        let schedule = resource(&format!("ImportSchedule{logical}"));
+        assert_eq!(schedule["Type"], "AWS::Scheduler::Schedule");
+        let target = &schedule["Properties"]["Target"];
+        // Into the FIFO import queue, in the store's own message group.
+        let Value::Tagged(arn) = &target["Arn"] else {
+            panic!("the schedule should target !GetAtt ImportQueue.Arn")
+        };
+        assert_eq!(arn.value, Value::from("ImportQueue.Arn"));
+        assert_eq!(target["SqsParameters"]["MessageGroupId"], store);
+        // The body is an import command for the store; the scheduled time makes each run's
+        // body distinct for FIFO de-duplication.
+        let body = text(&target["Input"], "Input");
+        let command: ichigen_core::import::ImportCommand =
+            serde_json::from_str(body).expect("the schedule's message is an ImportCommand");
+        assert_eq!(command.store, store_ref);
+        assert_eq!(
+            command.request,
+            ichigen_core::import::ImportRequest::Differential
+        );
+        assert!(
+            body.contains(r#""sent_at":"<aws.scheduler.scheduled-time>""#),
+            "{body}"
+        );
+
+        let secret = &resource(&format!("StoreSecret{logical}"))["Properties"];
+        assert_eq!(secret["Name"], secret_name);
+        // The placeholder has every field the mall's connector reads; only its values are
+        // still to be put.
+        let placeholder = text(&secret["SecretString"], "SecretString");
+        let connected = ichigen_malls::connect(
+            &store_ref,
+            &ichigen_core::ports::SecretValue::new(placeholder.to_owned()),
+            &ichigen_malls::MallEndpoints::default(),
+            &ichigen_malls::ClientSettings::default(),
+        );
+        if let Err(e) = connected {
+            assert!(
+                matches!(e, ichigen_malls::ConnectError::BadField { .. }),
+                "{store}'s placeholder secret: {e}"
+            );
+        }
+
+        let alarm = &resource(&format!("CheckpointAlarm{logical}"))["Properties"];
+        let dimensions = alarm["Dimensions"].as_sequence().unwrap();
+        assert!(
+            dimensions
+                .iter()
+                .any(|d| d["Name"] == "Store" && d["Value"] == store)
+        );
+        assert!(
+            dimensions
+                .iter()
+                .any(|d| d["Name"] == "Shop" && d["Value"] == "demo")
+        );
+        assert_eq!(
+            alarm["AlarmName"],
+            format!(
+                "ichigen-demo-{}-checkpoint-stale",
+                secret_name
+                    .trim_start_matches("ichigen/demo/")
+                    .replace('/', "-")
+            )
+        );
+    }
+}
+
+/// The Stores pattern and the placeholder secrets admit exactly the malls ichigen connects to.
+#[test]
+fn the_template_admits_exactly_the_malls_ichigen_connects_to() {
+    let template = template();
+    let pattern = text(
+        &template["Parameters"]["Stores"]["AllowedPattern"],
+        "AllowedPattern",
+    );
+    let admitted: BTreeSet<&str> = pattern
+        .strip_prefix("^(")
+        .and_then(|p| p.split_once("):"))
+        .expect("the pattern starts ^(mall|mall):")
+        .0
+        .split('|')
+        .collect();
+    let with_placeholder: BTreeSet<&str> = template["Mappings"]["MallSecrets"]
+        .as_mapping()
+        .expect("Mappings.MallSecrets")
+        .keys()
+        .map(|k| text(k, "mall"))
+        .collect();
+    let connected: BTreeSet<&str> = ichigen_core::MallId::ALL
+        .into_iter()
+        .filter(|mall| {
+            let store = ichigen_core::StoreRef::new(*mall, "probe");
+            !matches!(
+                ichigen_malls::connect(
+                    &store,
+                    &ichigen_core::ports::SecretValue::new("{}".to_owned()),
+                    &ichigen_malls::MallEndpoints::default(),
+                    &ichigen_malls::ClientSettings::default(),
+                ),
+                Err(ichigen_malls::ConnectError::Unsupported { .. })
+            )
         })
-    );
-    // Once CloudFormation substitutes the store id, the body is an import command.
-    let body = input
-        .to_string()
-        .replace(&format!("${{{variable}}}"), "store-a");
-    let command: ichigen_core::import::ImportCommand =
-        serde_json::from_str(&body).expect("the schedule's message is an ImportCommand");
-    assert_eq!(
-        command.request,
-        ichigen_core::import::ImportRequest::Differential
-    );
-    // Into the FIFO import queue, in the store's own message group.
-    let Value::Tagged(arn) = &target["Arn"] else {
-        panic!("the schedule should target !GetAtt ImportQueue.Arn")
-    };
-    assert_eq!(arn.value, Value::from("ImportQueue.Arn"));
-    assert_eq!(
-        sub_text(&target["SqsParameters"]["MessageGroupId"], "MessageGroupId"),
-        store
-    );
-    let secret = &of_type("AWS::SecretsManager::Secret")["Properties"];
-    assert_eq!(
-        sub_text(&secret["Name"], "Name"),
-        format!("ichigen/${{ShopId}}/rakuten/${{{variable}}}")
-    );
+        .map(|mall| mall.as_str())
+        .collect();
+    assert_eq!(admitted, connected, "Stores' AllowedPattern");
+    assert_eq!(with_placeholder, connected, "MallSecrets");
 }
 
 /// Every alarm tells the shop: it notifies the alarm topic, and the function's own metrics it

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
 use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
-use ichigen_core::ports::{CheckpointStore, StoreConfigs};
+use ichigen_core::ports::{CheckpointStore, StoreConfigs, StoreStatusStore};
 use ichigen_core::{ImportSettings, MallId, OrderStatus, StoreConfig, StoreRef};
 use ichigen_integration::{emulator_sdk, fast_client_settings, hours};
 use ichigen_malls::{MallEndpoints, YahooEndpoints};
@@ -269,4 +269,106 @@ async fn a_lost_status_change_reply_on_an_html_error_page_is_retried_and_every_o
     assert!(writes.iter().all(|w| w.order_status == 2));
     let stats = shop.control.stats().await.unwrap();
     assert_eq!(stats.lost_replies, 1, "the fault fired");
+}
+
+#[tokio::test]
+async fn an_access_token_that_expires_mid_run_is_refreshed_once_and_the_run_completes() {
+    let shop = YahooShop::new().await;
+    shop.control
+        .yahoo_generate_orders(
+            SELLER,
+            &YahooGenerateOptions {
+                count: Some(12),
+                days: Some(1),
+                kinds: Some(vec![YahooOrderKind::Plain]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Slow enough that the run is still going when the token lapses.
+    shop.control
+        .set_faults(&ichigen_sandbox::FaultConfig {
+            latency_ms: 40,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let expire_mid_run = {
+        let control = shop.control.clone();
+        tokio::spawn(async move {
+            loop {
+                let writes = control.yahoo_writes().await.unwrap().len();
+                if writes >= 3 {
+                    control.yahoo_expire_token(SELLER).await.unwrap();
+                    return writes;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let report = shop.differential().await.expect("the run completes");
+    let writes_before_expiry = expire_mid_run.await.unwrap();
+    assert!(
+        writes_before_expiry < 12,
+        "the token lapsed mid-run (after {writes_before_expiry} of 12 writes)"
+    );
+    assert_eq!(report.created.len(), 12, "{}", report.summary());
+    assert_eq!(report.acknowledged, 12, "{}", report.summary());
+    let store = shop.control.yahoo_store(SELLER).await.unwrap();
+    assert_eq!(store.tokens_issued, 2, "the first token and one refresh");
+}
+
+#[tokio::test]
+async fn a_refused_public_key_or_refresh_token_stops_the_store_naming_the_credential() {
+    for (revoked, credential) in [
+        ("public key", "publicKey"),
+        ("refresh token", "refreshToken"),
+    ] {
+        let shop = YahooShop::new().await;
+        shop.control
+            .yahoo_generate_orders(
+                SELLER,
+                &YahooGenerateOptions {
+                    count: Some(5),
+                    days: Some(1),
+                    kinds: Some(vec![YahooOrderKind::Plain]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        if revoked == "public key" {
+            shop.control.yahoo_revoke_key(SELLER, 1).await.unwrap();
+        } else {
+            shop.control
+                .yahoo_revoke_refresh_token(SELLER)
+                .await
+                .unwrap();
+        }
+        let error = shop.differential().await.expect_err("the store is refused");
+        let text = error.to_string();
+        assert!(
+            !error.is_retryable(),
+            "{revoked}: never retried into the mall: {text}"
+        );
+        assert!(
+            text.contains(credential),
+            "{revoked}: names {credential}: {text}"
+        );
+        assert!(
+            text.contains("yahoo:store-y"),
+            "{revoked}: names the store: {text}"
+        );
+        assert!(
+            !text.contains("rt-it") && !text.contains("cs-it"),
+            "{revoked}: no secret in {text}"
+        );
+        let status = shop.table.load_store_status(&shop.store).await.unwrap();
+        assert!(status.credential_rejected, "{revoked}: {status:?}");
+        // Nothing half-written: no order, no checkpoint, no write to the mall.
+        assert_eq!(shop.stored().await, 0, "{revoked}");
+        assert_eq!(shop.table.load_checkpoint(&shop.store).await.unwrap(), None);
+        assert!(shop.control.yahoo_writes().await.unwrap().is_empty());
+    }
 }

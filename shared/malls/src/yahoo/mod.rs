@@ -113,6 +113,16 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
+/// The fields a Yahoo store's secret must have (`isPointFix` and `dailyQuota` are optional).
+const REQUIRED_SECRET_FIELDS: [&str; 6] = [
+    "sellerId",
+    "clientId",
+    "clientSecret",
+    "refreshToken",
+    "publicKey",
+    "publicKeyVersion",
+];
+
 impl YahooCredentials {
     /// Reads the store's secret JSON. Errors name the field, never its value.
     pub fn from_secret(store: &StoreRef, secret: &SecretValue) -> Result<Self, ConnectError> {
@@ -151,6 +161,16 @@ impl YahooCredentials {
                 )),
             }
         };
+        // Every missing field is reported before any bad value, so a secret that lacks one
+        // says so whatever else is wrong with it.
+        for field in REQUIRED_SECRET_FIELDS {
+            if matches!(fields.get(field), None | Some(Value::Null)) {
+                return Err(ConnectError::MissingField {
+                    store: store.clone(),
+                    field,
+                });
+            }
+        }
         let seller_id = required("sellerId")?;
         let client_id = required("clientId")?;
         let client_secret = SecretValue::new(required("clientSecret")?);
