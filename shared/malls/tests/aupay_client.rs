@@ -168,6 +168,14 @@ async fn only_orders_inside_the_window_are_listed_though_the_wire_asks_for_whole
     );
     let payload = listed[0].payload.as_ref().unwrap();
     assert!(payload.body.contains("2026/01/01 00:05"));
+    // A window starting a fraction of a second into the minute still holds that minute.
+    let start: JstInstant = "2026-01-01T00:05:00.250+09:00".parse().unwrap();
+    let listed = fx
+        .mall()
+        .list_orders(TimeWindow::new(start, end))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
 }
 
 #[tokio::test]

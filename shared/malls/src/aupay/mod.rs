@@ -226,11 +226,12 @@ impl AupayMall {
         let api = Api::SearchTradeInfoList;
         let day = |at: JstInstant| at.date().strftime("%Y%m%d").to_string();
         // Order dates carry minutes only: an order at 10:05:40 reads as 10:05.
+        let civil = window.start.civil();
+        let into_minute = SignedDuration::from_secs(i64::from(civil.second()))
+            + SignedDuration::from_nanos(i64::from(civil.subsec_nanosecond()));
         let start_minute = window
             .start
-            .checked_sub(SignedDuration::from_secs(i64::from(
-                window.start.civil().second(),
-            )))
+            .checked_sub(into_minute)
             .unwrap_or(window.start);
         let mut start = 1_u64;
         let mut counts: Vec<(u64, u64)> = Vec::new();
