@@ -21,6 +21,11 @@ use serde_json::{Value, json};
 const STORES: [(&str, &str); 2] = [("store-a", "100001"), ("store-b", "100002")];
 /// The demo shop's Yahoo! Shopping store: (our store id, Yahoo seller id).
 const YAHOO_STORE: (&str, &str) = ("store-y", "snbx-demo");
+/// The demo shop's two au PAY Market stores: (our store id, au PAY shopId, API key).
+const AUPAY_STORES: [(&str, &str, &str); 2] = [
+    ("store-au1", "30000001", "demo-au-key-1"),
+    ("store-au2", "30000002", "demo-au-key-2"),
+];
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -181,6 +186,7 @@ async fn setup(
     }
 
     setup_yahoo(&sdk, &table, shop, &sandbox, orders).await?;
+    setup_aupay(&sdk, &table, shop, &sandbox, orders).await?;
 
     let env = format!(
         "export ICHIGEN_TABLE={table}\nexport ICHIGEN_IMPORT_QUEUE_URL={queue}\nexport ICHIGEN_RAKUTEN_BASE_URL={sandbox_url}\nexport AWS_ENDPOINT_URL={endpoint}\n",
@@ -278,6 +284,63 @@ async fn setup_yahoo(
             .collect::<Vec<_>>()
             .join(", ")
     );
+    Ok(())
+}
+
+/// The two au PAY stores: each registered in the sandbox with its own API key, its secret,
+/// its settings and its orders (odd ones included: unpaid konbini, M/T 管理ID, gift …).
+async fn setup_aupay(
+    sdk: &aws_config::SdkConfig,
+    table: &ShopTable,
+    shop: &str,
+    sandbox: &ControlClient,
+    orders: usize,
+) -> anyhow::Result<()> {
+    use ichigen_sandbox::control::{AupayGenerateOptions, AupayRegisterStoreRequest};
+    let now = SystemClock.now();
+    for (index, (store_id, shop_id, key)) in AUPAY_STORES.into_iter().enumerate() {
+        sandbox
+            .aupay_register_store(&AupayRegisterStoreRequest::new(shop_id, key))
+            .await?;
+        let store = StoreRef::new(MallId::Aupay, store_id);
+        let secret_id = format!("ichigen/{shop}/aupay/{store_id}");
+        put_secret(sdk, &secret_id, &json!({"shopId": shop_id, "apiKey": key})).await?;
+        table
+            .put_store_config(&StoreConfig {
+                store: store.clone(),
+                secret_id,
+                import: ImportSettings {
+                    sync_start_at: Some(now.checked_sub(jiff::SignedDuration::from_hours(48))?),
+                    ..ImportSettings::default()
+                },
+                enabled: true,
+            })
+            .await?;
+        let generated = sandbox
+            .aupay_generate_orders(
+                shop_id,
+                &AupayGenerateOptions {
+                    count: Some(orders),
+                    days: Some(1),
+                    seed: Some(21 + index as u64),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+        for kind in &generated.kinds {
+            *kinds.entry(format!("{kind:?}")).or_default() += 1;
+        }
+        println!(
+            "  {store} (au PAY shop {shop_id}): {} orders seeded over the last day — {}",
+            generated.order_ids.len(),
+            kinds
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     Ok(())
 }
 
@@ -531,6 +594,22 @@ async fn report(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {
     println!(
         "    mall writes recorded by the sandbox: orderStatusChange (処理中) for {changed} orders"
     );
+    let writes = sandbox.aupay_writes().await?;
+    for (store_id, shop_id, _) in AUPAY_STORES {
+        report_store(&table, &StoreRef::new(MallId::Aupay, store_id)).await?;
+        let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
+        for write in writes.iter().filter(|w| w.shop_id == shop_id) {
+            *by_status.entry(write.order_status.as_str()).or_default() += 1;
+        }
+        println!(
+            "    mall writes recorded by the sandbox: updateTradeStsProc {}",
+            by_status
+                .iter()
+                .map(|(status, n)| format!("→ {status} for {n} orders"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     println!(
         "  mall API calls: {}",
         stats

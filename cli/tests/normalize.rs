@@ -206,3 +206,42 @@ mod tempfile_path {
         }
     }
 }
+
+fn normalize_aupay(name: &str) -> Output {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/malls/tests/fixtures/aupay")
+        .join(name);
+    Command::new(env!("CARGO_BIN_EXE_ichigen"))
+        .args(["normalize", "--mall", "aupay", "--store", "aupay:store-a"])
+        .arg(file)
+        .output()
+        .expect("ichigen runs")
+}
+
+#[test]
+fn an_aupay_list_answer_prints_its_orders_and_an_error_answer_names_the_code() {
+    let output = normalize_aupay("list_two_orders.xml");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let orders: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let ids: Vec<&str> = orders
+        .iter()
+        .map(|o| o["mall_order_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["401234501", "401234502"]);
+    assert_eq!(
+        orders[0]["destinations"][0]["lines"][0]["seller_sku"],
+        "tee01-MT-2T"
+    );
+
+    let output = normalize_aupay("error_wrong_shop_fragment.xml");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("CME0022") && stderr.contains("shopId"),
+        "{stderr}"
+    );
+}

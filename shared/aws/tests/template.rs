@@ -422,7 +422,7 @@ fn evaluate(
 #[test]
 fn each_store_on_any_mall_gets_a_schedule_naming_it_a_secret_and_an_alarm() {
     let template = template();
-    let stores = ["rakuten:store-a", "yahoo:my_shop"];
+    let stores = ["rakuten:store-a", "yahoo:my_shop", "aupay:au-main"];
     let expanded = expand_store_loop(
         &template,
         &[

@@ -28,6 +28,9 @@ pub enum HoldKind {
     /// A gift whose recipient has not entered the delivery address yet (Rakuten social gift):
     /// the mall's placeholder address must never be shipped to.
     AwaitingRecipientAddress,
+    /// The mall's own status says not to ship yet: still screening (fraud, credit), on hold
+    /// at the mall, or a status we do not know (au PAY's 不正取引審査中, 与信待ち …).
+    MallStatus,
 }
 
 impl HoldKind {
@@ -43,6 +46,7 @@ impl HoldKind {
             HoldKind::CancelRequested => "cancel_requested",
             HoldKind::Manual => "manual",
             HoldKind::AwaitingRecipientAddress => "awaiting_recipient_address",
+            HoldKind::MallStatus => "mall_status",
         }
     }
 }

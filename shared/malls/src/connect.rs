@@ -6,6 +6,7 @@ use ichigen_core::mall::NormaliseError;
 use ichigen_core::ports::SecretValue;
 use ichigen_core::{JstInstant, Mall, MallId, Order, StoreRef};
 
+use crate::aupay::{self, AupayCredentials, AupayMall};
 use crate::rakuten::{self, RakutenCredentials, RakutenMall};
 use crate::yahoo::{self, YahooCredentials, YahooMall};
 
@@ -16,6 +17,8 @@ pub struct MallEndpoints {
     pub rakuten: String,
     /// Yahoo! Shopping Store API and YConnect.
     pub yahoo: YahooEndpoints,
+    /// au PAY Market's Wow!manager API base (paths `/wmshopapi/...`), without a trailing slash.
+    pub aupay: String,
 }
 
 /// Yahoo's two hosts: the Store API and YConnect's token endpoint.
@@ -50,9 +53,9 @@ impl Default for YahooEndpoints {
 impl MallEndpoints {
     pub const RAKUTEN_DEFAULT: &'static str = "https://api.rms.rakuten.co.jp";
 
-    /// Production endpoints, except where `ICHIGEN_RAKUTEN_BASE_URL` or
+    /// Production endpoints, except where `ICHIGEN_RAKUTEN_BASE_URL`,
     /// `ICHIGEN_YAHOO_BASE_URL` (both Yahoo hosts; `ICHIGEN_YAHOO_AUTH_BASE_URL` moves the
-    /// token endpoint alone) point elsewhere (the local sandbox).
+    /// token endpoint alone) or `ICHIGEN_AUPAY_BASE_URL` point elsewhere (the local sandbox).
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -76,6 +79,7 @@ impl MallEndpoints {
                 auth: base("ICHIGEN_YAHOO_AUTH_BASE_URL", &yahoo_auth_default),
                 api: yahoo_api,
             },
+            aupay: base("ICHIGEN_AUPAY_BASE_URL", aupay::API_BASE),
         }
     }
 }
@@ -85,6 +89,7 @@ impl Default for MallEndpoints {
         Self {
             rakuten: Self::RAKUTEN_DEFAULT.to_owned(),
             yahoo: YahooEndpoints::default(),
+            aupay: aupay::API_BASE.to_owned(),
         }
     }
 }
@@ -192,10 +197,32 @@ pub fn connect(
             store, secret, endpoints, settings,
         )?)),
         MallId::Yahoo => Ok(Box::new(connect_yahoo(store, secret, endpoints, settings)?)),
-        MallId::Amazon | MallId::Aupay | MallId::Qoo10 => Err(ConnectError::Unsupported {
+        MallId::Aupay => Ok(Box::new(connect_aupay(store, secret, endpoints, settings)?)),
+        MallId::Amazon | MallId::Qoo10 => Err(ConnectError::Unsupported {
             store: store.clone(),
         }),
     }
+}
+
+/// Like [`connect`], for an au PAY store (secret shape: [`aupay::SECRET_PLACEHOLDER`]).
+pub fn connect_aupay(
+    store: &StoreRef,
+    secret: &SecretValue,
+    endpoints: &MallEndpoints,
+    settings: &ClientSettings,
+) -> Result<AupayMall, ConnectError> {
+    if store.mall != MallId::Aupay {
+        return Err(ConnectError::Unsupported {
+            store: store.clone(),
+        });
+    }
+    let credentials = AupayCredentials::from_secret(store, secret)?;
+    AupayMall::new(store.clone(), credentials, &endpoints.aupay, settings).map_err(|e| {
+        ConnectError::Http {
+            store: store.clone(),
+            detail: e.without_url().to_string(),
+        }
+    })
 }
 
 /// Like [`connect`], for callers that need Yahoo's own calls (the day's request count).
@@ -248,7 +275,7 @@ pub fn connect_rakuten(
 
 /// For the CLI: normalises a raw mall response file (Rakuten: a whole getOrder response with
 /// `OrderModelList`; Yahoo: an orderInfo `<ResultSet>`, an orderList `<Result>` or one
-/// `<OrderInfo>`) into orders; one result per order in the file. The outer error means the
+/// `<OrderInfo>`; au PAY: a searchTradeInfo `<response>` or one `<orderInfo>`) into orders; one result per order in the file. The outer error means the
 /// file itself could not be read as such a response.
 pub fn normalise_response(
     mall: MallId,
@@ -259,7 +286,8 @@ pub fn normalise_response(
     match mall {
         MallId::Rakuten => rakuten::normalise::normalise_response(store, body, imported_at),
         MallId::Yahoo => yahoo::normalise::normalise_response(store, body, imported_at),
-        MallId::Amazon | MallId::Aupay | MallId::Qoo10 => Err(NormaliseError {
+        MallId::Aupay => aupay::normalise::normalise_response(store, body, imported_at),
+        MallId::Amazon | MallId::Qoo10 => Err(NormaliseError {
             mall,
             mall_order_id: String::new(),
             field: "(response)".into(),
@@ -468,6 +496,59 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn aupay_secret_problems_name_the_field_but_not_the_value() {
+        let store = StoreRef::new(MallId::Aupay, "au1");
+        let connect_with = |secret: &str| {
+            connect(
+                &store,
+                &SecretValue::new(secret),
+                &MallEndpoints::default(),
+                &ClientSettings::default(),
+            )
+        };
+        let mall = connect_with(r#"{"shopId":"12345678","apiKey":"AK-secret-123"}"#).unwrap();
+        assert_eq!(
+            mall.capabilities().acknowledgement,
+            Some("updateTradeStsProc")
+        );
+        let cases = [
+            (r#"{"apiKey":"AK-secret-123"}"#, "has no shopId"),
+            (r#"{"shopId":"12345678"}"#, "has no apiKey"),
+            (r#"{"shopId":"shop-AK","apiKey":"AK-secret-123"}"#, "shopId"),
+            (r#"{"shopId":"12345678","apiKey":""}"#, "apiKey is empty"),
+            (
+                r#"{"shopId":"12345678","apiKey":"AK-secret-123","shippingMethodCarriers":[1]}"#,
+                "shippingMethodCarriers",
+            ),
+        ];
+        for (secret, expected) in cases {
+            let err = connect_with(secret).err().unwrap();
+            let text = err.to_string();
+            assert!(text.starts_with("aupay:au1: "), "{text}");
+            assert!(text.contains(expected), "{text} should mention {expected}");
+            assert!(!text.contains("AK-secret-123"), "{text}");
+            assert!(!format!("{err:?}").contains("AK-secret-123"), "{err:?}");
+        }
+        let aupay = connect_aupay(
+            &store,
+            &SecretValue::new(aupay::SECRET_PLACEHOLDER),
+            &MallEndpoints::default(),
+            &ClientSettings::default(),
+        )
+        .unwrap();
+        assert!(!format!("{aupay:?}").contains("REPLACE-WITH"), "{aupay:?}");
+        assert_eq!(
+            MallEndpoints::default().aupay,
+            "https://api.manager.wowma.jp"
+        );
+        let e = MallEndpoints::from_lookup(lookup(&[(
+            "ICHIGEN_AUPAY_BASE_URL",
+            "http://127.0.0.1:9000/",
+        )]));
+        assert_eq!(e.aupay, "http://127.0.0.1:9000");
     }
 
     #[test]

@@ -7,15 +7,20 @@
 //!   retries with exponential backoff and full jitter.
 //! - [`rakuten`] speaks the RakutenPay Order API (RMS WEB SERVICE). Its quirks stay inside.
 //! - [`yahoo`] speaks the Yahoo! Shopping Store API (XML, YConnect, public-key signature).
+//! - [`aupay`] speaks au PAY Market's Wow!manager API (XML, Bearer API key + `shopId`).
+//! - [`xml`] is the element tree both XML malls read and write with.
 
+pub mod aupay;
 pub mod connect;
 pub mod http;
 pub mod rakuten;
+pub mod xml;
 pub mod yahoo;
 
+pub use aupay::{AupayCredentials, AupayMall};
 pub use connect::{
-    ClientSettings, ConnectError, MallEndpoints, YahooEndpoints, connect, connect_rakuten,
-    connect_yahoo, normalise_response,
+    ClientSettings, ConnectError, MallEndpoints, YahooEndpoints, connect, connect_aupay,
+    connect_rakuten, connect_yahoo, normalise_response,
 };
 pub use rakuten::{RakutenCredentials, RakutenMall};
 pub use yahoo::{YahooCredentials, YahooMall};

@@ -17,6 +17,11 @@
 //!
 //! Then Yahoo, always at its real pace (1 query/s per URL; `BENCH_YAHOO_ORDERS`, default 100),
 //! with its ratio to the 1 order/s floor and the daily quota used per 1,000 orders.
+//!
+//! Then au PAY (`BENCH_AUPAY_ORDERS`, default 100) with the sandbox enforcing 1 request/s per
+//! store — the pace production clients keep (aupay.md §7: no documented limit) — and the client
+//! paced just under it (0.95/s): the list carries full orders (500 a page), so each order
+//! costs one status write, and the floor is 1 order/s.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -122,6 +127,18 @@ async fn orchestrate() -> anyhow::Result<()> {
         yahoo_calls as f64 * 1000.0 / yahoo.created as f64,
         yahoo_calls as f64 * 1000.0 / yahoo.created as f64 / 500.0,
     );
+    let aupay_orders: usize = std::env::var("BENCH_AUPAY_ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let (aupay, aupay_calls) = run_aupay(aupay_orders).await?;
+    row("aupay 1 req/s", &aupay, aupay_calls);
+    let per_second = aupay.created as f64 / aupay.seconds;
+    println!(
+        "aupay: {per_second:.2} orders/s = {:.2}× the 1 order/s floor ({:.3} calls per order; the floor needs 1 + 1/500)",
+        per_second / 1.0,
+        aupay_calls as f64 / aupay.created as f64,
+    );
     Ok(())
 }
 
@@ -170,6 +187,7 @@ async fn run_function(
         .env("ICHIGEN_BENCH_STORE", store.to_string())
         .env("ICHIGEN_RAKUTEN_BASE_URL", sandbox.base_url())
         .env("ICHIGEN_YAHOO_BASE_URL", sandbox.base_url())
+        .env("ICHIGEN_AUPAY_BASE_URL", sandbox.base_url())
         .env("ICHIGEN_MALL_RPS", requests_per_second.to_string())
         .stderr(Stdio::inherit())
         .output()?;
@@ -282,6 +300,50 @@ async fn run_yahoo(orders: usize) -> anyhow::Result<(FunctionFigures, u64)> {
         )
         .await?;
     let figures = run_function(&sdk, &table, &sandbox, &store, 1.0, orders).await?;
+    let mall_calls = control.stats().await?.requests.values().sum::<u64>();
+    sandbox.shutdown().await;
+    Ok((figures, mall_calls))
+}
+
+/// au PAY with the sandbox enforcing 1 request/s per store and the client paced just under it.
+/// New card orders only, so every order is acknowledged (the floor's assumption).
+async fn run_aupay(orders: usize) -> anyhow::Result<(FunctionFigures, u64)> {
+    use ichigen_sandbox::control::{
+        AupayGenerateOptions, AupayLimits, AupayOrderKind, AupayRegisterStoreRequest,
+    };
+    let sdk = emulator_sdk().await;
+    let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 44 }).await?;
+    let control = sandbox.control();
+    let (shop_id, key) = ("30000009", "ak-bench");
+    control
+        .aupay_register_store(&AupayRegisterStoreRequest::new(shop_id, key))
+        .await?;
+    let store = StoreRef::new(MallId::Aupay, "store-au");
+    let table = shop_with_store(
+        &sdk,
+        &store,
+        serde_json::json!({"shopId": shop_id, "apiKey": key}),
+    )
+    .await?;
+    control
+        .aupay_generate_orders(
+            shop_id,
+            &AupayGenerateOptions {
+                count: Some(orders),
+                days: Some(2),
+                kinds: Some(vec![AupayOrderKind::CardPaid]),
+                seed: Some(2026),
+                ..Default::default()
+            },
+        )
+        .await?;
+    control
+        .aupay_set_limits(&AupayLimits {
+            requests_per_second_per_shop: Some(1.0),
+            ..AupayLimits::default()
+        })
+        .await?;
+    let figures = run_function(&sdk, &table, &sandbox, &store, 0.95, orders).await?;
     let mall_calls = control.stats().await?.requests.values().sum::<u64>();
     sandbox.shutdown().await;
     Ok((figures, mall_calls))

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::SandboxError;
+pub use crate::aupay::types::*;
 pub use crate::faults::FaultConfig;
 pub use crate::rakuten::generator::{GenerateOptions, OrderKind};
 pub use crate::stats::Stats;
@@ -709,5 +710,160 @@ impl ControlClient {
     /// `GET /_control/yahoo/writes`: applied order-API writes, oldest first.
     pub async fn yahoo_writes(&self) -> Result<Vec<YahooWriteRecord>, SandboxError> {
         self.get(&["_control", "yahoo", "writes"]).await
+    }
+    /// `POST /_control/aupay/stores`: registers a store or replaces its key and settings.
+    pub async fn aupay_register_store(
+        &self,
+        store: &AupayRegisterStoreRequest,
+    ) -> Result<AupayStoreResponse, SandboxError> {
+        self.post(&["_control", "aupay", "stores"], store).await
+    }
+
+    /// `GET /_control/aupay/stores/{shopId}`.
+    pub async fn aupay_store(&self, shop_id: &str) -> Result<AupayStoreResponse, SandboxError> {
+        self.get(&["_control", "aupay", "stores", shop_id]).await
+    }
+
+    /// `POST /_control/aupay/stores/{shopId}/expire-key`: the key's 90 days are over; every
+    /// call with it now answers 401 / `0002`.
+    pub async fn aupay_expire_key(
+        &self,
+        shop_id: &str,
+    ) -> Result<AupayStoreResponse, SandboxError> {
+        self.post(&["_control", "aupay", "stores", shop_id, "expire-key"], &())
+            .await
+    }
+
+    /// `POST /_control/aupay/stores/{shopId}/orders/generate`.
+    pub async fn aupay_generate_orders(
+        &self,
+        shop_id: &str,
+        options: &AupayGenerateOptions,
+    ) -> Result<AupayGenerateResponse, SandboxError> {
+        let path = ["_control", "aupay", "stores", shop_id, "orders", "generate"];
+        self.post(&path, options).await
+    }
+
+    /// `POST /_control/aupay/stores/{shopId}/orders`: one raw `<orderInfo>`.
+    pub async fn aupay_insert_order(
+        &self,
+        shop_id: &str,
+        order: &AupayInsertOrderRequest,
+    ) -> Result<AupayInsertOrderResponse, SandboxError> {
+        self.post(&["_control", "aupay", "stores", shop_id, "orders"], order)
+            .await
+    }
+
+    /// `GET /_control/aupay/stores/{shopId}/orders`.
+    pub async fn aupay_order_ids(
+        &self,
+        shop_id: &str,
+    ) -> Result<AupayOrderIdsResponse, SandboxError> {
+        self.get(&["_control", "aupay", "stores", shop_id, "orders"])
+            .await
+    }
+
+    /// `GET /_control/aupay/stores/{shopId}/orders/{orderId}`: the stored `<orderInfo>` XML.
+    pub async fn aupay_order(&self, shop_id: &str, order_id: &str) -> Result<String, SandboxError> {
+        self.get_text(&["_control", "aupay", "stores", shop_id, "orders", order_id])
+            .await
+    }
+
+    /// `POST …/orders/{orderId}/pay`: the buyer paid today (`paymentDate`); an order in
+    /// 発送前入金待ち moves to 発送待ち. Returns the XML.
+    pub async fn aupay_pay(&self, shop_id: &str, order_id: &str) -> Result<String, SandboxError> {
+        let path = [
+            "_control", "aupay", "stores", shop_id, "orders", order_id, "pay",
+        ];
+        self.post_text(&path, &()).await
+    }
+
+    /// `POST …/orders/{orderId}/cancel`: au PAY cancelled the whole order. Returns the XML.
+    pub async fn aupay_cancel(
+        &self,
+        shop_id: &str,
+        order_id: &str,
+    ) -> Result<String, SandboxError> {
+        let path = [
+            "_control", "aupay", "stores", shop_id, "orders", order_id, "cancel",
+        ];
+        self.post_text(&path, &()).await
+    }
+
+    /// `POST …/orders/{orderId}/status`: the shop or au PAY moved the order (not recorded as
+    /// a client write), e.g. to キャンセル受付中 (a cancellation request).
+    pub async fn aupay_set_status(
+        &self,
+        shop_id: &str,
+        order_id: &str,
+        order_status: &str,
+    ) -> Result<String, SandboxError> {
+        let path = [
+            "_control", "aupay", "stores", shop_id, "orders", order_id, "status",
+        ];
+        let body = AupaySetStatusRequest {
+            order_status: order_status.to_owned(),
+        };
+        self.post_text(&path, &body).await
+    }
+
+    /// `POST /_control/aupay/limits`: replace all au PAY knobs.
+    pub async fn aupay_set_limits(
+        &self,
+        limits: &AupayLimits,
+    ) -> Result<AupayLimits, SandboxError> {
+        self.post(&["_control", "aupay", "limits"], limits).await
+    }
+
+    /// `GET /_control/aupay/limits`.
+    pub async fn aupay_limits(&self) -> Result<AupayLimits, SandboxError> {
+        self.get(&["_control", "aupay", "limits"]).await
+    }
+
+    /// `POST /_control/aupay/bad-gateway`: the next `count` au PAY requests get the HTML 502
+    /// page (load), before any other check.
+    pub async fn aupay_bad_gateway(&self, count: u32) -> Result<(), SandboxError> {
+        let request = AupayBadGatewayRequest {
+            count,
+            endpoint: None,
+            status: None,
+        };
+        let _: AupayBadGatewayRequest = self
+            .post(&["_control", "aupay", "bad-gateway"], &request)
+            .await?;
+        Ok(())
+    }
+
+    /// Like [`Self::aupay_bad_gateway`], for one endpoint only (e.g. `aupay.updateTradeStsProc`):
+    /// a 502 in the middle of a run.
+    pub async fn aupay_bad_gateway_on(
+        &self,
+        endpoint: &str,
+        count: u32,
+    ) -> Result<(), SandboxError> {
+        let request = AupayBadGatewayRequest {
+            count,
+            endpoint: Some(endpoint.to_owned()),
+            status: None,
+        };
+        let _: AupayBadGatewayRequest = self
+            .post(&["_control", "aupay", "bad-gateway"], &request)
+            .await?;
+        Ok(())
+    }
+
+    /// `POST /_control/aupay/bad-gateway` in full: `count` pages, for one endpoint or all,
+    /// with the given HTTP status (200 = a page passed through as a success).
+    pub async fn aupay_set_bad_gateway(
+        &self,
+        request: &AupayBadGatewayRequest,
+    ) -> Result<AupayBadGatewayRequest, SandboxError> {
+        self.post(&["_control", "aupay", "bad-gateway"], request)
+            .await
+    }
+
+    /// `GET /_control/aupay/writes`: applied order-API writes, oldest first.
+    pub async fn aupay_writes(&self) -> Result<Vec<AupayWriteRecord>, SandboxError> {
+        self.get(&["_control", "aupay", "writes"]).await
     }
 }

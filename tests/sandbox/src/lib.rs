@@ -23,12 +23,14 @@
 // The generator's OrderModel literal is a deep `json!` macro.
 #![recursion_limit = "256"]
 
+pub mod aupay;
 pub mod control;
 mod control_api;
 pub mod faults;
 pub mod rakuten;
 pub mod stats;
 pub mod time;
+pub mod xml;
 pub mod yahoo;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -89,6 +91,7 @@ pub(crate) struct AppState {
     pub(crate) stats: stats::StatsTracker,
     pub(crate) rakuten: rakuten::RakutenState,
     pub(crate) yahoo: yahoo::YahooState,
+    pub(crate) aupay: aupay::AupayState,
 }
 
 impl AppState {
@@ -99,6 +102,7 @@ impl AppState {
             stats: stats::StatsTracker::new(),
             rakuten: rakuten::RakutenState::new(),
             yahoo: yahoo::YahooState::new(),
+            aupay: aupay::AupayState::new(),
         }
     }
 
@@ -108,6 +112,7 @@ impl AppState {
         self.stats.reset().await;
         self.rakuten.reset().await;
         self.yahoo.reset().await;
+        self.aupay.reset().await;
     }
 }
 
@@ -116,7 +121,8 @@ fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(control_api::router(state.clone()))
         .merge(rakuten::router(state.clone()))
-        .merge(yahoo::router(state))
+        .merge(yahoo::router(state.clone()))
+        .merge(aupay::router(state))
 }
 
 /// A running sandbox server. Dropping it stops the server too (without waiting).

@@ -13,7 +13,8 @@
 
 mod client;
 pub mod normalise;
-pub mod xml;
+/// The XML element tree is shared with au PAY (`crate::xml`); re-exported for existing paths.
+pub use crate::xml;
 
 use std::collections::HashSet;
 

@@ -8,7 +8,8 @@ mod control_api;
 pub mod generator;
 mod state;
 pub mod types;
-pub mod xml;
+/// The sandbox's XML tree is shared with au PAY (`crate::xml`); re-exported for existing paths.
+pub use crate::xml;
 
 use std::sync::Arc;
 

@@ -1,7 +1,6 @@
-//! (The sandbox's own copy: the client in `shared/malls` has its own, so the two are never
-//! tested against shared wire code.)
-//!
 //! A small element tree over quick-xml's pull parser, and an escaping writer.
+//!
+//! Shared by the XML malls (Yahoo, au PAY); each mall module reads its own elements.
 //!
 //! Why a tree and not serde: Yahoo's answers repeat an element once per item (`<OrderInfo>`,
 //! `<Item>`), and a serde mapping (like every XML→map converter the public clients use) turns
@@ -63,6 +62,13 @@ impl Element {
     /// The trimmed text of the first child called `name`.
     pub fn child_text(&self, name: &str) -> Option<&str> {
         self.child(name).map(|c| c.text.trim())
+    }
+
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Serialises the element (no XML declaration).

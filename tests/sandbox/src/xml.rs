@@ -1,3 +1,8 @@
+//! (The sandbox's own copy: the client in `shared/malls` has its own, so the two are never
+//! tested against shared wire code.)
+//!
+//! Shared by the sandbox's XML malls (Yahoo, au PAY).
+//!
 //! A small element tree over quick-xml's pull parser, and an escaping writer.
 //!
 //! Why a tree and not serde: Yahoo's answers repeat an element once per item (`<OrderInfo>`,
@@ -60,13 +65,6 @@ impl Element {
     /// The trimmed text of the first child called `name`.
     pub fn child_text(&self, name: &str) -> Option<&str> {
         self.child(name).map(|c| c.text.trim())
-    }
-
-    pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
     }
 
     /// Serialises the element (no XML declaration).

@@ -1,0 +1,344 @@
+//! au PAY Market order import end to end: the import-orders function's code, DynamoDB and
+//! Secrets Manager on the emulator, the au PAY sandbox over real HTTP (Bearer key + shopId,
+//! XML). Two stores of one shop share the table, each with its own key and checkpoint.
+
+// Helpers outside #[test] functions are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
+use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
+use ichigen_core::ports::{CheckpointStore, FixedClock, OrderStore, StoreConfigs};
+use ichigen_core::{
+    ImportSettings, JstInstant, MallId, OrderId, OrderStatus, StoreConfig, StoreRef,
+};
+use ichigen_integration::{emulator_sdk, fast_client_settings, hours};
+use ichigen_malls::MallEndpoints;
+use ichigen_sandbox::control::{AupayGenerateOptions, AupayOrderKind, AupayRegisterStoreRequest};
+use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
+use import_orders::{App, FunctionError, Invocation, Outcome};
+
+/// Two au PAY stores of one shop: (store id, shopId, API key).
+const STORES: [(&str, &str, &str); 2] = [
+    ("au-main", "30000001", "ak-it-main-0123456789"),
+    ("au-outlet", "30000002", "ak-it-outlet-0123456789"),
+];
+
+struct AupayShop {
+    _sandbox: Sandbox,
+    control: ControlClient,
+    table: Arc<ShopTable>,
+    app: App,
+}
+
+impl AupayShop {
+    async fn new() -> Self {
+        let sdk = emulator_sdk().await;
+        let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 31 })
+            .await
+            .unwrap();
+        let control = sandbox.control();
+        let prefix = format!("it-{}", uuid::Uuid::new_v4().simple());
+        let handles = ensure_shop(&sdk, &ShopResources::with_prefix(&prefix))
+            .await
+            .unwrap();
+        let table = Arc::new(ShopTable::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            handles.table_name.clone(),
+        ));
+        for (store_id, shop_id, key) in STORES {
+            control
+                .aupay_register_store(&AupayRegisterStoreRequest::new(shop_id, key))
+                .await
+                .unwrap();
+            let secret_id = format!("{prefix}/aupay/{store_id}");
+            put_secret(
+                &sdk,
+                &secret_id,
+                &serde_json::json!({"shopId": shop_id, "apiKey": key}),
+            )
+            .await
+            .unwrap();
+            table
+                .put_store_config(&StoreConfig {
+                    store: StoreRef::new(MallId::Aupay, store_id),
+                    secret_id,
+                    import: ImportSettings {
+                        first_run_lookback: hours(72),
+                        ..ImportSettings::default()
+                    },
+                    enabled: true,
+                })
+                .await
+                .unwrap();
+        }
+        let endpoints = MallEndpoints {
+            aupay: sandbox.base_url(),
+            ..MallEndpoints::default()
+        };
+        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings());
+        app.store = table.clone();
+        Self {
+            _sandbox: sandbox,
+            control,
+            table,
+            app,
+        }
+    }
+
+    fn store(index: usize) -> StoreRef {
+        StoreRef::new(MallId::Aupay, STORES[index].0)
+    }
+
+    fn shop_id(index: usize) -> &'static str {
+        STORES[index].1
+    }
+
+    async fn import(&self, index: usize) -> Result<ImportReport, FunctionError> {
+        let command = ImportCommand::new(Self::store(index), ImportRequest::Differential);
+        match self.app.handle(Invocation::Command(command), None).await? {
+            Outcome::Report(report) => Ok(*report),
+            other => panic!("expected a report, got {other:?}"),
+        }
+    }
+
+    async fn generate(
+        &self,
+        index: usize,
+        count: usize,
+        kinds: Option<Vec<AupayOrderKind>>,
+    ) -> Vec<String> {
+        self.control
+            .aupay_generate_orders(
+                Self::shop_id(index),
+                &AupayGenerateOptions {
+                    count: Some(count),
+                    days: Some(2),
+                    kinds,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .order_ids
+    }
+
+    async fn stored(&self, index: usize) -> usize {
+        let mut n = 0;
+        for status in [
+            OrderStatus::AwaitingPayment,
+            OrderStatus::ReadyToShip,
+            OrderStatus::OnHold,
+            OrderStatus::Cancelled,
+        ] {
+            n += self
+                .table
+                .orders_by_status(&Self::store(index), status, 10_000)
+                .await
+                .unwrap()
+                .len();
+        }
+        n
+    }
+}
+
+#[tokio::test]
+async fn aupay_orders_import_once_with_the_right_status_written_back() {
+    let shop = AupayShop::new().await;
+    let kinds = vec![
+        AupayOrderKind::KonbiniUnpaid,
+        AupayOrderKind::CardPaid,
+        AupayOrderKind::ManagementIdMt,
+        AupayOrderKind::BankUnpaid,
+        AupayOrderKind::CarrierBilling,
+        AupayOrderKind::Gift,
+        AupayOrderKind::CouponsPoints,
+        AupayOrderKind::OptionSurcharge,
+    ];
+    let made = shop.generate(0, 16, Some(kinds.clone())).await;
+    let report = shop.import(0).await.expect("import");
+    assert_eq!(report.created.len(), 16, "{}", report.summary());
+    assert!(report.held.is_empty(), "{}", report.summary());
+    assert_eq!(report.acknowledged, 16, "{}", report.summary());
+    assert!(report.checkpoint_advanced_to.is_some());
+
+    // Unpaid konbini/bank → 発送前入金待ち, paid → 発送待ち; recorded by the sandbox.
+    let writes = shop.control.aupay_writes().await.unwrap();
+    assert_eq!(writes.len(), 16);
+    for (id, kind) in made.iter().zip(kinds.iter().cycle()) {
+        let write = writes.iter().find(|w| &w.order_id == id).unwrap();
+        let expected = if kind.awaits_prepayment() {
+            "発送前入金待ち"
+        } else {
+            "発送待ち"
+        };
+        assert_eq!(write.order_status, expected, "{kind:?}");
+        assert_eq!(write.from_status, "新規受付");
+        let order = shop
+            .table
+            .get_order(&OrderId::new(&AupayShop::store(0), id))
+            .await
+            .unwrap()
+            .unwrap();
+        let expected_status = if kind.awaits_prepayment() {
+            OrderStatus::AwaitingPayment
+        } else {
+            OrderStatus::ReadyToShip
+        };
+        assert_eq!(order.status, expected_status, "{kind:?}");
+        // The M/T 管理ID round-trips into the SKU untouched.
+        if *kind == AupayOrderKind::ManagementIdMt {
+            let line = &order.destinations[0].lines[0];
+            assert!(
+                line.seller_sku.as_deref().unwrap().ends_with("-MT-2T"),
+                "{:?}",
+                line.seller_sku
+            );
+        }
+    }
+
+    let again = shop.import(0).await.expect("import again");
+    assert!(again.created.is_empty(), "{}", again.summary());
+    assert_eq!(shop.stored(0).await, 16);
+    assert_eq!(
+        shop.control.aupay_writes().await.unwrap().len(),
+        16,
+        "nothing written twice"
+    );
+}
+
+#[tokio::test]
+async fn one_stores_expired_key_never_stops_the_other() {
+    let shop = AupayShop::new().await;
+    shop.generate(0, 5, None).await;
+    shop.generate(1, 7, None).await;
+    shop.control
+        .aupay_expire_key(AupayShop::shop_id(0))
+        .await
+        .unwrap();
+
+    let error = shop.import(0).await.expect_err("the key is expired");
+    let text = error.to_string();
+    assert!(!error.is_retryable(), "{text}");
+    assert!(text.contains("aupay:au-main"), "{text}");
+    assert!(text.contains("apiKey"), "{text}");
+    assert!(!text.contains(STORES[0].2), "the key never shows: {text}");
+    assert_eq!(shop.stored(0).await, 0, "nothing half-written");
+    assert_eq!(
+        shop.table
+            .load_checkpoint(&AupayShop::store(0))
+            .await
+            .unwrap(),
+        None
+    );
+
+    let report = shop.import(1).await.expect("the other store imports");
+    assert_eq!(report.created.len(), 7, "{}", report.summary());
+    assert_eq!(shop.stored(1).await, 7);
+    assert!(
+        shop.table
+            .load_checkpoint(&AupayShop::store(1))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let writes = shop.control.aupay_writes().await.unwrap();
+    assert!(writes.iter().all(|w| w.shop_id == AupayShop::shop_id(1)));
+
+    // Renewed key: the first store catches up.
+    shop.control
+        .aupay_register_store(&AupayRegisterStoreRequest::new(
+            AupayShop::shop_id(0),
+            STORES[0].2,
+        ))
+        .await
+        .unwrap();
+    let report = shop.import(0).await.expect("after renewal");
+    assert_eq!(report.created.len(), 5, "{}", report.summary());
+}
+
+#[tokio::test]
+async fn an_html_502_mid_run_is_retried_and_every_order_ends_acknowledged_once() {
+    let shop = AupayShop::new().await;
+    let made = shop
+        .generate(0, 6, Some(vec![AupayOrderKind::CardPaid]))
+        .await;
+    // au PAY under load mid-run: the list goes through, then two status writes get the
+    // gateway's HTML page instead of XML.
+    shop.control
+        .aupay_bad_gateway_on("aupay.updateTradeStsProc", 2)
+        .await
+        .unwrap();
+    let report = shop.import(0).await.expect("the import completes");
+    assert_eq!(report.created.len(), 6, "{}", report.summary());
+    assert_eq!(report.acknowledged, 6, "{}", report.summary());
+    assert!(report.acknowledgement_failures.is_empty());
+    let writes = shop.control.aupay_writes().await.unwrap();
+    let ids: HashSet<_> = writes.iter().map(|w| w.order_id.clone()).collect();
+    assert_eq!(ids, made.into_iter().collect(), "every order moved on");
+    assert_eq!(writes.len(), 6, "each once");
+    assert!(writes.iter().all(|w| w.order_status == "発送待ち"));
+    let stats = shop.control.stats().await.unwrap();
+    assert_eq!(stats.requests_for("aupay.searchTradeInfoListProc"), 1);
+    assert_eq!(
+        stats.requests_for("aupay.updateTradeStsProc"),
+        8,
+        "two HTML pages retried"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_status_change_reply_is_sent_again_with_the_same_status() {
+    let shop = AupayShop::new().await;
+    let made = shop
+        .generate(0, 4, Some(vec![AupayOrderKind::KonbiniUnpaid]))
+        .await;
+    // au PAY applies the first status change, then the gateway answers 504 with HTML.
+    shop.control
+        .lose_replies("aupay.updateTradeStsProc", 1)
+        .await
+        .unwrap();
+    let report = shop.import(0).await.expect("the import completes");
+    assert_eq!(report.acknowledged, 4, "{}", report.summary());
+    let writes = shop.control.aupay_writes().await.unwrap();
+    let ids: HashSet<_> = writes.iter().map(|w| w.order_id.clone()).collect();
+    assert_eq!(ids, made.into_iter().collect());
+    assert_eq!(writes.len(), 5, "the lost one once more");
+    assert!(writes.iter().all(|w| w.order_status == "発送前入金待ち"));
+    assert_eq!(shop.control.stats().await.unwrap().lost_replies, 1);
+}
+
+#[tokio::test]
+async fn new_year_0005_jst_lands_on_new_years_eve_1505_utc() {
+    let mut shop = AupayShop::new().await;
+    shop.control
+        .aupay_generate_orders(
+            AupayShop::shop_id(0),
+            &AupayGenerateOptions {
+                order_dates: Some(vec!["2026/01/01 00:05".into()]),
+                kinds: Some(vec![AupayOrderKind::KonbiniUnpaid]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let noon: JstInstant = "2026-01-01T12:00:00+09:00".parse().unwrap();
+    shop.app.clock = Arc::new(FixedClock::new(noon));
+    let report = shop.import(0).await.expect("import");
+    assert_eq!(report.created.len(), 1, "{}", report.summary());
+    let order = shop
+        .table
+        .get_order(&report.created[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        order.ordered_at.timestamp().to_string(),
+        "2025-12-31T15:05:00Z"
+    );
+    assert_eq!(order.status, OrderStatus::AwaitingPayment);
+    let writes = shop.control.aupay_writes().await.unwrap();
+    assert_eq!(writes[0].order_status, "発送前入金待ち");
+}
