@@ -8,12 +8,14 @@
 //! - [`rakuten`] speaks the RakutenPay Order API (RMS WEB SERVICE). Its quirks stay inside.
 //! - [`yahoo`] speaks the Yahoo! Shopping Store API (XML, YConnect, public-key signature).
 //! - [`aupay`] speaks au PAY Market's Wow!manager API (XML, Bearer API key + `shopId`).
-//! - [`xml`] is the element tree both XML malls read and write with.
+//! - [`xml`] is the element tree both XML malls read and write with; `reading` what every
+//!   normaliser shares (holds collected while reading, yen, quoting values in holds).
 
 pub mod aupay;
 pub mod connect;
 pub mod http;
 pub mod rakuten;
+mod reading;
 pub mod xml;
 pub mod yahoo;
 

@@ -32,7 +32,7 @@
 
 use std::collections::BTreeMap;
 
-use ichigen_core::hold::{Hold, HoldKind};
+use ichigen_core::hold::HoldKind;
 use ichigen_core::mall::NormaliseError;
 use ichigen_core::order::{
     Address, Amounts, Buyer, ChosenOption, Delivery, Destination, Gift, MallStatus, OrderLine,
@@ -42,6 +42,7 @@ use ichigen_core::status::MallSync;
 use ichigen_core::{JstInstant, MallId, Order, OrderId, OrderStatus, StatusEvent, StoreRef, Yen};
 use jiff::civil::{Date, DateTime, Time};
 
+use crate::reading::{self, DateForms, parse_yen, quote, text};
 use crate::xml::{self, Element};
 
 /// Status names (aupay.md §4).
@@ -347,82 +348,21 @@ pub fn acknowledgement_target(order: &Order) -> Option<&'static str> {
 
 // ---------------------------------------------------------------------------------------------
 
-/// Collects holds while reading.
-#[derive(Default)]
-struct Reader {
-    holds: Vec<Hold>,
-}
+/// au PAY's forms: `YYYY/MM/DD HH:MM` JST, dates `YYYY/MM/DD`.
+pub(crate) struct AupayDates;
 
-impl Reader {
-    fn hold(&mut self, kind: HoldKind, field: &str, message: impl Into<String>) {
-        self.holds
-            .push(Hold::new(kind, Some(field.to_owned()), message.into()));
+impl DateForms for AupayDates {
+    const INSTANT: &'static str = "a possible date-time like 2026/08/05 20:13";
+    const DATE: &'static str = "a possible date like 2026/08/06";
+    fn instant(text: &str) -> Option<JstInstant> {
+        parse_instant(text)
     }
-
-    fn malformed(&mut self, field: &str, message: impl Into<String>) {
-        self.hold(HoldKind::MalformedField, field, message);
-    }
-
-    /// A whole-yen amount: missing or empty is `None` (absent), anything else unreadable is
-    /// held and `None`.
-    fn yen(&mut self, parent: &Element, field: &str, path: &str) -> Option<Yen> {
-        let value = parent.child_text(field).filter(|t| !t.is_empty())?;
-        match parse_yen(value) {
-            Some(v) => Some(v),
-            None => {
-                self.malformed(path, format!("is not a whole yen amount: {}", quote(value)));
-                None
-            }
-        }
-    }
-
-    /// `YYYY/MM/DD HH:MM` (or with seconds) JST.
-    fn instant(&mut self, field: &str, value: &str) -> Option<JstInstant> {
-        let parsed = parse_instant(value);
-        if parsed.is_none() {
-            self.malformed(
-                field,
-                format!(
-                    "is not a possible date-time like 2026/08/05 20:13: {}",
-                    quote(value)
-                ),
-            );
-        }
-        parsed
-    }
-
-    /// `YYYY/MM/DD`.
-    fn date(&mut self, field: &str, value: &str) -> Option<Date> {
-        let parsed = parse_date(value);
-        if parsed.is_none() {
-            self.malformed(
-                field,
-                format!("is not a possible date like 2026/08/06: {}", quote(value)),
-            );
-        }
-        parsed
+    fn date(text: &str) -> Option<Date> {
+        parse_date(text)
     }
 }
 
-fn text(parent: &Element, field: &str) -> Option<String> {
-    parent
-        .child_text(field)
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-}
-
-fn parse_yen(value: &str) -> Option<Yen> {
-    value.trim().replace(',', "").parse::<i64>().ok()
-}
-
-fn quote(value: &str) -> String {
-    let cut: String = value.chars().take(40).collect();
-    if cut.len() < value.len() {
-        format!("{cut:?}…")
-    } else {
-        format!("{cut:?}")
-    }
-}
+type Reader = reading::Reader<AupayDates>;
 
 fn number(value: &str, at: usize, len: usize) -> Option<i64> {
     let part = value.get(at..at + len)?;

@@ -35,6 +35,8 @@ use ichigen_core::{JstInstant, MallId, Order, OrderId, OrderStatus, StatusEvent,
 use jiff::civil::Date;
 use serde_json::{Map, Value};
 
+use crate::reading::quote;
+
 /// Rakuten's marker for an amount it has not fixed yet.
 pub const NOT_FIXED: i64 = -9999;
 
@@ -493,17 +495,6 @@ fn describe(value: &Value) -> String {
         Value::Number(n) => format!("the number {n}"),
         Value::Bool(b) => format!("{b}"),
         other => json_kind(other).to_owned(),
-    }
-}
-
-/// `"value"`, cut to 40 characters so a hostile payload cannot flood the hold list.
-fn quote(text: &str) -> String {
-    const MAX: usize = 40;
-    if text.chars().count() <= MAX {
-        format!("{text:?}")
-    } else {
-        let cut: String = text.chars().take(MAX).collect();
-        format!("{cut:?}…")
     }
 }
 

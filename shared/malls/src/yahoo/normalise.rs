@@ -27,7 +27,7 @@
 //! - Gift wrap is order-level: every line is marked wrapped, the fee is the wrapping's price,
 //!   and the wrap message is appended to the notes (the order has no other place for it).
 
-use ichigen_core::hold::{Hold, HoldKind};
+use ichigen_core::hold::HoldKind;
 use ichigen_core::mall::NormaliseError;
 use ichigen_core::order::{
     Address, Amounts, Buyer, ChosenOption, Delivery, Destination, Gift, MallStatus, OrderLine,
@@ -38,6 +38,7 @@ use ichigen_core::{JstInstant, MallId, Order, OrderId, OrderStatus, StatusEvent,
 use jiff::civil::{Date, DateTime};
 
 use super::xml::{self, Element};
+use crate::reading::{self, DateForms, parse_yen, quote, text};
 
 /// Normalises a whole response file for the CLI: an orderInfo answer (`<ResultSet>`), an
 /// orderList answer (`<Result><Search>`, only the listed fields) or a bare `<OrderInfo>`.
@@ -263,71 +264,21 @@ pub fn normalise_order(
 
 // ---------------------------------------------------------------------------------------------
 
-/// Collects holds while reading.
-#[derive(Default)]
-struct Reader {
-    holds: Vec<Hold>,
-}
+/// Yahoo's forms: `2025-03-01T09:12:44+09:00` (no offset means JST), dates `YYYY-MM-DD`.
+pub(crate) struct YahooDates;
 
-impl Reader {
-    fn hold(&mut self, kind: HoldKind, field: &str, message: impl Into<String>) {
-        self.holds
-            .push(Hold::new(kind, Some(field.to_owned()), message.into()));
+impl DateForms for YahooDates {
+    const INSTANT: &'static str = "a date-time like 2025-03-01T09:12:44+09:00";
+    const DATE: &'static str = "a possible date like 2025-03-01";
+    fn instant(text: &str) -> Option<JstInstant> {
+        parse_instant(text)
     }
-
-    fn malformed(&mut self, field: &str, message: impl Into<String>) {
-        self.hold(HoldKind::MalformedField, field, message);
-    }
-
-    /// A whole-yen amount: missing or empty is `None` (absent), anything else unreadable is
-    /// held and `None`.
-    fn yen(&mut self, parent: &Element, field: &str, path: &str) -> Option<Yen> {
-        let text = parent.child_text(field).filter(|t| !t.is_empty())?;
-        match parse_yen(text) {
-            Some(v) => Some(v),
-            None => {
-                self.malformed(path, format!("is not a whole yen amount: {}", quote(text)));
-                None
-            }
-        }
-    }
-
-    /// A Yahoo datetime (`YYYY-MM-DDThh:mm:ss+09:00`; no offset means JST).
-    fn instant(&mut self, field: &str, text: &str) -> Option<JstInstant> {
-        let parsed = parse_instant(text);
-        if parsed.is_none() {
-            self.malformed(
-                field,
-                format!(
-                    "is not a date-time like 2025-03-01T09:12:44+09:00: {}",
-                    quote(text)
-                ),
-            );
-        }
-        parsed
+    fn date(text: &str) -> Option<Date> {
+        parse_date(text)
     }
 }
 
-fn text(parent: &Element, field: &str) -> Option<String> {
-    parent
-        .child_text(field)
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-}
-
-fn parse_yen(text: &str) -> Option<Yen> {
-    let text = text.trim().replace(',', "");
-    text.parse::<i64>().ok()
-}
-
-fn quote(text: &str) -> String {
-    let cut: String = text.chars().take(40).collect();
-    if cut.len() < text.len() {
-        format!("{cut:?}…")
-    } else {
-        format!("{cut:?}")
-    }
-}
+type Reader = reading::Reader<YahooDates>;
 
 /// `YYYY-MM-DDThh:mm:ss` with an offset (or none = JST), also with a space instead of `T`.
 pub(crate) fn parse_instant(text: &str) -> Option<JstInstant> {

@@ -1,0 +1,126 @@
+//! What the normalisers share while reading a mall's payload: holds collected as fields are
+//! read (a field that cannot be read becomes a hold naming it, never an error or a panic),
+//! whole-yen amounts, and values quoted short and escaped in hold messages.
+
+use std::marker::PhantomData;
+
+use ichigen_core::hold::{Hold, HoldKind};
+use ichigen_core::{JstInstant, Yen};
+use jiff::civil::Date;
+
+use crate::xml::Element;
+
+/// One mall's date and date-time forms, as the [`Reader`] parses them and names them in
+/// holds.
+pub(crate) trait DateForms {
+    /// How a hold describes a good date-time (`"a date-time like 2025-03-01T09:12:44+09:00"`).
+    const INSTANT: &'static str;
+    /// How a hold describes a good date.
+    const DATE: &'static str;
+    /// `None` for anything unreadable or impossible (31 November is never rolled over).
+    fn instant(text: &str) -> Option<JstInstant>;
+    fn date(text: &str) -> Option<Date>;
+}
+
+/// Collects holds while a normaliser reads an order.
+pub(crate) struct Reader<F> {
+    pub(crate) holds: Vec<Hold>,
+    forms: PhantomData<F>,
+}
+
+impl<F> Default for Reader<F> {
+    fn default() -> Self {
+        Self {
+            holds: Vec::new(),
+            forms: PhantomData,
+        }
+    }
+}
+
+impl<F: DateForms> Reader<F> {
+    pub(crate) fn hold(&mut self, kind: HoldKind, field: &str, message: impl Into<String>) {
+        self.holds
+            .push(Hold::new(kind, Some(field.to_owned()), message.into()));
+    }
+
+    pub(crate) fn malformed(&mut self, field: &str, message: impl Into<String>) {
+        self.hold(HoldKind::MalformedField, field, message);
+    }
+
+    /// A whole-yen amount: missing or empty is `None` (absent), anything else unreadable is
+    /// held and `None`.
+    pub(crate) fn yen(&mut self, parent: &Element, field: &str, path: &str) -> Option<Yen> {
+        let value = parent.child_text(field).filter(|t| !t.is_empty())?;
+        match parse_yen(value) {
+            Some(v) => Some(v),
+            None => {
+                self.malformed(path, format!("is not a whole yen amount: {}", quote(value)));
+                None
+            }
+        }
+    }
+
+    /// A date-time in the mall's form; unreadable is held and `None`.
+    pub(crate) fn instant(&mut self, field: &str, value: &str) -> Option<JstInstant> {
+        let parsed = F::instant(value);
+        if parsed.is_none() {
+            self.malformed(field, format!("is not {}: {}", F::INSTANT, quote(value)));
+        }
+        parsed
+    }
+
+    /// A date in the mall's form; unreadable is held and `None`.
+    pub(crate) fn date(&mut self, field: &str, value: &str) -> Option<Date> {
+        let parsed = F::date(value);
+        if parsed.is_none() {
+            self.malformed(field, format!("is not {}: {}", F::DATE, quote(value)));
+        }
+        parsed
+    }
+}
+
+/// A child's text, `None` when missing or empty.
+pub(crate) fn text(parent: &Element, field: &str) -> Option<String> {
+    parent
+        .child_text(field)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
+/// Whole yen, thousands separators allowed (`1,980`).
+pub(crate) fn parse_yen(value: &str) -> Option<Yen> {
+    value.trim().replace(',', "").parse::<i64>().ok()
+}
+
+/// A value for a hold message: escaped, and cut after 40 characters so a hostile payload
+/// cannot flood the hold list.
+pub(crate) fn quote(value: &str) -> String {
+    const MAX: usize = 40;
+    let cut: String = value.chars().take(MAX).collect();
+    if cut.len() < value.len() {
+        format!("{cut:?}…")
+    } else {
+        format!("{cut:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_are_escaped_and_cut_after_forty_characters() {
+        assert_eq!(quote("a\"b"), r#""a\"b""#);
+        let long = "あ".repeat(41);
+        assert_eq!(quote(&long), format!("{:?}…", "あ".repeat(40)));
+        assert_eq!(quote(&"x".repeat(40)), format!("{:?}", "x".repeat(40)));
+    }
+
+    #[test]
+    fn yen_takes_separators_but_no_fractions() {
+        assert_eq!(parse_yen(" 1,980 "), Some(1980));
+        assert_eq!(parse_yen("-50"), Some(-50));
+        assert_eq!(parse_yen("19.8"), None);
+        assert_eq!(parse_yen(""), None);
+    }
+}
