@@ -5,7 +5,8 @@
 use std::marker::PhantomData;
 
 use ichigen_core::hold::{Hold, HoldKind};
-use ichigen_core::{JstInstant, Yen};
+use ichigen_core::mall::NormaliseError;
+use ichigen_core::{JstInstant, MallId, Yen};
 use jiff::civil::Date;
 
 use crate::xml::Element;
@@ -76,6 +77,33 @@ impl<F: DateForms> Reader<F> {
             self.malformed(field, format!("is not {}: {}", F::DATE, quote(value)));
         }
         parsed
+    }
+}
+
+/// The mall's order id from an order element named `element` with the id in its child
+/// `id_field`: the one thing a normaliser cannot do without (everything else is held).
+pub(crate) fn order_id(
+    mall: MallId,
+    order: &Element,
+    element: &str,
+    id_field: &str,
+) -> Result<String, NormaliseError> {
+    let fail = |field: &str, problem: String| NormaliseError {
+        mall,
+        mall_order_id: String::new(),
+        field: field.to_owned(),
+        problem,
+    };
+    if order.name != element {
+        return Err(fail(
+            "(payload)",
+            format!("must be an <{element}> element, found <{}>", order.name),
+        ));
+    }
+    match order.child_text(id_field) {
+        Some(id) if !id.is_empty() => Ok(id.to_owned()),
+        Some(_) => Err(fail(id_field, "is empty".into())),
+        None => Err(fail(id_field, "is missing".into())),
     }
 }
 

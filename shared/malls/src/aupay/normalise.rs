@@ -156,24 +156,7 @@ pub fn normalise_order(
     imported_at: JstInstant,
     carriers: &BTreeMap<String, String>,
 ) -> Result<Order, NormaliseError> {
-    let fail = |id: &str, field: &str, problem: String| NormaliseError {
-        mall: MallId::Aupay,
-        mall_order_id: id.to_owned(),
-        field: field.to_owned(),
-        problem,
-    };
-    if order.name != "orderInfo" {
-        return Err(fail(
-            "",
-            "(payload)",
-            format!("must be an <orderInfo> element, found <{}>", order.name),
-        ));
-    }
-    let id = match order.child_text("orderId") {
-        Some(id) if !id.is_empty() => id.to_owned(),
-        Some(_) => return Err(fail("", "orderId", "is empty".into())),
-        None => return Err(fail("", "orderId", "is missing".into())),
-    };
+    let id = reading::order_id(MallId::Aupay, order, "orderInfo", "orderId")?;
 
     let mut r = Reader::default();
     let ordered_at = match text(order, "orderDate") {

@@ -132,24 +132,7 @@ pub fn normalise_order(
     raw: RawPayload,
     imported_at: JstInstant,
 ) -> Result<Order, NormaliseError> {
-    let fail = |id: &str, field: &str, problem: String| NormaliseError {
-        mall: MallId::Yahoo,
-        mall_order_id: id.to_owned(),
-        field: field.to_owned(),
-        problem,
-    };
-    if order.name != "OrderInfo" {
-        return Err(fail(
-            "",
-            "(payload)",
-            format!("must be an <OrderInfo> element, found <{}>", order.name),
-        ));
-    }
-    let id = match order.child_text("OrderId") {
-        Some(id) if !id.is_empty() => id.to_owned(),
-        Some(_) => return Err(fail("", "OrderId", "is empty".into())),
-        None => return Err(fail("", "OrderId", "is missing".into())),
-    };
+    let id = reading::order_id(MallId::Yahoo, order, "OrderInfo", "OrderId")?;
 
     let mut r = Reader::default();
     let empty = Element::default();
