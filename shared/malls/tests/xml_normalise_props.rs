@@ -1,19 +1,28 @@
-//! The au PAY normaliser never panics: mutated searchTradeInfoListProc answers (fields dropped, texts
-//! replaced by odd values, elements duplicated, bytes cut) either normalise (with holds) or
-//! are refused with an error naming the field.
+//! The XML malls' normalisers (Yahoo, au PAY) never panic: mutated answers (fields dropped,
+//! texts replaced by odd values, elements duplicated, bytes cut) either normalise (with
+//! holds) or are refused with an error naming the field.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ichigen_core::{JstInstant, MallId, StoreRef};
 use ichigen_malls::normalise_response;
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 
-fn base() -> String {
-    let path = format!(
-        "{}/tests/fixtures/aupay/list_two_orders.xml",
+fn fixture(path: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{path}",
         env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(path).unwrap()
+    ))
+    .unwrap()
+}
+
+fn yahoo_base() -> String {
+    fixture("yahoo/order_info_cod_gift_delivery.xml")
+}
+
+fn aupay_base() -> String {
+    fixture("aupay/list_two_orders.xml")
 }
 
 /// Leaf elements of the fixture, as `(start of the open tag, end of the close tag, name)`.
@@ -45,6 +54,9 @@ fn odd_value() -> impl Strategy<Value = String> {
         Just("-1".to_owned()),
         Just("99999999999999999999".to_owned()),
         Just("9223372036854775807".to_owned()),
+        Just("2025-02-30".to_owned()),
+        Just("2025-03-01T25:61:61+09:00".to_owned()),
+        Just("payment_zz".to_owned()),
         Just("2025/02/30".to_owned()),
         Just("2025/03/01 25:61".to_owned()),
         Just("審査中？".to_owned()),
@@ -101,39 +113,58 @@ fn apply(xml: &str, mutation: &Mutation) -> String {
     }
 }
 
+/// Mutates `base` and normalises it: it never panics, and whatever it refuses names a field.
+fn mutated_answer_is_read_or_refused(
+    mall: MallId,
+    base: &str,
+    id_field: &str,
+    mutations: &[Mutation],
+) -> Result<(), TestCaseError> {
+    let mut xml = base.to_owned();
+    for m in mutations {
+        xml = apply(&xml, m);
+    }
+    let store = StoreRef::new(mall, "props");
+    let at: JstInstant = "2025-03-02T10:00:00+09:00".parse().unwrap();
+    match normalise_response(mall, &store, &xml, at) {
+        Err(error) => prop_assert!(!error.field.is_empty()),
+        Ok(orders) => {
+            for order in orders {
+                match order {
+                    Ok(order) => {
+                        prop_assert!(!order.mall_order_id.is_empty());
+                        for hold in &order.holds {
+                            prop_assert!(!hold.message.is_empty());
+                        }
+                    }
+                    Err(error) => prop_assert_eq!(error.field, id_field),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn mutated_answers_never_panic(mutations in proptest::collection::vec(mutation(), 1..6)) {
-        let mut xml = base();
-        for m in &mutations {
-            xml = apply(&xml, m);
-        }
-        let store = StoreRef::new(MallId::Aupay, "aupay-a");
-        let at: JstInstant = "2025-03-02T10:00:00+09:00".parse().unwrap();
-        match normalise_response(MallId::Aupay, &store, &xml, at) {
-            Err(error) => prop_assert!(!error.field.is_empty()),
-            Ok(orders) => {
-                for order in orders {
-                    match order {
-                        Ok(order) => {
-                            prop_assert!(!order.mall_order_id.is_empty());
-                            for hold in &order.holds {
-                                prop_assert!(!hold.message.is_empty());
-                            }
-                        }
-                        Err(error) => prop_assert_eq!(error.field, "orderId"),
-                    }
-                }
-            }
-        }
+    fn mutated_yahoo_answers_never_panic(mutations in proptest::collection::vec(mutation(), 1..6)) {
+        mutated_answer_is_read_or_refused(MallId::Yahoo, &yahoo_base(), "OrderId", &mutations)?;
+    }
+
+    #[test]
+    fn mutated_aupay_answers_never_panic(mutations in proptest::collection::vec(mutation(), 1..6)) {
+        mutated_answer_is_read_or_refused(MallId::Aupay, &aupay_base(), "orderId", &mutations)?;
     }
 }
 
 #[test]
 fn the_mutator_finds_the_leaves() {
-    let found = leaves(&base());
+    let found = leaves(&yahoo_base());
+    assert!(found.len() > 40, "{}", found.len());
+    assert!(found.iter().any(|(_, _, name)| name == "TotalPrice"));
+    let found = leaves(&aupay_base());
     assert!(found.len() > 60, "{}", found.len());
     assert!(found.iter().any(|(_, _, name)| name == "requestPrice"));
 }
