@@ -132,6 +132,28 @@ pub(crate) fn quote(value: &str) -> String {
     }
 }
 
+/// A desired delivery time written as text (`14:00-16:00`, `14時～16時`, `午前中`) → our
+/// slot (`14-16`, `08-12`); `None` for anything else (`夕方`, a slot ending before it starts).
+pub(crate) fn time_slot_text(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.contains("午前") {
+        return Some("08-12".into());
+    }
+    let hours: Vec<u32> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .filter(|h| *h != 0)
+        .collect();
+    let (from, to) = match hours.as_slice() {
+        [from, to] => (*from, *to),
+        [from, _, to, _] if text.contains(':') => (*from, *to),
+        _ => return None,
+    };
+    (7..24).contains(&from).then_some(())?;
+    (from < to && to <= 24).then(|| format!("{from:02}-{to:02}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

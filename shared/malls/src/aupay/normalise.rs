@@ -42,7 +42,7 @@ use ichigen_core::status::MallSync;
 use ichigen_core::{JstInstant, MallId, Order, OrderId, OrderStatus, StatusEvent, StoreRef, Yen};
 use jiff::civil::{Date, DateTime, Time};
 
-use crate::reading::{self, DateForms, parse_yen, quote, text};
+use crate::reading::{self, DateForms, parse_yen, quote, text, time_slot_text};
 use crate::xml::{self, Element};
 
 /// Status names (aupay.md §4).
@@ -667,27 +667,6 @@ pub fn default_carrier(name: &str) -> Option<&'static str> {
     }
 }
 
-/// `deliveryRequestTime` text (`14:00～16:00`, `14時～16時`, `午前中`) → our slot.
-pub fn time_slot(value: &str) -> Option<String> {
-    let value = value.trim();
-    if value.contains("午前") {
-        return Some("08-12".into());
-    }
-    let hours: Vec<u32> = value
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse().ok())
-        .filter(|h| *h != 0)
-        .collect();
-    let (from, to) = match hours.as_slice() {
-        [from, to] => (*from, *to),
-        [from, _, to, _] if value.contains(':') => (*from, *to),
-        _ => return None,
-    };
-    (7..24).contains(&from).then_some(())?;
-    (from < to && to <= 24).then(|| format!("{from:02}-{to:02}"))
-}
-
 fn delivery(
     r: &mut Reader,
     order: &Element,
@@ -699,7 +678,7 @@ fn delivery(
     let time_slot = text(order, "deliveryRequestTime")
         .filter(|t| t != "指定なし")
         .map(|raw| {
-            let mapped = time_slot(&raw);
+            let mapped = time_slot_text(&raw);
             if mapped.is_none() {
                 r.hold(
                     HoldKind::UnmappedTimeSlot,
@@ -777,9 +756,9 @@ mod tests {
         assert_eq!(options[1].name, "サイズ");
         assert_eq!(options[1].value, "L");
         assert_eq!(options[2].value, "名入れ");
-        assert_eq!(time_slot("14:00～16:00").as_deref(), Some("14-16"));
-        assert_eq!(time_slot("午前中").as_deref(), Some("08-12"));
-        assert_eq!(time_slot("夜"), None);
+        assert_eq!(time_slot_text("14:00～16:00").as_deref(), Some("14-16"));
+        assert_eq!(time_slot_text("午前中").as_deref(), Some("08-12"));
+        assert_eq!(time_slot_text("夜"), None);
         assert_eq!(default_carrier("ゆうパック"), Some("japan_post"));
         assert_eq!(default_carrier("ネコポス"), Some("yamato"));
         assert_eq!(default_carrier("宅配便"), None);

@@ -38,7 +38,7 @@ use ichigen_core::{JstInstant, MallId, Order, OrderId, OrderStatus, StatusEvent,
 use jiff::civil::{Date, DateTime};
 
 use super::xml::{self, Element};
-use crate::reading::{self, DateForms, parse_yen, quote, text};
+use crate::reading::{self, DateForms, parse_yen, quote, text, time_slot_text};
 
 /// Normalises a whole response file for the CLI: an orderInfo answer (`<ResultSet>`), an
 /// orderList answer (`<Result><Search>`, only the listed fields) or a bare `<OrderInfo>`.
@@ -647,27 +647,6 @@ pub fn time_zone_code(code: &str) -> Option<&'static str> {
     }
 }
 
-/// Free-text `ShipRequestTime` (`14:00-16:00`, `14時～16時`, `午前中`) → our slot.
-pub fn time_text(text: &str) -> Option<String> {
-    let text = text.trim();
-    if text.contains("午前") {
-        return Some("08-12".into());
-    }
-    let hours: Vec<u32> = text
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse().ok())
-        .filter(|h| *h != 0)
-        .collect();
-    let (from, to) = match hours.as_slice() {
-        [from, to] => (*from, *to),
-        [from, _, to, _] if text.contains(':') => (*from, *to),
-        _ => return None,
-    };
-    (7..24).contains(&from).then_some(())?;
-    (from < to && to <= 24).then(|| format!("{from:02}-{to:02}"))
-}
-
 fn delivery(r: &mut Reader, ship: &Element) -> Delivery {
     let desired_date = ship
         .child_text("ShipRequestDate")
@@ -689,7 +668,7 @@ fn delivery(r: &mut Reader, ship: &Element) -> Delivery {
         (Some(code), words) => {
             let mapped = time_zone_code(&code)
                 .map(str::to_owned)
-                .or_else(|| words.as_deref().and_then(time_text));
+                .or_else(|| words.as_deref().and_then(time_slot_text));
             if mapped.is_none() {
                 r.hold(
                     HoldKind::UnmappedTimeSlot,
@@ -700,7 +679,7 @@ fn delivery(r: &mut Reader, ship: &Element) -> Delivery {
             Some(TimeSlot { raw: code, mapped })
         }
         (None, Some(words)) => {
-            let mapped = time_text(&words);
+            let mapped = time_slot_text(&words);
             if mapped.is_none() {
                 r.hold(
                     HoldKind::UnmappedTimeSlot,
@@ -810,11 +789,11 @@ mod tests {
         assert_eq!(time_zone_code("101"), Some("08-12"));
         assert_eq!(time_zone_code("105"), Some("19-21"));
         assert_eq!(time_zone_code("106"), None);
-        assert_eq!(time_text("14:00-16:00").as_deref(), Some("14-16"));
-        assert_eq!(time_text("19時～21時").as_deref(), Some("19-21"));
-        assert_eq!(time_text("午前中").as_deref(), Some("08-12"));
-        assert_eq!(time_text("夕方").as_deref(), None);
-        assert_eq!(time_text("16-14"), None);
+        assert_eq!(time_slot_text("14:00-16:00").as_deref(), Some("14-16"));
+        assert_eq!(time_slot_text("19時～21時").as_deref(), Some("19-21"));
+        assert_eq!(time_slot_text("午前中").as_deref(), Some("08-12"));
+        assert_eq!(time_slot_text("夕方").as_deref(), None);
+        assert_eq!(time_slot_text("16-14"), None);
     }
 
     #[test]
