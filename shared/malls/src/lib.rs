@@ -16,6 +16,7 @@ pub mod connect;
 pub mod http;
 pub mod rakuten;
 mod reading;
+mod secret;
 pub mod xml;
 pub mod yahoo;
 

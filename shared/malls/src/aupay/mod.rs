@@ -31,6 +31,7 @@ use serde_json::Value;
 pub use self::client::{AUTH_FAILED, Answer, ErrorBody, WRONG_SHOP, classify};
 use self::client::{Api, AupayClient};
 use crate::connect::{ClientSettings, ConnectError};
+use crate::secret::SecretFields;
 use crate::xml::{self, Element};
 
 /// au PAY's answers and our raw payloads are UTF-8 XML.
@@ -65,91 +66,35 @@ impl std::fmt::Debug for AupayCredentials {
     }
 }
 
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "text",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
 impl AupayCredentials {
     /// Reads the store's secret JSON. Errors name the field, never its value.
     pub fn from_secret(store: &StoreRef, secret: &SecretValue) -> Result<Self, ConnectError> {
-        let value: Value =
-            serde_json::from_str(secret.expose()).map_err(|e| ConnectError::BadJson {
-                store: store.clone(),
-                detail: format!(
-                    "{:?} error at line {} column {}",
-                    e.classify(),
-                    e.line(),
-                    e.column()
-                ),
-            })?;
-        let Value::Object(fields) = value else {
-            return Err(ConnectError::BadJson {
-                store: store.clone(),
-                detail: format!("found {}", json_kind(&value)),
-            });
-        };
-        let bad = |field: &'static str, problem: String| ConnectError::BadField {
-            store: store.clone(),
-            field,
-            problem,
-        };
-        let missing = |field: &'static str| ConnectError::MissingField {
-            store: store.clone(),
-            field,
-        };
+        let fields = SecretFields::parse(store, secret, &["shopId", "apiKey"])?;
         let shop_id = match fields.get("shopId") {
-            None | Some(Value::Null) => return Err(missing("shopId")),
-            Some(Value::String(s)) => s.trim().to_owned(),
             Some(Value::Number(n)) => n.to_string(),
-            Some(other) => {
-                return Err(bad(
-                    "shopId",
-                    format!("must be text, found {}", json_kind(other)),
-                ));
-            }
+            _ => fields.text("shopId")?.unwrap_or_default(),
         };
         if shop_id.is_empty() || shop_id.len() > 18 || !shop_id.bytes().all(|b| b.is_ascii_digit())
         {
-            return Err(bad("shopId", "must be 1 to 18 digits".into()));
+            return Err(fields.bad("shopId", "must be 1 to 18 digits"));
         }
-        let api_key = match fields.get("apiKey") {
-            None | Some(Value::Null) => return Err(missing("apiKey")),
-            Some(Value::String(s)) if s.trim().is_empty() => {
-                return Err(bad("apiKey", "is empty".into()));
-            }
-            // Stray spaces are one of the causes clients report for a refused key.
-            Some(Value::String(s)) => SecretValue::new(s.trim().to_owned()),
-            Some(other) => {
-                return Err(bad(
-                    "apiKey",
-                    format!("must be text, found {}", json_kind(other)),
-                ));
-            }
-        };
+        // Trimmed: stray spaces are one of the causes clients report for a refused key.
+        let api_key = SecretValue::new(fields.required_text("apiKey")?);
         let carriers = match fields.get("shippingMethodCarriers") {
-            None | Some(Value::Null) => BTreeMap::new(),
+            None => BTreeMap::new(),
             Some(Value::Object(map)) => map
                 .iter()
                 .map(|(name, carrier)| match carrier {
                     Value::String(c) => Ok((name.clone(), c.clone())),
-                    other => Err(bad(
+                    other => Err(fields.wrong_kind(
                         "shippingMethodCarriers",
-                        format!("values must be text, found {}", json_kind(other)),
+                        "text in every value",
+                        other,
                     )),
                 })
                 .collect::<Result<_, _>>()?,
             Some(other) => {
-                return Err(bad(
-                    "shippingMethodCarriers",
-                    format!("must be an object, found {}", json_kind(other)),
-                ));
+                return Err(fields.wrong_kind("shippingMethodCarriers", "an object", other));
             }
         };
         Ok(Self {

@@ -31,6 +31,7 @@ use self::wire::{
     PaginationRequest, SearchOrderRequest, SearchOrderResponse,
 };
 use crate::connect::{ClientSettings, ConnectError};
+use crate::secret::SecretFields;
 
 /// `searchOrder` windows may span at most 63 days.
 pub const MAX_WINDOW_DAYS: i64 = 63;
@@ -68,56 +69,17 @@ pub struct RakutenCredentials {
 impl RakutenCredentials {
     /// Reads the store's secret JSON. Errors name the field, never its value.
     pub fn from_secret(store: &StoreRef, secret: &SecretValue) -> Result<Self, ConnectError> {
-        let value: Value =
-            serde_json::from_str(secret.expose()).map_err(|e| ConnectError::BadJson {
-                store: store.clone(),
-                detail: format!(
-                    "{:?} error at line {} column {}",
-                    e.classify(),
-                    e.line(),
-                    e.column()
-                ),
-            })?;
-        let Value::Object(fields) = value else {
-            return Err(ConnectError::BadJson {
-                store: store.clone(),
-                detail: format!("found {}", normalise::json_kind(&value)),
-            });
-        };
-        let text = |field: &'static str| -> Result<Option<String>, ConnectError> {
-            match fields.get(field) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) if s.trim().is_empty() => Err(ConnectError::BadField {
-                    store: store.clone(),
-                    field,
-                    problem: "is empty".into(),
-                }),
-                Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-                Some(other) => Err(ConnectError::BadField {
-                    store: store.clone(),
-                    field,
-                    problem: format!("must be text, found {}", normalise::json_kind(other)),
-                }),
-            }
-        };
-        let required = |field: &'static str| {
-            text(field)?.ok_or_else(|| ConnectError::MissingField {
-                store: store.clone(),
-                field,
-            })
-        };
-        let service_secret = SecretValue::new(required("serviceSecret")?);
-        let license_key = SecretValue::new(required("licenseKey")?);
-        let license_key_expires_at = match text("licenseKeyExpiresAt")? {
+        let fields = SecretFields::parse(store, secret, &["serviceSecret", "licenseKey"])?;
+        let service_secret = SecretValue::new(fields.required_text("serviceSecret")?);
+        let license_key = SecretValue::new(fields.required_text("licenseKey")?);
+        let license_key_expires_at = match fields.text("licenseKeyExpiresAt")? {
             None => None,
-            Some(at) => Some(
-                at.parse::<JstInstant>()
-                    .map_err(|_| ConnectError::BadField {
-                        store: store.clone(),
-                        field: "licenseKeyExpiresAt",
-                        problem: "is not a date-time like 2027-02-20T23:59:59+09:00".into(),
-                    })?,
-            ),
+            Some(at) => Some(at.parse::<JstInstant>().map_err(|_| {
+                fields.bad(
+                    "licenseKeyExpiresAt",
+                    "is not a date-time like 2027-02-20T23:59:59+09:00",
+                )
+            })?),
         };
         Ok(Self {
             service_secret,

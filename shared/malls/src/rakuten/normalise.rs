@@ -36,6 +36,7 @@ use jiff::civil::Date;
 use serde_json::{Map, Value};
 
 use crate::reading::quote;
+use crate::secret::json_kind;
 
 /// Rakuten's marker for an amount it has not fixed yet.
 pub const NOT_FIXED: i64 = -9999;
@@ -455,18 +456,6 @@ fn as_whole(value: &Value) -> Option<i64> {
     let f = n.as_f64()?;
     // Beyond ±2^53 a float no longer names one integer.
     (f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0).then_some(f as i64)
-}
-
-/// How a JSON value's type reads in an error message.
-pub(crate) fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "text",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Models and fields that carry buyer or recipient data (names, addresses, phones, e-mails,

@@ -36,6 +36,7 @@ use serde_json::Value;
 use self::client::{Api, ErrorBody, YahooClient};
 use self::xml::Element;
 use crate::connect::{ClientSettings, ConnectError};
+use crate::secret::SecretFields;
 
 /// Yahoo's answers and our raw payloads are UTF-8 XML.
 pub const CONTENT_TYPE: &str = "application/xml";
@@ -105,17 +106,6 @@ impl std::fmt::Debug for YahooCredentials {
     }
 }
 
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "text",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// The fields a Yahoo store's secret must have (`isPointFix` and `dailyQuota` are optional).
 const REQUIRED_SECRET_FIELDS: [&str; 6] = [
     "sellerId",
@@ -129,101 +119,36 @@ const REQUIRED_SECRET_FIELDS: [&str; 6] = [
 impl YahooCredentials {
     /// Reads the store's secret JSON. Errors name the field, never its value.
     pub fn from_secret(store: &StoreRef, secret: &SecretValue) -> Result<Self, ConnectError> {
-        let value: Value =
-            serde_json::from_str(secret.expose()).map_err(|e| ConnectError::BadJson {
-                store: store.clone(),
-                detail: format!(
-                    "{:?} error at line {} column {}",
-                    e.classify(),
-                    e.line(),
-                    e.column()
-                ),
-            })?;
-        let Value::Object(fields) = value else {
-            return Err(ConnectError::BadJson {
-                store: store.clone(),
-                detail: format!("found {}", json_kind(&value)),
-            });
-        };
-        let bad = |field: &'static str, problem: String| ConnectError::BadField {
-            store: store.clone(),
-            field,
-            problem,
-        };
-        let required = |field: &'static str| -> Result<String, ConnectError> {
-            match fields.get(field) {
-                None | Some(Value::Null) => Err(ConnectError::MissingField {
-                    store: store.clone(),
-                    field,
-                }),
-                Some(Value::String(s)) if s.trim().is_empty() => Err(bad(field, "is empty".into())),
-                Some(Value::String(s)) => Ok(s.trim().to_owned()),
-                Some(other) => Err(bad(
-                    field,
-                    format!("must be text, found {}", json_kind(other)),
-                )),
-            }
-        };
-        // Every missing field is reported before any bad value, so a secret that lacks one
-        // says so whatever else is wrong with it.
-        for field in REQUIRED_SECRET_FIELDS {
-            if matches!(fields.get(field), None | Some(Value::Null)) {
-                return Err(ConnectError::MissingField {
-                    store: store.clone(),
-                    field,
-                });
-            }
-        }
-        let seller_id = required("sellerId")?;
-        let client_id = required("clientId")?;
-        let client_secret = SecretValue::new(required("clientSecret")?);
-        let refresh_token = SecretValue::new(required("refreshToken")?);
-        let pem = required("publicKey")?;
+        let fields = SecretFields::parse(store, secret, &REQUIRED_SECRET_FIELDS)?;
+        let seller_id = fields.required_text("sellerId")?;
+        let client_id = fields.required_text("clientId")?;
+        let client_secret = SecretValue::new(fields.required_text("clientSecret")?);
+        let refresh_token = SecretValue::new(fields.required_text("refreshToken")?);
+        let pem = fields.required_text("publicKey")?;
         let public_key = RsaPublicKey::from_public_key_pem(&pem)
             .or_else(|_| RsaPublicKey::from_pkcs1_pem(&pem))
             .map_err(|_| {
-                bad(
+                fields.bad(
                     "publicKey",
                     "is not an RSA public key PEM (-----BEGIN PUBLIC KEY----- or \
-                     -----BEGIN RSA PUBLIC KEY-----)"
-                        .into(),
+                     -----BEGIN RSA PUBLIC KEY-----)",
                 )
             })?;
         let public_key_version = match fields.get("publicKeyVersion") {
-            None | Some(Value::Null) => {
-                return Err(ConnectError::MissingField {
-                    store: store.clone(),
-                    field: "publicKeyVersion",
-                });
-            }
             Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
             Some(Value::String(s)) => s.trim().parse().ok(),
-            Some(_) => None,
+            _ => None,
         }
-        .ok_or_else(|| bad("publicKeyVersion", "must be a whole number".into()))?;
-        let is_point_fix = match fields.get("isPointFix") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(other) => {
-                return Err(bad(
-                    "isPointFix",
-                    format!("must be true or false, found {}", json_kind(other)),
-                ));
-            }
-        };
+        .ok_or_else(|| fields.bad("publicKeyVersion", "must be a whole number"))?;
+        let is_point_fix = fields.flag("isPointFix")?.unwrap_or(false);
         let daily_quota = match fields.get("dailyQuota") {
-            None | Some(Value::Null) => None,
+            None => None,
             Some(Value::Number(n)) => Some(
                 n.as_u64()
                     .filter(|n| *n > 0)
-                    .ok_or_else(|| bad("dailyQuota", "must be a positive whole number".into()))?,
+                    .ok_or_else(|| fields.bad("dailyQuota", "must be a positive whole number"))?,
             ),
-            Some(other) => {
-                return Err(bad(
-                    "dailyQuota",
-                    format!("must be a number, found {}", json_kind(other)),
-                ));
-            }
+            Some(other) => return Err(fields.wrong_kind("dailyQuota", "a number", other)),
         };
         Ok(Self {
             seller_id,
