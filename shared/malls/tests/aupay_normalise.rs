@@ -302,3 +302,16 @@ fn many_lines_and_a_zero_price_line_add_up() {
         order.amounts.goods
     );
 }
+
+#[test]
+fn a_line_au_pay_cancelled_is_held_naming_the_line() {
+    let xml = with(&fixture("list_two_orders.xml"), "itemCancelStatus", "Y");
+    let order = &orders(&xml)[0];
+    let hold = order
+        .holds
+        .iter()
+        .find(|h| h.field.as_deref() == Some("detail[0].itemCancelStatus"))
+        .unwrap();
+    assert_eq!(hold.kind, HoldKind::MallStatus);
+    assert!(hold.message.contains("\"Y\""), "{}", hold.message);
+}

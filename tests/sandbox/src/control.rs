@@ -790,6 +790,21 @@ impl ControlClient {
         self.post_text(&path, &()).await
     }
 
+    /// `POST …/orders/{orderId}/cancel` `{"orderDetailIds": […]}`: au PAY cancelled these
+    /// lines (`itemCancelStatus` Y); the order keeps its status. Returns the XML.
+    pub async fn aupay_cancel_lines(
+        &self,
+        shop_id: &str,
+        order_id: &str,
+        order_detail_ids: &[&str],
+    ) -> Result<String, SandboxError> {
+        let path = [
+            "_control", "aupay", "stores", shop_id, "orders", order_id, "cancel",
+        ];
+        let body = serde_json::json!({ "orderDetailIds": order_detail_ids });
+        self.post_text(&path, &body).await
+    }
+
     /// `POST …/orders/{orderId}/status`: the shop or au PAY moved the order (not recorded as
     /// a client write), e.g. to キャンセル受付中 (a cancellation request).
     pub async fn aupay_set_status(

@@ -570,3 +570,52 @@ async fn the_html_502_page_can_target_one_endpoint() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn lines_can_be_cancelled_on_their_own() {
+    let env = Env::start().await;
+    let made = env
+        .control
+        .aupay_generate_orders(
+            SHOP,
+            &AupayGenerateOptions {
+                count: Some(1),
+                kinds: Some(vec![AupayOrderKind::OptionSurcharge]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let id = &made.order_ids[0];
+    let order = xml::parse(&env.control.aupay_order(SHOP, id).await.unwrap()).unwrap();
+    let second = order
+        .children_named("detail")
+        .nth(1)
+        .unwrap()
+        .child_text("orderDetailId")
+        .unwrap()
+        .to_owned();
+    let after = env
+        .control
+        .aupay_cancel_lines(SHOP, id, &[&second])
+        .await
+        .unwrap();
+    let after = xml::parse(&after).unwrap();
+    assert_eq!(after.child_text("orderStatus"), Some("新規受付"));
+    let statuses: Vec<&str> = after
+        .children_named("detail")
+        .map(|d| d.child_text("itemCancelStatus").unwrap())
+        .collect();
+    assert_eq!(statuses, ["N", "Y"]);
+    assert!(
+        env.control
+            .aupay_cancel_lines(SHOP, id, &["no-such-line"])
+            .await
+            .is_err()
+    );
+    let whole = env.control.aupay_cancel(SHOP, id).await.unwrap();
+    assert!(
+        whole.contains("<orderStatus>キャンセル</orderStatus>"),
+        "{whole}"
+    );
+}

@@ -21,7 +21,8 @@
 //!   and carrier billing are paid at the order time unless the order waits for `与信待ち`.
 //! - Statuses: `キャンセル` cancels; `キャンセル受付中` is a [`HoldKind::CancelRequested`]
 //!   hold; screening and holding statuses (`不正取引審査中`, `審査保留`, `審査NG`, `与信待ち`,
-//!   `保留`) and any status we do not know are [`HoldKind::MallStatus`] holds naming it.
+//!   `保留`) and any status we do not know are [`HoldKind::MallStatus`] holds naming it, and
+//!   so is a line whose `itemCancelStatus` is not `N` (a line au PAY cancelled).
 //! - SKU: `itemCode` + `itemManagementId` (管理ID, the variant suffix) joined untouched; a
 //!   管理ID with `M` or `T` in it is part of the SKU, never a shipping-method code.
 //! - `itemOption` is `name=value&name=value`.
@@ -460,6 +461,19 @@ fn line(r: &mut Reader, detail: &Element, index: usize) -> (OrderLine, Option<Ye
         },
         None => None,
     };
+    // A line au PAY cancelled or is cancelling (`itemCancelStatus` other than `N`; one client
+    // reads the field, its values are not public): held, so it is not shipped with the rest.
+    if let Some(status) = text(detail, "itemCancelStatus").filter(|s| s != "N") {
+        r.hold(
+            HoldKind::MallStatus,
+            &path("itemCancelStatus"),
+            format!(
+                "itemCancelStatus {}: au PAY cancelled this line or is cancelling it; check \
+                 the order before shipping",
+                quote(&status)
+            ),
+        );
+    }
     let unit_price = r.yen(detail, "itemPrice", &path("itemPrice"));
     let surcharge = r
         .yen(detail, "itemOptionPrice", &path("itemOptionPrice"))

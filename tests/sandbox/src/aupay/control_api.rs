@@ -142,11 +142,27 @@ pub(crate) async fn pay(
     Ok(xml_answer(&order))
 }
 
+/// Body of the cancel call: no body (or no ids) cancels the whole order.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct CancelRequest {
+    order_detail_ids: Vec<String>,
+}
+
 pub(crate) async fn cancel(
     State(app): Shared,
     Path((shop_id, order_id)): Path<(String, String)>,
+    body: Bytes,
 ) -> Result<Response, ControlError> {
-    Ok(xml_answer(&app.aupay.cancel(&shop_id, &order_id).await?))
+    // `null` (what a bodiless typed call sends) cancels the whole order too.
+    let request: Option<CancelRequest> = optional_json(&body)?;
+    let ids = request.map(|r| r.order_detail_ids).unwrap_or_default();
+    let order = if ids.is_empty() {
+        app.aupay.cancel(&shop_id, &order_id).await?
+    } else {
+        app.aupay.cancel_lines(&shop_id, &order_id, &ids).await?
+    };
+    Ok(xml_answer(&order))
 }
 
 pub(crate) async fn set_status(

@@ -443,6 +443,36 @@ impl AupayState {
         .await
     }
 
+    /// au PAY cancelled some lines: their `itemCancelStatus` turns `Y` (the field is one
+    /// client's; its values are a guess), the order keeps its status.
+    pub(crate) async fn cancel_lines(
+        &self,
+        shop_id: &str,
+        order_id: &str,
+        detail_ids: &[String],
+    ) -> Result<Element, StateError> {
+        self.with_order(shop_id, order_id, |order| {
+            for id in detail_ids {
+                let detail = order
+                    .element
+                    .children
+                    .iter_mut()
+                    .find(|d| d.name == "detail" && d.child_text("orderDetailId") == Some(id))
+                    .ok_or_else(|| StateError::Invalid(format!("no line {id} in the order")))?;
+                match detail
+                    .children
+                    .iter_mut()
+                    .find(|c| c.name == "itemCancelStatus")
+                {
+                    Some(leaf) => leaf.text = "Y".into(),
+                    None => detail.children.push(Element::leaf("itemCancelStatus", "Y")),
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
     pub(crate) async fn set_status(
         &self,
         shop_id: &str,
