@@ -6,6 +6,7 @@ use ichigen_core::mall::NormaliseError;
 use ichigen_core::ports::SecretValue;
 use ichigen_core::{JstInstant, Mall, MallId, Order, StoreRef};
 
+use crate::qoo10::{self, Qoo10Credentials, Qoo10Mall};
 use crate::rakuten::{self, RakutenCredentials, RakutenMall};
 use crate::yahoo::{self, YahooCredentials, YahooMall};
 
@@ -16,6 +17,8 @@ pub struct MallEndpoints {
     pub rakuten: String,
     /// Yahoo! Shopping Store API and YConnect.
     pub yahoo: YahooEndpoints,
+    /// Qoo10 QAPI service URL (`…/ebayjapan.qapi`), without a trailing slash.
+    pub qoo10: String,
 }
 
 /// Yahoo's two hosts: the Store API and YConnect's token endpoint.
@@ -50,9 +53,10 @@ impl Default for YahooEndpoints {
 impl MallEndpoints {
     pub const RAKUTEN_DEFAULT: &'static str = "https://api.rms.rakuten.co.jp";
 
-    /// Production endpoints, except where `ICHIGEN_RAKUTEN_BASE_URL` or
+    /// Production endpoints, except where `ICHIGEN_RAKUTEN_BASE_URL`,
     /// `ICHIGEN_YAHOO_BASE_URL` (both Yahoo hosts; `ICHIGEN_YAHOO_AUTH_BASE_URL` moves the
-    /// token endpoint alone) point elsewhere (the local sandbox).
+    /// token endpoint alone) or `ICHIGEN_QOO10_BASE_URL` (a host: the QAPI service path is
+    /// appended) point elsewhere (the local sandbox).
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -72,6 +76,10 @@ impl MallEndpoints {
         };
         Self {
             rakuten: base("ICHIGEN_RAKUTEN_BASE_URL", Self::RAKUTEN_DEFAULT),
+            qoo10: lookup("ICHIGEN_QOO10_BASE_URL")
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+                .filter(|v| !v.is_empty())
+                .map_or_else(|| qoo10::API_BASE.to_owned(), |host| Self::qoo10_at(&host)),
             yahoo: YahooEndpoints {
                 auth: base("ICHIGEN_YAHOO_AUTH_BASE_URL", &yahoo_auth_default),
                 api: yahoo_api,
@@ -80,11 +88,22 @@ impl MallEndpoints {
     }
 }
 
+impl MallEndpoints {
+    /// The QAPI service URL on a host (the sandbox serves the production path).
+    pub fn qoo10_at(host: &str) -> String {
+        format!(
+            "{}/GMKT.INC.Front.QAPIService/ebayjapan.qapi",
+            host.trim().trim_end_matches('/')
+        )
+    }
+}
+
 impl Default for MallEndpoints {
     fn default() -> Self {
         Self {
             rakuten: Self::RAKUTEN_DEFAULT.to_owned(),
             yahoo: YahooEndpoints::default(),
+            qoo10: qoo10::API_BASE.to_owned(),
         }
     }
 }
@@ -192,10 +211,32 @@ pub fn connect(
             store, secret, endpoints, settings,
         )?)),
         MallId::Yahoo => Ok(Box::new(connect_yahoo(store, secret, endpoints, settings)?)),
-        MallId::Amazon | MallId::Aupay | MallId::Qoo10 => Err(ConnectError::Unsupported {
+        MallId::Qoo10 => Ok(Box::new(connect_qoo10(store, secret, endpoints, settings)?)),
+        MallId::Amazon | MallId::Aupay => Err(ConnectError::Unsupported {
             store: store.clone(),
         }),
     }
+}
+
+/// Like [`connect`], for callers that need Qoo10's own knobs (tests: the large-answer split).
+pub fn connect_qoo10(
+    store: &StoreRef,
+    secret: &SecretValue,
+    endpoints: &MallEndpoints,
+    settings: &ClientSettings,
+) -> Result<Qoo10Mall, ConnectError> {
+    if store.mall != MallId::Qoo10 {
+        return Err(ConnectError::Unsupported {
+            store: store.clone(),
+        });
+    }
+    let credentials = Qoo10Credentials::from_secret(store, secret)?;
+    Qoo10Mall::new(store.clone(), credentials, &endpoints.qoo10, settings).map_err(|e| {
+        ConnectError::Http {
+            store: store.clone(),
+            detail: e.without_url().to_string(),
+        }
+    })
 }
 
 /// Like [`connect`], for callers that need Yahoo's own calls (the day's request count).
@@ -248,7 +289,8 @@ pub fn connect_rakuten(
 
 /// For the CLI: normalises a raw mall response file (Rakuten: a whole getOrder response with
 /// `OrderModelList`; Yahoo: an orderInfo `<ResultSet>`, an orderList `<Result>` or one
-/// `<OrderInfo>`) into orders; one result per order in the file. The outer error means the
+/// `<OrderInfo>`; Qoo10: a cart payload or a GetShippingInfo_v2 / ByOrderNo_V2 answer) into
+/// orders; one result per order in the file. The outer error means the
 /// file itself could not be read as such a response.
 pub fn normalise_response(
     mall: MallId,
@@ -259,7 +301,8 @@ pub fn normalise_response(
     match mall {
         MallId::Rakuten => rakuten::normalise::normalise_response(store, body, imported_at),
         MallId::Yahoo => yahoo::normalise::normalise_response(store, body, imported_at),
-        MallId::Amazon | MallId::Aupay | MallId::Qoo10 => Err(NormaliseError {
+        MallId::Qoo10 => qoo10::normalise::normalise_response(store, body, imported_at),
+        MallId::Amazon | MallId::Aupay => Err(NormaliseError {
             mall,
             mall_order_id: String::new(),
             field: "(response)".into(),
@@ -472,7 +515,7 @@ mod tests {
 
     #[test]
     fn other_malls_are_not_supported_yet() {
-        let store = StoreRef::new(MallId::Qoo10, "q1");
+        let store = StoreRef::new(MallId::Amazon, "q1");
         let err = connect(
             &store,
             &SecretValue::new("{}"),
@@ -484,7 +527,7 @@ mod tests {
         assert!(matches!(err, ConnectError::Unsupported { .. }));
         assert_eq!(
             err.to_string(),
-            "qoo10:q1: ichigen cannot connect to qoo10 stores yet"
+            "amazon:q1: ichigen cannot connect to amazon stores yet"
         );
     }
 }

@@ -7,15 +7,18 @@
 //!   retries with exponential backoff and full jitter.
 //! - [`rakuten`] speaks the RakutenPay Order API (RMS WEB SERVICE). Its quirks stay inside.
 //! - [`yahoo`] speaks the Yahoo! Shopping Store API (XML, YConnect, public-key signature).
+//! - [`qoo10`] speaks the Qoo10 QSM API (JSON, certification key, carts split by carrier).
 
 pub mod connect;
 pub mod http;
+pub mod qoo10;
 pub mod rakuten;
 pub mod yahoo;
 
 pub use connect::{
-    ClientSettings, ConnectError, MallEndpoints, YahooEndpoints, connect, connect_rakuten,
-    connect_yahoo, normalise_response,
+    ClientSettings, ConnectError, MallEndpoints, YahooEndpoints, connect, connect_qoo10,
+    connect_rakuten, connect_yahoo, normalise_response,
 };
+pub use qoo10::{Qoo10Credentials, Qoo10Mall};
 pub use rakuten::{RakutenCredentials, RakutenMall};
 pub use yahoo::{YahooCredentials, YahooMall};
