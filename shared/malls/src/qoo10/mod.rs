@@ -48,6 +48,9 @@ pub const MAX_WINDOW_DAYS: i64 = 89;
 pub const HISTORY_DAYS: i64 = 89;
 /// A list answer this long may have been cut: the window is split and asked again.
 pub const LARGE_RESULT: usize = 1_000;
+/// A window shorter than this is not split further: one cart's lines share their order
+/// time, so halving cannot separate them, and a real cut that large in an hour is unlikely.
+pub const MIN_SPLIT_WINDOW: SignedDuration = SignedDuration::from_hours(1);
 /// Statuses listed: 1 入金待ち and 2 新規注文 (each asked explicitly, qoo10.md §4.1).
 pub const LISTED_STATUSES: [u8; 2] = [1, 2];
 
@@ -239,12 +242,16 @@ impl Qoo10Mall {
                 }
             };
             if rows.len() >= self.large_result
+                && window.length() >= MIN_SPLIT_WINDOW
                 && let Some((first, second)) = window.halves()
             {
                 tracing::info!(store = %self.store_ref(), %window, rows = rows.len(), "large answer; asking again in halves");
                 pending.push(second);
                 pending.push(first);
                 continue;
+            }
+            if rows.len() >= self.large_result {
+                tracing::warn!(store = %self.store_ref(), %window, rows = rows.len(), "large answer in a short window; taken as complete");
             }
             out.extend(rows);
         }

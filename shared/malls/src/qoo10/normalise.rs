@@ -601,7 +601,7 @@ fn part_order(input: PartInput<'_>) -> Result<Order, NormaliseError> {
         });
         let line_goods = unit_price.saturating_mul(Yen::from(quantity));
         if let Some(total) = total
-            && total != line_goods - discount
+            && total != line_goods.saturating_sub(discount)
         {
             holds.add(
                 HoldKind::TotalsMismatch,
@@ -610,15 +610,18 @@ fn part_order(input: PartInput<'_>) -> Result<Order, NormaliseError> {
                     "line {}: orderPrice {unit_price} × orderQty {quantity} − discount {discount} \
                      = {} but total is {total}",
                     row.order_no,
-                    line_goods - discount
+                    line_goods.saturating_sub(discount)
                 ),
             );
         }
-        goods += line_goods;
-        shop_discounts += discount;
-        shop_discounts +=
+        goods = goods.saturating_add(line_goods);
+        shop_discounts = shop_discounts.saturating_add(discount);
+        let seller_discount =
             yen(value, "SellerDiscount", &path(row, "SellerDiscount"), cart)?.unwrap_or(0);
-        shipping += yen(value, "ShippingRate", &path(row, "ShippingRate"), cart)?.unwrap_or(0);
+        shop_discounts = shop_discounts.saturating_add(seller_discount);
+        shipping = shipping.saturating_add(
+            yen(value, "ShippingRate", &path(row, "ShippingRate"), cart)?.unwrap_or(0),
+        );
 
         let seller_item_code = text(value, "sellerItemCode").unwrap_or_default();
         let option_code = text(value, "optionCode").unwrap_or_default();
@@ -679,7 +682,9 @@ fn part_order(input: PartInput<'_>) -> Result<Order, NormaliseError> {
         } else {
             title
         };
-        let surcharge: Yen = extras.iter().map(|(_, _, p)| *p).sum::<Yen>();
+        let surcharge: Yen = extras
+            .iter()
+            .fold(0, |sum: Yen, (_, _, p)| sum.saturating_add(*p));
         let mut line = OrderLine {
             mall_line_id: row.order_no.to_string(),
             mall_item_id: text(value, "itemCode").unwrap_or_default(),
@@ -696,7 +701,7 @@ fn part_order(input: PartInput<'_>) -> Result<Order, NormaliseError> {
             gift_wrapped: false,
         };
         if input.settings.additional_options_as_lines {
-            line.unit_price -= surcharge;
+            line.unit_price = line.unit_price.saturating_sub(surcharge);
             line.option_surcharge = 0;
             lines.push(line);
             for (k, (name, value, price)) in extras.into_iter().enumerate() {
@@ -732,34 +737,40 @@ fn part_order(input: PartInput<'_>) -> Result<Order, NormaliseError> {
     };
 
     // Cart-level discounts sit on the cart's first rows: counted on the first part only.
-    let (mut cart_seller, mut cart_qoo10) = (0, 0);
+    let (mut cart_seller, mut cart_qoo10): (Yen, Yen) = (0, 0);
     if input.first_part {
         for row in input.all_rows.values() {
-            cart_seller += yen(
-                row.value,
-                "Cart_Discount_Seller",
-                &path(row, "Cart_Discount_Seller"),
-                cart,
-            )?
-            .unwrap_or(0);
-            cart_qoo10 += yen(
-                row.value,
-                "Cart_Discount_Qoo10",
-                &path(row, "Cart_Discount_Qoo10"),
-                cart,
-            )?
-            .unwrap_or(0);
+            cart_seller = cart_seller.saturating_add(
+                yen(
+                    row.value,
+                    "Cart_Discount_Seller",
+                    &path(row, "Cart_Discount_Seller"),
+                    cart,
+                )?
+                .unwrap_or(0),
+            );
+            cart_qoo10 = cart_qoo10.saturating_add(
+                yen(
+                    row.value,
+                    "Cart_Discount_Qoo10",
+                    &path(row, "Cart_Discount_Qoo10"),
+                    cart,
+                )?
+                .unwrap_or(0),
+            );
         }
     }
-    let coupons_shop_funded = shop_discounts + cart_seller;
-    let total = goods + shipping;
+    let coupons_shop_funded = shop_discounts.saturating_add(cart_seller);
+    let total = goods.saturating_add(shipping);
     let amounts = Amounts {
         goods,
         shipping,
-        coupons: coupons_shop_funded + cart_qoo10,
+        coupons: coupons_shop_funded.saturating_add(cart_qoo10),
         coupons_shop_funded,
         total,
-        billed: total - coupons_shop_funded - cart_qoo10,
+        billed: total
+            .saturating_sub(coupons_shop_funded)
+            .saturating_sub(cart_qoo10),
         ..Amounts::default()
     };
 
