@@ -630,3 +630,57 @@ async fn targeted_import_takes_a_line_number() {
         .orders;
     assert_eq!(orders.len(), 3, "every line of the cart, split by carrier");
 }
+
+#[tokio::test]
+async fn new_orders_are_confirmed_line_by_line_even_by_a_later_process() {
+    let shop = Shop::new().await;
+    let made = shop
+        .generate(&[Qoo10OrderKind::ThreeCarriers, Qoo10OrderKind::Unpaid])
+        .await;
+    let mall = shop.mall();
+    let orders = import(&mall, last_day()).await;
+    let owed: Vec<_> = orders
+        .iter()
+        .filter(|o| mall.needs_acknowledgement(o))
+        .collect();
+    assert_eq!(owed.len(), 3, "the unpaid cart is not confirmed");
+    let cart = made.pack_nos[0];
+    let acks = mall
+        .acknowledge(&[format!("{cart}-1"), format!("{cart}-2")])
+        .await
+        .unwrap();
+    assert!(
+        acks.iter()
+            .all(|a| a.outcome == ichigen_core::mall::AckOutcome::Accepted),
+        "{acks:?}"
+    );
+    // Another process (the next run's sweep) knows only the id: it finds the lines again.
+    let later = shop.mall();
+    let acks = later
+        .acknowledge(&[format!("{cart}-3"), format!("{cart}-1")])
+        .await
+        .unwrap();
+    assert_eq!(
+        acks[0].outcome,
+        ichigen_core::mall::AckOutcome::Accepted,
+        "{acks:?}"
+    );
+    assert!(
+        matches!(
+            acks[1].outcome,
+            ichigen_core::mall::AckOutcome::NotNeeded { .. }
+        ),
+        "already confirmed: {acks:?}"
+    );
+    let writes = shop.control.qoo10_writes().await.unwrap();
+    let mut confirmed: Vec<i64> = writes.iter().map(|w| w.order_no).collect();
+    confirmed.sort_unstable();
+    assert_eq!(confirmed, made.order_nos[0], "each line once");
+    let today = JstInstant::from_timestamp(jiff::Timestamp::now()).date();
+    let expected = today
+        .checked_add(jiff::Span::new().days(3))
+        .unwrap()
+        .strftime("%Y%m%d")
+        .to_string();
+    assert!(writes.iter().all(|w| w.est_ship_dt == expected));
+}

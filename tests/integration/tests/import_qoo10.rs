@@ -172,6 +172,11 @@ async fn carts_import_once_and_a_three_carrier_cart_keeps_its_three_orders() {
     // 3 + 1 + 2 + 1 + 1 + 1 orders from six carts.
     assert_eq!(report.created.len(), 9, "{}", report.summary());
     assert!(report.checkpoint_advanced_to.is_some());
+    // Every new order is confirmed (SetSellerCheckYN_V2), line by line, once.
+    assert_eq!(report.acknowledged, 9, "{}", report.summary());
+    let lines_listed = shop.control.qoo10_lines(SELLER).await.unwrap().len();
+    let writes = shop.control.qoo10_writes().await.unwrap();
+    assert_eq!(writes.len(), lines_listed);
     let three = carts[0];
     let mut first = Vec::new();
     for part in 1..=3 {
@@ -194,6 +199,10 @@ async fn carts_import_once_and_a_three_carrier_cart_keeps_its_three_orders() {
     let again = shop.differential().await.expect("import again");
     assert!(again.created.is_empty(), "{}", again.summary());
     assert_eq!(shop.stored().await, 9);
+    assert_eq!(
+        shop.control.qoo10_writes().await.unwrap().len(),
+        lines_listed
+    );
 
     // An explicit re-import of the cart (by one of its line numbers) keeps ids and lines.
     let line = shop.order(&format!("{three}-2")).await.unwrap();

@@ -52,6 +52,7 @@ pub(crate) enum Method {
     ByOrderNo,
     ClaimInfo,
     ItemDetail,
+    SellerCheck,
 }
 
 impl Method {
@@ -62,6 +63,7 @@ impl Method {
             Method::ByOrderNo => "ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2",
             Method::ClaimInfo => "ShippingBasic.GetClaimInfo_V3",
             Method::ItemDetail => "ItemsLookup.GetItemDetailInfo",
+            Method::SellerCheck => "ShippingBasic.SetSellerCheckYN_V2",
         }
     }
 

@@ -12,11 +12,12 @@
 //! - Unpaid carts have no carrier: `ItemsLookup.GetItemDetailInfo` gives the item's (cached).
 //! - Targeted import: `GetShippingAndClaimInfoByOrderNo_V2` (always an array) on a line
 //!   number, then on every line of its `RelatedOrder`.
-//! - Post-import: real clients confirm each line with `SetSellerCheckYN_V2` (qoo10.md §7),
-//!   but it takes line numbers and an estimated ship date, and the import's acknowledgement
-//!   path only hands over our order ids; a split order's lines cannot be found from its id in
-//!   a later run. So: no acknowledgement (`None`) until the core passes orders to
-//!   `acknowledge`; the shop confirms in QSM.
+//! - Post-import: what real clients do (qoo10.md §7, [Q4][Q13]): every line of a new (2
+//!   新規注文) order is confirmed with `SetSellerCheckYN_V2` and an estimated ship date
+//!   (today JST + the store's `estShipDays`, default 3, at most 10), which moves it to 3
+//!   配送準備. The import hands over only order ids; the lines of each id are remembered when
+//!   the order is normalised, and for ids this process has not seen (a later run's sweep) the
+//!   new orders of the last 89 days are listed once and split again the same way.
 
 mod client;
 pub mod normalise;
@@ -56,13 +57,21 @@ pub const LISTED_STATUSES: [u8; 2] = [1, 2];
 
 /// A Qoo10 store's credentials and settings, read from its secret:
 /// `{"apiKey", "userId", "password", "fillBuyerAddressFromShipTo" (optional, false),
-/// "additionalOptionsAsLines" (optional, false)}`.
+/// "additionalOptionsAsLines" (optional, false), "estShipDays" (optional, 3)}`.
 pub struct Qoo10Credentials {
     pub api_key: SecretValue,
     pub user_id: String,
     pub password: SecretValue,
     pub settings: NormaliseSettings,
+    /// Days from today (JST) to the estimated ship date sent when confirming.
+    pub est_ship_days: i64,
 }
+
+/// Days to the estimated ship date when the secret says nothing (one WMS uses payment + 3
+/// days, qoo10.md §7).
+pub const DEFAULT_EST_SHIP_DAYS: i64 = 3;
+/// The API refuses a date further out (−10017; 10 days per an OMS manual, qoo10.md §7).
+pub const MAX_EST_SHIP_DAYS: i64 = 10;
 
 impl std::fmt::Debug for Qoo10Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -122,7 +131,16 @@ impl Qoo10Credentials {
                 Some(_) => Err(bad(field, "must be true or false")),
             }
         };
+        let est_ship_days = match fields.get("estShipDays") {
+            None | Some(Value::Null) => DEFAULT_EST_SHIP_DAYS,
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .filter(|d| (0..=MAX_EST_SHIP_DAYS).contains(d))
+                .ok_or_else(|| bad("estShipDays", "must be a whole number from 0 to 10"))?,
+            Some(_) => return Err(bad("estShipDays", "must be a whole number from 0 to 10")),
+        };
         Ok(Self {
+            est_ship_days,
             api_key: SecretValue::new(required("apiKey")?),
             user_id: required("userId")?,
             password: SecretValue::new(required("password")?),
@@ -146,6 +164,10 @@ pub struct Qoo10Mall {
     /// Cart → its line numbers, from this process's listings (a cart number alone cannot be
     /// looked up: the detail call takes a line number).
     cart_lines: Mutex<HashMap<i64, BTreeSet<i64>>>,
+    /// Our order's mall id (`<cart>` or `<cart>-<n>`) → its live line numbers, for the
+    /// confirmation.
+    order_lines: Mutex<HashMap<String, Vec<i64>>>,
+    est_ship_days: i64,
 }
 
 /// Rows and claims of one cart while a listing is assembled.
@@ -181,6 +203,8 @@ impl Qoo10Mall {
             large_result: LARGE_RESULT,
             item_carriers: Mutex::new(HashMap::new()),
             cart_lines: Mutex::new(HashMap::new()),
+            order_lines: Mutex::new(HashMap::new()),
+            est_ship_days: credentials.est_ship_days,
         })
     }
 
@@ -413,6 +437,99 @@ impl Qoo10Mall {
     }
 }
 
+impl Qoo10Mall {
+    /// Remembers which Qoo10 lines each normalised order holds.
+    fn remember_lines(&self, orders: &[Order]) {
+        let mut known = self.order_lines.lock().unwrap_or_else(|p| p.into_inner());
+        for order in orders {
+            let lines = order
+                .lines()
+                .filter_map(|l| l.mall_line_id.parse::<i64>().ok())
+                .collect();
+            known.insert(order.mall_order_id.clone(), lines);
+        }
+    }
+
+    fn lines_of(&self, mall_order_id: &str) -> Option<Vec<i64>> {
+        self.order_lines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(mall_order_id)
+            .cloned()
+    }
+
+    /// Finds the lines of orders this process has not normalised: a line of each cart that
+    /// still has new (status 2) lines in the last [`HISTORY_DAYS`], then the whole cart by
+    /// number (every line, whatever its status), split as the import split it.
+    async fn relearn_lines(&self, wanted: &BTreeSet<i64>) -> Result<(), MallError> {
+        let end = JstInstant::from_timestamp(jiff::Timestamp::now());
+        let start = end
+            .checked_sub(SignedDuration::from_hours(24 * HISTORY_DAYS))
+            .unwrap_or(end);
+        let mut rows = Vec::new();
+        self.list_status(TimeWindow::new(start, end), 2, &mut rows)
+            .await?;
+        let mut first_line: BTreeMap<i64, i64> = BTreeMap::new();
+        for row in rows {
+            if let (Some(pack_no), Some(order_no)) =
+                (number(&row, "packNo"), number(&row, "orderNo"))
+                && wanted.contains(&pack_no)
+            {
+                first_line.entry(pack_no).or_insert(order_no);
+            }
+        }
+        for line in first_line.into_values() {
+            let Ok((pack_no, rows)) = self.cart_of(&line.to_string()).await? else {
+                continue;
+            };
+            let cart = CartRows {
+                rows,
+                claims: Vec::new(),
+            };
+            let payload = self.cart_payload(pack_no, cart).await?;
+            match normalise::normalise_cart(self.store_ref(), &payload, &self.settings, end) {
+                Ok(orders) => self.remember_lines(&orders),
+                Err(error) => {
+                    tracing::warn!(store = %self.store_ref(), cart = pack_no, %error, "cart unreadable while finding its lines")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `SetSellerCheckYN_V2` for each line of one order.
+    async fn confirm(&self, lines: &[i64], est_ship_dt: &str) -> Result<AckOutcome, MallError> {
+        let (mut accepted, mut moved_on, mut refused) = (0, Vec::new(), Vec::new());
+        for line in lines {
+            let params = [
+                ("OrderNo", line.to_string()),
+                ("EstShipDt", est_ship_dt.to_owned()),
+            ];
+            match self.client.call(Method::SellerCheck, &params).await? {
+                Answer::Ok(_) => accepted += 1,
+                // −10012 already confirmed, −10013 no longer 配送要請 (qoo10.md §7).
+                Answer::Refused { code, message } if code == -10012 || code == -10013 => {
+                    moved_on.push(format!("line {line}: ResultCode {code} ({message})"));
+                }
+                Answer::Refused { code, message } => {
+                    refused.push(format!("line {line}: ResultCode {code} ({message})"));
+                }
+            }
+        }
+        Ok(if !refused.is_empty() {
+            AckOutcome::Rejected {
+                reason: refused.join("; "),
+            }
+        } else if accepted > 0 || lines.is_empty() && moved_on.is_empty() {
+            AckOutcome::Accepted
+        } else {
+            AckOutcome::NotNeeded {
+                reason: format!("Qoo10 already moved on: {}", moved_on.join("; ")),
+            }
+        })
+    }
+}
+
 fn number_of(value: &Value, name: &str) -> Option<i64> {
     number(value, name)
 }
@@ -432,7 +549,7 @@ impl Mall for Qoo10Mall {
             search_lag: SignedDuration::from_mins(5),
             // The list carries every payload; only targeted imports fetch, one cart per id.
             detail_batch_size: 20,
-            acknowledgement: None,
+            acknowledgement: Some("SetSellerCheckYN_V2"),
         }
     }
 
@@ -475,6 +592,28 @@ impl Mall for Qoo10Mall {
                 cart.rows.insert(order_no, row);
             }
             cart.claims.push(claim);
+        }
+        // Lines of a listed cart in another status (confirmed in QSM, say) or gone without a
+        // claim in this window: fetched by number, so the cart is split the same way
+        // whichever of its lines the statuses listed.
+        for cart in carts.values_mut() {
+            let related: BTreeSet<i64> = cart
+                .rows
+                .values()
+                .filter_map(|r| field(r, "RelatedOrder").and_then(Value::as_str))
+                .flat_map(|list| {
+                    list.split(',')
+                        .filter_map(|n| n.trim().parse::<i64>().ok())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            for order_no in related {
+                if !cart.rows.contains_key(&order_no)
+                    && let Ok(row) = self.line(order_no).await?
+                {
+                    cart.rows.insert(order_no, row);
+                }
+            }
         }
         let mut listed = Vec::with_capacity(carts.len());
         for (pack_no, cart) in carts {
@@ -522,23 +661,48 @@ impl Mall for Qoo10Mall {
         })
     }
 
-    fn needs_acknowledgement(&self, _order: &Order) -> bool {
-        false
+    /// New orders (2 新規注文) still to be confirmed; not a cancelled one, nor one the buyer
+    /// asked to cancel (confirming it would tell Qoo10 it is being prepared).
+    fn needs_acknowledgement(&self, order: &Order) -> bool {
+        order.mall_status.code == "2"
+            && order.status != ichigen_core::OrderStatus::Cancelled
+            && !order.has_hold(ichigen_core::HoldKind::CancelRequested)
+            && order.lines().next().is_some()
     }
 
-    /// Never called (no acknowledgement, see the module doc); answers "not needed".
     async fn acknowledge(
         &self,
         mall_order_ids: &[String],
     ) -> Result<Vec<Acknowledgement>, MallError> {
-        Ok(mall_order_ids
+        let unknown: BTreeSet<i64> = mall_order_ids
             .iter()
-            .map(|id| Acknowledgement {
-                mall_order_id: id.clone(),
-                outcome: AckOutcome::NotNeeded {
-                    reason: "ichigen does not confirm Qoo10 orders; confirm them in QSM".into(),
+            .filter(|id| self.lines_of(id).is_none())
+            .filter_map(|id| id.split('-').next().and_then(|c| c.parse().ok()))
+            .collect();
+        if !unknown.is_empty() {
+            self.relearn_lines(&unknown).await?;
+        }
+        let today = JstInstant::from_timestamp(jiff::Timestamp::now()).date();
+        let est_ship_dt = today
+            .checked_add(jiff::Span::new().days(self.est_ship_days))
+            .unwrap_or(today)
+            .strftime("%Y%m%d")
+            .to_string();
+        let mut acknowledgements = Vec::with_capacity(mall_order_ids.len());
+        for id in mall_order_ids {
+            let outcome = match self.lines_of(id) {
+                Some(lines) => self.confirm(&lines, &est_ship_dt).await?,
+                None => AckOutcome::NotNeeded {
+                    reason: "Qoo10 no longer lists the order as 新規注文 (confirmed, shipped or \
+                             cancelled in QSM)"
+                        .into(),
                 },
-            })
-            .collect())
+            };
+            acknowledgements.push(Acknowledgement {
+                mall_order_id: id.clone(),
+                outcome,
+            });
+        }
+        Ok(acknowledgements)
     }
 }
