@@ -42,7 +42,10 @@ fn a_shipping_info_answer_prints_one_order_per_cart_and_carrier() {
     assert_eq!(orders[0]["amounts"]["shipping"], 550);
     assert_eq!(orders[1]["delivery"]["desired_date"], "2025-06-10");
     assert_eq!(orders[2]["payment"]["method"], "konbini");
-    assert_eq!(orders[2]["destinations"][0]["address"]["prefecture"], "北海道");
+    assert_eq!(
+        orders[2]["destinations"][0]["address"]["prefecture"],
+        "北海道"
+    );
 }
 
 #[test]
