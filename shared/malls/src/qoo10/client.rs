@@ -184,10 +184,9 @@ impl Qoo10Client {
             match self.attempt(method, &key, params).await? {
                 Attempt::Answer(answer) => return Ok(answer),
                 Attempt::KeyRefused(detail) if !reissued => {
-                    tracing::info!(store = %self.store, operation = method.name(), "certification key refused; issuing a new one");
+                    tracing::info!(store = %self.store, operation = method.name(), refusal = %detail, "certification key refused; issuing a new one");
                     reissued = true;
                     key = self.current_key(method.name(), true).await?;
-                    let _ = detail;
                 }
                 Attempt::KeyRefused(detail) => {
                     return Err(self.credential_error(method.name(), CERTIFICATION_KEY, detail));
