@@ -390,19 +390,19 @@ impl Qoo10Mall {
     ) -> Result<Result<(i64, BTreeMap<i64, Value>), String>, MallError> {
         // A split part's id names its cart.
         let base = id.split('-').next().unwrap_or(id);
-        let Ok(number) = base.trim().parse::<i64>() else {
+        let Ok(requested) = base.trim().parse::<i64>() else {
             return Ok(Err(format!("{id:?} is not a Qoo10 order or cart number")));
         };
         let known = self
             .cart_lines
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&number)
+            .get(&requested)
             .cloned();
         let first_line = known
             .as_ref()
             .and_then(|lines| lines.iter().next().copied())
-            .unwrap_or(number);
+            .unwrap_or(requested);
         let first = match self.line(first_line).await? {
             Ok(row) => row,
             Err(message) => {
@@ -412,7 +412,7 @@ impl Qoo10Mall {
                 )));
             }
         };
-        let Some(pack_no) = number_of(&first, "packNo") else {
+        let Some(pack_no) = number(&first, "packNo") else {
             return Ok(Err(format!("line {first_line} has no packNo")));
         };
         let mut lines: BTreeSet<i64> = known.unwrap_or_default();
@@ -528,10 +528,6 @@ impl Qoo10Mall {
             }
         })
     }
-}
-
-fn number_of(value: &Value, name: &str) -> Option<i64> {
-    number(value, name)
 }
 
 #[async_trait]
