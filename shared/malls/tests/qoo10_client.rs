@@ -684,3 +684,35 @@ async fn new_orders_are_confirmed_line_by_line_even_by_a_later_process() {
         .to_string();
     assert!(writes.iter().all(|w| w.est_ship_dt == expected));
 }
+
+#[tokio::test]
+async fn many_lines_and_zero_price_lines_normalise() {
+    let store = StoreRef::new(MallId::Qoo10, "q1");
+    let rows: Vec<Value> = (0..40)
+        .map(|i| {
+            json!({"orderNo": 1000 + i, "packNo": 5, "orderDate": "2025-06-03 14:22:10",
+                "PaymentDate": "2025-06-03 14:25:41", "sellerItemCode": format!("SKU-{i}"),
+                "itemTitle": "おまけ", "orderPrice": if i == 0 { "0.0000" } else { "100.0000" },
+                "orderQty": 1, "discount": 0, "total": if i == 0 { 0 } else { 100 },
+                "DeliveryCompany": if i % 2 == 0 { "ヤマト運輸" } else { "佐川急便" },
+                "PaymentMethod": "クレジットカード", "shippingStatus": "On request(2)"})
+        })
+        .collect();
+    let payload = RawPayload::json(&json!({"packNo": 5, "rows": rows}));
+    let orders = ichigen_malls::qoo10::normalise::normalise_cart(
+        &store,
+        &payload,
+        &Default::default(),
+        now(),
+    )
+    .unwrap();
+    assert_eq!(orders.len(), 2);
+    assert_eq!(orders.iter().map(|o| o.lines().count()).sum::<usize>(), 40);
+    assert!(
+        orders.iter().all(|o| o.holds.is_empty()),
+        "{:?}",
+        orders[0].holds
+    );
+    assert_eq!(orders[0].lines().next().unwrap().unit_price, 0);
+    assert_eq!(orders[0].amounts.goods + orders[1].amounts.goods, 39 * 100);
+}

@@ -370,3 +370,45 @@ async fn a_rejected_login_stops_the_store_naming_the_credential() {
     assert_eq!(shop.stored().await, 0);
     assert_eq!(shop.table.load_checkpoint(&shop.store).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn bursts_of_5xx_pages_and_429s_are_ridden_out_without_duplicates() {
+    let shop = Qoo10Shop::new().await;
+    shop.generate(&[
+        Qoo10OrderKind::Plain,
+        Qoo10OrderKind::ThreeCarriers,
+        Qoo10OrderKind::Unpaid,
+        Qoo10OrderKind::Plain,
+    ])
+    .await;
+    shop.control
+        .set_faults(&ichigen_sandbox::control::FaultConfig {
+            error5xx_rate: 0.3,
+            rate429_rate: 0.1,
+            seed: Some(9),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let report = shop
+        .differential()
+        .await
+        .expect("the run rides out the faults");
+    assert_eq!(report.created.len(), 6, "{}", report.summary());
+    let stats = shop.control.stats().await.unwrap();
+    assert!(stats.injected_for("5xx") + stats.injected_for("429") > 0);
+    shop.control
+        .set_faults(&ichigen_sandbox::control::FaultConfig::default())
+        .await
+        .unwrap();
+    let again = shop.differential().await.expect("again");
+    assert!(again.created.is_empty(), "{}", again.summary());
+    assert_eq!(shop.stored().await, 6);
+    // Each paid line confirmed once, whatever was retried.
+    let writes = shop.control.qoo10_writes().await.unwrap();
+    let mut lines: Vec<i64> = writes.iter().map(|w| w.order_no).collect();
+    let before = lines.len();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(lines.len(), before);
+}
