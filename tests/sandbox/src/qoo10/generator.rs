@@ -334,3 +334,53 @@ pub fn cart(
     }
     GeneratedCart { kind, rows }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn carts_depend_only_on_seed_serial_and_time() {
+        let a = cart(
+            7,
+            Qoo10OrderKind::Plain,
+            "s",
+            540_000_001,
+            1_088_000_001,
+            1_750_000_000,
+        );
+        let b = cart(
+            7,
+            Qoo10OrderKind::Plain,
+            "s",
+            540_000_001,
+            1_088_000_001,
+            1_750_000_000,
+        );
+        assert_eq!(a.rows, b.rows);
+        let three = cart(
+            7,
+            Qoo10OrderKind::ThreeCarriers,
+            "s",
+            540_000_002,
+            1_088_000_010,
+            1_750_000_000,
+        );
+        let carriers: std::collections::BTreeSet<_> = three
+            .rows
+            .iter()
+            .map(|r| r["DeliveryCompany"].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert_eq!(carriers.len(), 3);
+        for row in a.rows.iter().chain(&three.rows) {
+            let price = row["orderPrice"].as_i64().unwrap_or(0);
+            let qty = row["orderQty"].as_i64().unwrap_or(0);
+            let discount = row["discount"].as_i64().unwrap_or(0);
+            assert_eq!(
+                row["total"].as_i64(),
+                Some(price * qty - discount),
+                "total = price × qty − discount"
+            );
+        }
+    }
+}
