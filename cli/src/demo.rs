@@ -26,6 +26,8 @@ const AUPAY_STORES: [(&str, &str, &str); 2] = [
     ("store-au1", "30000001", "demo-au-key-1"),
     ("store-au2", "30000002", "demo-au-key-2"),
 ];
+/// The demo shop's Qoo10 store: (our store id, QSM seller id).
+const QOO10_STORE: (&str, &str) = ("store-q", "qoo10-demo");
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -187,6 +189,7 @@ async fn setup(
 
     setup_yahoo(&sdk, &table, shop, &sandbox, orders).await?;
     setup_aupay(&sdk, &table, shop, &sandbox, orders).await?;
+    setup_qoo10(&sdk, &table, shop, &sandbox, orders).await?;
 
     let env = format!(
         "export ICHIGEN_TABLE={table}\nexport ICHIGEN_IMPORT_QUEUE_URL={queue}\nexport ICHIGEN_RAKUTEN_BASE_URL={sandbox_url}\nexport AWS_ENDPOINT_URL={endpoint}\n",
@@ -341,6 +344,87 @@ async fn setup_aupay(
                 .join(", ")
         );
     }
+    Ok(())
+}
+
+/// The Qoo10 store: a QSM seller in the sandbox, its secret, its settings, and its carts —
+/// one split across three carriers, the rest a seeded mix.
+async fn setup_qoo10(
+    sdk: &aws_config::SdkConfig,
+    table: &ShopTable,
+    shop: &str,
+    sandbox: &ControlClient,
+    orders: usize,
+) -> anyhow::Result<()> {
+    use ichigen_sandbox::control::{
+        Qoo10GenerateOptions, Qoo10OrderKind, Qoo10RegisterStoreRequest,
+    };
+    let (store_id, seller_id) = QOO10_STORE;
+    sandbox
+        .qoo10_register_store(&Qoo10RegisterStoreRequest {
+            seller_id: seller_id.into(),
+            api_key: "demo-qoo10-api-key".into(),
+            user_id: "qoo10-demo-login".into(),
+            password: "demo-qsm-password".into(),
+        })
+        .await?;
+    let store = StoreRef::new(MallId::Qoo10, store_id);
+    let secret_id = format!("ichigen/{shop}/qoo10/{store_id}");
+    let secret = json!({
+        "apiKey": "demo-qoo10-api-key",
+        "userId": "qoo10-demo-login",
+        "password": "demo-qsm-password",
+    });
+    put_secret(sdk, &secret_id, &secret).await?;
+    let now = SystemClock.now();
+    table
+        .put_store_config(&StoreConfig {
+            store: store.clone(),
+            secret_id,
+            import: ImportSettings {
+                sync_start_at: Some(now.checked_sub(jiff::SignedDuration::from_hours(48))?),
+                ..ImportSettings::default()
+            },
+            enabled: true,
+        })
+        .await?;
+    let split = sandbox
+        .qoo10_generate_orders(
+            seller_id,
+            &Qoo10GenerateOptions {
+                count: Some(1),
+                kinds: vec![Qoo10OrderKind::ThreeCarriers],
+                seed: Some(13),
+                spread_secs: Some(20 * 3_600),
+            },
+        )
+        .await?;
+    let rest = sandbox
+        .qoo10_generate_orders(
+            seller_id,
+            &Qoo10GenerateOptions {
+                count: Some(orders.saturating_sub(1)),
+                seed: Some(13),
+                spread_secs: Some(20 * 3_600),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for kind in split.kinds.iter().chain(&rest.kinds) {
+        *kinds.entry(format!("{kind:?}")).or_default() += 1;
+    }
+    println!(
+        "  {store} (Qoo10 seller {seller_id}): {} carts seeded over the last 20 hours, cart {} split \
+         across three carriers — {}",
+        split.pack_nos.len() + rest.pack_nos.len(),
+        split.pack_nos.first().copied().unwrap_or_default(),
+        kinds
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     Ok(())
 }
 
@@ -610,6 +694,18 @@ async fn report(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {
                 .join(", ")
         );
     }
+    let (store_id, seller_id) = QOO10_STORE;
+    let store = StoreRef::new(MallId::Qoo10, store_id);
+    let confirmed = sandbox
+        .qoo10_writes()
+        .await?
+        .iter()
+        .filter(|w| w.seller_id == seller_id)
+        .count();
+    report_store(&table, &store).await?;
+    println!(
+        "    mall writes recorded by the sandbox: SetSellerCheckYN_V2 (配送準備) for {confirmed} lines"
+    );
     println!(
         "  mall API calls: {}",
         stats

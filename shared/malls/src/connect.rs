@@ -7,6 +7,7 @@ use ichigen_core::ports::SecretValue;
 use ichigen_core::{JstInstant, Mall, MallId, Order, StoreRef};
 
 use crate::aupay::{self, AupayCredentials, AupayMall};
+use crate::qoo10::{self, Qoo10Credentials, Qoo10Mall};
 use crate::rakuten::{self, RakutenCredentials, RakutenMall};
 use crate::yahoo::{self, YahooCredentials, YahooMall};
 
@@ -19,6 +20,8 @@ pub struct MallEndpoints {
     pub yahoo: YahooEndpoints,
     /// au PAY Market's Wow!manager API base (paths `/wmshopapi/...`), without a trailing slash.
     pub aupay: String,
+    /// Qoo10 QAPI service URL (`…/ebayjapan.qapi`), without a trailing slash.
+    pub qoo10: String,
 }
 
 /// Yahoo's two hosts: the Store API and YConnect's token endpoint.
@@ -55,7 +58,8 @@ impl MallEndpoints {
 
     /// Production endpoints, except where `ICHIGEN_RAKUTEN_BASE_URL`,
     /// `ICHIGEN_YAHOO_BASE_URL` (both Yahoo hosts; `ICHIGEN_YAHOO_AUTH_BASE_URL` moves the
-    /// token endpoint alone) or `ICHIGEN_AUPAY_BASE_URL` point elsewhere (the local sandbox).
+    /// token endpoint alone), `ICHIGEN_AUPAY_BASE_URL` or `ICHIGEN_QOO10_BASE_URL` (a host: the
+    /// QAPI service path is appended) point elsewhere (the local sandbox).
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -80,7 +84,19 @@ impl MallEndpoints {
                 api: yahoo_api,
             },
             aupay: base("ICHIGEN_AUPAY_BASE_URL", aupay::API_BASE),
+            qoo10: lookup("ICHIGEN_QOO10_BASE_URL")
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+                .filter(|v| !v.is_empty())
+                .map_or_else(|| qoo10::API_BASE.to_owned(), |host| Self::qoo10_at(&host)),
         }
+    }
+
+    /// The QAPI service URL on a host (the sandbox serves the production path).
+    pub fn qoo10_at(host: &str) -> String {
+        format!(
+            "{}/GMKT.INC.Front.QAPIService/ebayjapan.qapi",
+            host.trim().trim_end_matches('/')
+        )
     }
 }
 
@@ -90,6 +106,7 @@ impl Default for MallEndpoints {
             rakuten: Self::RAKUTEN_DEFAULT.to_owned(),
             yahoo: YahooEndpoints::default(),
             aupay: aupay::API_BASE.to_owned(),
+            qoo10: qoo10::API_BASE.to_owned(),
         }
     }
 }
@@ -198,10 +215,32 @@ pub fn connect(
         )?)),
         MallId::Yahoo => Ok(Box::new(connect_yahoo(store, secret, endpoints, settings)?)),
         MallId::Aupay => Ok(Box::new(connect_aupay(store, secret, endpoints, settings)?)),
-        MallId::Amazon | MallId::Qoo10 => Err(ConnectError::Unsupported {
+        MallId::Qoo10 => Ok(Box::new(connect_qoo10(store, secret, endpoints, settings)?)),
+        MallId::Amazon => Err(ConnectError::Unsupported {
             store: store.clone(),
         }),
     }
+}
+
+/// Like [`connect`], for callers that need Qoo10's own knobs (tests: the large-answer split).
+pub fn connect_qoo10(
+    store: &StoreRef,
+    secret: &SecretValue,
+    endpoints: &MallEndpoints,
+    settings: &ClientSettings,
+) -> Result<Qoo10Mall, ConnectError> {
+    if store.mall != MallId::Qoo10 {
+        return Err(ConnectError::Unsupported {
+            store: store.clone(),
+        });
+    }
+    let credentials = Qoo10Credentials::from_secret(store, secret)?;
+    Qoo10Mall::new(store.clone(), credentials, &endpoints.qoo10, settings).map_err(|e| {
+        ConnectError::Http {
+            store: store.clone(),
+            detail: e.without_url().to_string(),
+        }
+    })
 }
 
 /// Like [`connect`], for an au PAY store (secret shape: [`aupay::SECRET_PLACEHOLDER`]).
@@ -275,7 +314,9 @@ pub fn connect_rakuten(
 
 /// For the CLI: normalises a raw mall response file (Rakuten: a whole getOrder response with
 /// `OrderModelList`; Yahoo: an orderInfo `<ResultSet>`, an orderList `<Result>` or one
-/// `<OrderInfo>`; au PAY: a searchTradeInfo `<response>` or one `<orderInfo>`) into orders; one result per order in the file. The outer error means the
+/// `<OrderInfo>`; au PAY: a searchTradeInfo `<response>` or one `<orderInfo>`; Qoo10: a cart
+/// payload or a GetShippingInfo_v2 / ByOrderNo_V2 answer) into orders; one result per order in
+/// the file. The outer error means the
 /// file itself could not be read as such a response.
 pub fn normalise_response(
     mall: MallId,
@@ -287,7 +328,8 @@ pub fn normalise_response(
         MallId::Rakuten => rakuten::normalise::normalise_response(store, body, imported_at),
         MallId::Yahoo => yahoo::normalise::normalise_response(store, body, imported_at),
         MallId::Aupay => aupay::normalise::normalise_response(store, body, imported_at),
-        MallId::Amazon | MallId::Qoo10 => Err(NormaliseError {
+        MallId::Qoo10 => qoo10::normalise::normalise_response(store, body, imported_at),
+        MallId::Amazon => Err(NormaliseError {
             mall,
             mall_order_id: String::new(),
             field: "(response)".into(),
@@ -553,7 +595,7 @@ mod tests {
 
     #[test]
     fn other_malls_are_not_supported_yet() {
-        let store = StoreRef::new(MallId::Qoo10, "q1");
+        let store = StoreRef::new(MallId::Amazon, "a1");
         let err = connect(
             &store,
             &SecretValue::new("{}"),
@@ -565,7 +607,7 @@ mod tests {
         assert!(matches!(err, ConnectError::Unsupported { .. }));
         assert_eq!(
             err.to_string(),
-            "qoo10:q1: ichigen cannot connect to qoo10 stores yet"
+            "amazon:a1: ichigen cannot connect to amazon stores yet"
         );
     }
 }

@@ -8,12 +8,14 @@
 //! - [`rakuten`] speaks the RakutenPay Order API (RMS WEB SERVICE). Its quirks stay inside.
 //! - [`yahoo`] speaks the Yahoo! Shopping Store API (XML, YConnect, public-key signature).
 //! - [`aupay`] speaks au PAY Market's Wow!manager API (XML, Bearer API key + `shopId`).
+//! - [`qoo10`] speaks the Qoo10 QSM API (JSON, certification key, carts split by carrier).
 //! - [`xml`] is the element tree both XML malls read and write with; `reading` what every
 //!   normaliser shares (holds collected while reading, yen, quoting values in holds).
 
 pub mod aupay;
 pub mod connect;
 pub mod http;
+pub mod qoo10;
 pub mod rakuten;
 mod reading;
 mod secret;
@@ -23,7 +25,8 @@ pub mod yahoo;
 pub use aupay::{AupayCredentials, AupayMall};
 pub use connect::{
     ClientSettings, ConnectError, MallEndpoints, YahooEndpoints, connect, connect_aupay,
-    connect_rakuten, connect_yahoo, normalise_response,
+    connect_qoo10, connect_rakuten, connect_yahoo, normalise_response,
 };
+pub use qoo10::{Qoo10Credentials, Qoo10Mall};
 pub use rakuten::{RakutenCredentials, RakutenMall};
 pub use yahoo::{YahooCredentials, YahooMall};

@@ -120,6 +120,26 @@ pub(crate) fn parse_yen(value: &str) -> Option<Yen> {
     value.trim().replace(',', "").parse::<i64>().ok()
 }
 
+/// Exact yen from a decimal amount (Qoo10's `"1480.0000"`, Amazon's `"1980.00"`, `2980`): a non-zero fraction is an error, anything
+/// else unreadable too. Absent is `None`.
+pub(crate) fn decimal_yen(raw: &str) -> Result<Yen, String> {
+    let raw = raw.trim();
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
+    let digits = whole.strip_prefix('-').unwrap_or(whole);
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(format!("is not an amount: {}", quote(raw)));
+    }
+    if fraction.bytes().any(|b| b != b'0') {
+        return Err(format!("has a fraction of a yen: {}", quote(raw)));
+    }
+    whole
+        .parse::<i64>()
+        .map_err(|_| format!("is out of range: {}", quote(raw)))
+}
+
 /// A value for a hold message: escaped, and cut after 40 characters so a hostile payload
 /// cannot flood the hold list.
 pub(crate) fn quote(value: &str) -> String {
@@ -172,5 +192,18 @@ mod tests {
         assert_eq!(parse_yen("-50"), Some(-50));
         assert_eq!(parse_yen("19.8"), None);
         assert_eq!(parse_yen(""), None);
+    }
+
+    #[test]
+    fn decimal_amounts_are_exact_yen_or_an_error() {
+        assert_eq!(decimal_yen("1480.0000"), Ok(1480));
+        assert_eq!(decimal_yen("2980"), Ok(2980));
+        assert_eq!(decimal_yen("-100.00"), Ok(-100));
+        assert!(decimal_yen("1480.5000").unwrap_err().contains("fraction"));
+        assert!(decimal_yen("11.01").unwrap_err().contains("fraction"));
+        assert!(decimal_yen("1,480").is_err());
+        assert!(decimal_yen("1e3").is_err());
+        assert!(decimal_yen("").is_err());
+        assert!(decimal_yen("99999999999999999999").is_err());
     }
 }

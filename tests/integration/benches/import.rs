@@ -22,6 +22,12 @@
 //! store — the pace production clients keep (aupay.md §7: no documented limit) — and the client
 //! paced just under it (0.95/s): the list carries full orders (500 a page), so each order
 //! costs one status write, and the floor is 1 order/s.
+//!
+//! Then Qoo10 (`BENCH_QOO10_CARTS`, default 100 plain carts, one carrier each): Qoo10
+//! publishes no limit, so the client keeps the pace real importers keep (one call per 300 ms,
+//! qoo10.md §11) and the sandbox enforces the same. The list carries every payload, so the
+//! calls are the list (a few per window) plus one `SetSellerCheckYN_V2` per line: the floor is
+//! 3.33 calls/s ÷ lines per order.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -139,7 +145,80 @@ async fn orchestrate() -> anyhow::Result<()> {
         per_second / 1.0,
         aupay_calls as f64 / aupay.created as f64,
     );
+    let qoo10_carts: usize = std::env::var("BENCH_QOO10_CARTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let (qoo10, qoo10_calls, lines) = run_qoo10(qoo10_carts).await?;
+    row("qoo10 1 call/300ms", &qoo10, qoo10_calls);
+    let per_second = qoo10.created as f64 / qoo10.seconds;
+    let lines_per_order = lines as f64 / qoo10.created as f64;
+    let floor = QOO10_CALLS_PER_SECOND / lines_per_order;
+    println!(
+        "\nqoo10: {per_second:.2} orders/s = {:.2}× the {floor:.2} orders/s floor ({QOO10_CALLS_PER_SECOND:.2} calls/s ÷ {lines_per_order:.2} lines per order, one confirmation per line)",
+        per_second / floor,
+    );
     Ok(())
+}
+
+/// One call per 300 ms: the pace a production Qoo10 importer keeps (qoo10.md §11, [Q6]).
+const QOO10_CALLS_PER_SECOND: f64 = 1.0 / 0.3;
+
+/// Qoo10 at the pace real importers keep: plain new carts, every line confirmed. Figures, the
+/// mall calls counted and the lines imported.
+async fn run_qoo10(carts: usize) -> anyhow::Result<(FunctionFigures, u64, usize)> {
+    use ichigen_sandbox::control::{
+        Qoo10GenerateOptions, Qoo10Limits, Qoo10OrderKind, Qoo10RegisterStoreRequest,
+    };
+    let sdk = emulator_sdk().await;
+    let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 44 }).await?;
+    let control = sandbox.control();
+    let seller = "qoo10-bench";
+    control
+        .qoo10_register_store(&Qoo10RegisterStoreRequest {
+            seller_id: seller.into(),
+            api_key: "api-bench".into(),
+            user_id: "login-bench".into(),
+            password: "pwd-bench".into(),
+        })
+        .await?;
+    let store = StoreRef::new(MallId::Qoo10, "store-q");
+    let table = shop_with_store(
+        &sdk,
+        &store,
+        serde_json::json!({"apiKey": "api-bench", "userId": "login-bench", "password": "pwd-bench"}),
+    )
+    .await?;
+    control
+        .qoo10_generate_orders(
+            seller,
+            &Qoo10GenerateOptions {
+                count: Some(carts),
+                kinds: vec![Qoo10OrderKind::Plain],
+                seed: Some(2026),
+                spread_secs: Some(2 * 86_400),
+            },
+        )
+        .await?;
+    let lines = control.qoo10_lines(seller).await?.len();
+    control
+        .qoo10_set_limits(&Qoo10Limits {
+            requests_per_second: Some(QOO10_CALLS_PER_SECOND),
+            ..Qoo10Limits::default()
+        })
+        .await?;
+    let figures = run_function(
+        &sdk,
+        &table,
+        &sandbox,
+        &store,
+        QOO10_CALLS_PER_SECOND,
+        carts,
+    )
+    .await?;
+    let mall_calls = control.stats().await?.requests.values().sum::<u64>();
+    sandbox.shutdown().await;
+    Ok((figures, mall_calls, lines))
 }
 
 /// A fresh shop on the emulator with one store: its secret and its settings (a first run that
@@ -188,6 +267,7 @@ async fn run_function(
         .env("ICHIGEN_RAKUTEN_BASE_URL", sandbox.base_url())
         .env("ICHIGEN_YAHOO_BASE_URL", sandbox.base_url())
         .env("ICHIGEN_AUPAY_BASE_URL", sandbox.base_url())
+        .env("ICHIGEN_QOO10_BASE_URL", sandbox.base_url())
         .env("ICHIGEN_MALL_RPS", requests_per_second.to_string())
         .stderr(Stdio::inherit())
         .output()?;

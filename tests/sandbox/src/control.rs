@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::SandboxError;
 pub use crate::aupay::types::*;
 pub use crate::faults::FaultConfig;
+pub use crate::qoo10::types::*;
 pub use crate::rakuten::generator::{GenerateOptions, OrderKind};
 pub use crate::stats::Stats;
 pub use crate::yahoo::types::*;
@@ -880,5 +881,147 @@ impl ControlClient {
     /// `GET /_control/aupay/writes`: applied order-API writes, oldest first.
     pub async fn aupay_writes(&self) -> Result<Vec<AupayWriteRecord>, SandboxError> {
         self.get(&["_control", "aupay", "writes"]).await
+    }
+
+    /// `POST /_control/qoo10/stores`: registers (or replaces) a Qoo10 seller.
+    pub async fn qoo10_register_store(
+        &self,
+        store: &Qoo10RegisterStoreRequest,
+    ) -> Result<Qoo10StoreResponse, SandboxError> {
+        self.post(&["_control", "qoo10", "stores"], store).await
+    }
+
+    /// `GET /_control/qoo10/stores/{sellerId}`.
+    pub async fn qoo10_store(&self, seller_id: &str) -> Result<Qoo10StoreResponse, SandboxError> {
+        self.get(&["_control", "qoo10", "stores", seller_id]).await
+    }
+
+    /// `POST /_control/qoo10/stores/{sellerId}/expire-key`: every certification key issued so
+    /// far is past its expiry (`ResultCode -90004`).
+    pub async fn qoo10_expire_key(
+        &self,
+        seller_id: &str,
+    ) -> Result<Qoo10StoreResponse, SandboxError> {
+        self.post(
+            &["_control", "qoo10", "stores", seller_id, "expire-key"],
+            &(),
+        )
+        .await
+    }
+
+    /// `POST /_control/qoo10/stores/{sellerId}/password`: a new QSM password; every
+    /// certification key stops working and the old password no longer issues one.
+    pub async fn qoo10_change_password(
+        &self,
+        seller_id: &str,
+        password: &str,
+    ) -> Result<Qoo10StoreResponse, SandboxError> {
+        let body = serde_json::json!({ "password": password });
+        self.post(
+            &["_control", "qoo10", "stores", seller_id, "password"],
+            &body,
+        )
+        .await
+    }
+
+    /// `POST /_control/qoo10/stores/{sellerId}/items`: adds or replaces an item.
+    pub async fn qoo10_put_item(
+        &self,
+        seller_id: &str,
+        item: &Qoo10Item,
+    ) -> Result<Qoo10StoreResponse, SandboxError> {
+        self.post(&["_control", "qoo10", "stores", seller_id, "items"], item)
+            .await
+    }
+
+    /// `POST /_control/qoo10/stores/{sellerId}/orders`: raw v2 rows.
+    pub async fn qoo10_insert_rows(
+        &self,
+        seller_id: &str,
+        rows: &Qoo10InsertRowsRequest,
+    ) -> Result<Qoo10CartsResponse, SandboxError> {
+        self.post(&["_control", "qoo10", "stores", seller_id, "orders"], rows)
+            .await
+    }
+
+    /// `GET /_control/qoo10/stores/{sellerId}/orders`: every line as the by-order-number
+    /// call shows it.
+    pub async fn qoo10_lines(
+        &self,
+        seller_id: &str,
+    ) -> Result<Vec<serde_json::Value>, SandboxError> {
+        self.get(&["_control", "qoo10", "stores", seller_id, "orders"])
+            .await
+    }
+
+    /// `POST /_control/qoo10/stores/{sellerId}/orders/generate`.
+    pub async fn qoo10_generate_orders(
+        &self,
+        seller_id: &str,
+        options: &Qoo10GenerateOptions,
+    ) -> Result<Qoo10CartsResponse, SandboxError> {
+        let path = [
+            "_control", "qoo10", "stores", seller_id, "orders", "generate",
+        ];
+        self.post(&path, options).await
+    }
+
+    /// `POST …/carts/{packNo}/pay`: the buyer pays an unpaid cart.
+    pub async fn qoo10_pay_cart(
+        &self,
+        seller_id: &str,
+        pack_no: i64,
+    ) -> Result<Vec<serde_json::Value>, SandboxError> {
+        let pack_no = pack_no.to_string();
+        let path = [
+            "_control", "qoo10", "stores", seller_id, "carts", &pack_no, "pay",
+        ];
+        self.post(&path, &()).await
+    }
+
+    /// `POST …/carts/{packNo}/claim`: a claim on every line of the cart.
+    pub async fn qoo10_claim_cart(
+        &self,
+        seller_id: &str,
+        pack_no: i64,
+        claim: &Qoo10ClaimRequest,
+    ) -> Result<Vec<serde_json::Value>, SandboxError> {
+        let pack_no = pack_no.to_string();
+        let path = [
+            "_control", "qoo10", "stores", seller_id, "carts", &pack_no, "claim",
+        ];
+        self.post(&path, claim).await
+    }
+
+    /// `POST …/orders/{orderNo}/claim`: a claim on one line.
+    pub async fn qoo10_claim_line(
+        &self,
+        seller_id: &str,
+        order_no: i64,
+        claim: &Qoo10ClaimRequest,
+    ) -> Result<Vec<serde_json::Value>, SandboxError> {
+        let order_no = order_no.to_string();
+        let path = [
+            "_control", "qoo10", "stores", seller_id, "orders", &order_no, "claim",
+        ];
+        self.post(&path, claim).await
+    }
+
+    /// `POST /_control/qoo10/limits`: replace all Qoo10 knobs.
+    pub async fn qoo10_set_limits(
+        &self,
+        limits: &Qoo10Limits,
+    ) -> Result<Qoo10Limits, SandboxError> {
+        self.post(&["_control", "qoo10", "limits"], limits).await
+    }
+
+    /// `GET /_control/qoo10/calls`: every answered API call, oldest first, secrets left out.
+    pub async fn qoo10_calls(&self) -> Result<Vec<Qoo10CallRecord>, SandboxError> {
+        self.get(&["_control", "qoo10", "calls"]).await
+    }
+
+    /// `GET /_control/qoo10/writes`: applied seller confirmations, oldest first.
+    pub async fn qoo10_writes(&self) -> Result<Vec<Qoo10WriteRecord>, SandboxError> {
+        self.get(&["_control", "qoo10", "writes"]).await
     }
 }

@@ -97,6 +97,7 @@ async fn lose_replies(
         .into_iter()
         .chain(crate::yahoo::endpoints::ALL)
         .chain(crate::aupay::endpoints::ALL)
+        .chain(crate::qoo10::endpoints::ALL)
         .collect();
     if !known.contains(&request.endpoint.as_str()) {
         return Err(ControlError::bad_request(format!(

@@ -27,6 +27,7 @@ pub mod aupay;
 pub mod control;
 mod control_api;
 pub mod faults;
+pub mod qoo10;
 pub mod rakuten;
 pub mod stats;
 pub mod time;
@@ -92,6 +93,7 @@ pub(crate) struct AppState {
     pub(crate) rakuten: rakuten::RakutenState,
     pub(crate) yahoo: yahoo::YahooState,
     pub(crate) aupay: aupay::AupayState,
+    pub(crate) qoo10: qoo10::Qoo10State,
 }
 
 impl AppState {
@@ -103,6 +105,7 @@ impl AppState {
             rakuten: rakuten::RakutenState::new(),
             yahoo: yahoo::YahooState::new(),
             aupay: aupay::AupayState::new(),
+            qoo10: qoo10::Qoo10State::new(),
         }
     }
 
@@ -113,6 +116,7 @@ impl AppState {
         self.rakuten.reset().await;
         self.yahoo.reset().await;
         self.aupay.reset().await;
+        self.qoo10.reset().await;
     }
 }
 
@@ -122,7 +126,8 @@ fn router(state: Arc<AppState>) -> Router {
         .merge(control_api::router(state.clone()))
         .merge(rakuten::router(state.clone()))
         .merge(yahoo::router(state.clone()))
-        .merge(aupay::router(state))
+        .merge(aupay::router(state.clone()))
+        .merge(qoo10::router(state))
 }
 
 /// A running sandbox server. Dropping it stops the server too (without waiting).

@@ -1,0 +1,414 @@
+//! Qoo10 order import end to end: the import-orders function's code, DynamoDB and Secrets
+//! Manager on the emulator, the Qoo10 sandbox over real HTTP (certification key, per-line
+//! rows, carts split by carrier, claims).
+
+// Helpers outside #[test] functions are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
+use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
+use ichigen_core::ports::{CheckpointStore, OrderStore, StoreConfigs, StoreStatusStore};
+use ichigen_core::{
+    HoldKind, ImportSettings, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef,
+};
+use ichigen_integration::{emulator_sdk, fast_client_settings, hours};
+use ichigen_malls::MallEndpoints;
+use ichigen_sandbox::control::{
+    Qoo10ClaimRequest, Qoo10GenerateOptions, Qoo10InsertRowsRequest, Qoo10OrderKind,
+    Qoo10RegisterStoreRequest,
+};
+use ichigen_sandbox::qoo10::{format_datetime, parse_search_date};
+use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
+use import_orders::{App, FunctionError, Invocation, Outcome};
+use serde_json::json;
+
+const SELLER: &str = "qoo10-it";
+
+struct Qoo10Shop {
+    _sandbox: Sandbox,
+    control: ControlClient,
+    table: Arc<ShopTable>,
+    app: App,
+    store: StoreRef,
+}
+
+impl Qoo10Shop {
+    async fn new() -> Self {
+        Self::with_lookback(hours(72)).await
+    }
+
+    async fn with_lookback(lookback: jiff::SignedDuration) -> Self {
+        let sdk = emulator_sdk().await;
+        let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 31 })
+            .await
+            .unwrap();
+        let control = sandbox.control();
+        control
+            .qoo10_register_store(&Qoo10RegisterStoreRequest {
+                seller_id: SELLER.into(),
+                api_key: "api-key-it".into(),
+                user_id: "login-it".into(),
+                password: "pwd-it".into(),
+            })
+            .await
+            .unwrap();
+        let prefix = format!("it-{}", uuid::Uuid::new_v4().simple());
+        let handles = ensure_shop(&sdk, &ShopResources::with_prefix(&prefix))
+            .await
+            .unwrap();
+        let table = Arc::new(ShopTable::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            handles.table_name.clone(),
+        ));
+        let store = StoreRef::new(MallId::Qoo10, "store-q");
+        let secret_id = format!("{prefix}/qoo10/store-q");
+        put_secret(
+            &sdk,
+            &secret_id,
+            &json!({"apiKey": "api-key-it", "userId": "login-it", "password": "pwd-it"}),
+        )
+        .await
+        .unwrap();
+        table
+            .put_store_config(&StoreConfig {
+                store: store.clone(),
+                secret_id,
+                import: ImportSettings {
+                    first_run_lookback: lookback,
+                    ..ImportSettings::default()
+                },
+                enabled: true,
+            })
+            .await
+            .unwrap();
+        let endpoints = MallEndpoints {
+            qoo10: MallEndpoints::qoo10_at(&sandbox.base_url()),
+            ..MallEndpoints::default()
+        };
+        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings());
+        app.store = table.clone();
+        Self {
+            _sandbox: sandbox,
+            control,
+            table,
+            app,
+            store,
+        }
+    }
+
+    async fn run(&self, request: ImportRequest) -> Result<ImportReport, FunctionError> {
+        let command = ImportCommand::new(self.store.clone(), request);
+        match self.app.handle(Invocation::Command(command), None).await? {
+            Outcome::Report(report) => Ok(*report),
+            other => panic!("expected a report, got {other:?}"),
+        }
+    }
+
+    async fn differential(&self) -> Result<ImportReport, FunctionError> {
+        self.run(ImportRequest::Differential).await
+    }
+
+    async fn order(&self, mall_order_id: &str) -> Option<Order> {
+        self.table
+            .get_order(&OrderId::new(&self.store, mall_order_id))
+            .await
+            .unwrap()
+    }
+
+    async fn stored(&self) -> usize {
+        let mut n = 0;
+        for status in [
+            OrderStatus::AwaitingPayment,
+            OrderStatus::ReadyToShip,
+            OrderStatus::OnHold,
+            OrderStatus::Cancelled,
+        ] {
+            n += self
+                .table
+                .orders_by_status(&self.store, status, 10_000)
+                .await
+                .unwrap()
+                .len();
+        }
+        n
+    }
+
+    async fn generate(&self, kinds: &[Qoo10OrderKind]) -> Vec<i64> {
+        self.control
+            .qoo10_generate_orders(
+                SELLER,
+                &Qoo10GenerateOptions {
+                    count: Some(kinds.len()),
+                    kinds: kinds.to_vec(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .pack_nos
+    }
+}
+
+fn lines(order: &Order) -> Vec<String> {
+    order.lines().map(|l| l.mall_line_id.clone()).collect()
+}
+
+#[tokio::test]
+async fn carts_import_once_and_a_three_carrier_cart_keeps_its_three_orders() {
+    let shop = Qoo10Shop::new().await;
+    let carts = shop
+        .generate(&[
+            Qoo10OrderKind::ThreeCarriers,
+            Qoo10OrderKind::Plain,
+            Qoo10OrderKind::TwoCarriers,
+            Qoo10OrderKind::Move,
+            Qoo10OrderKind::CartDiscounts,
+            Qoo10OrderKind::AdditionalOption,
+        ])
+        .await;
+    let report = shop.differential().await.expect("import");
+    // 3 + 1 + 2 + 1 + 1 + 1 orders from six carts.
+    assert_eq!(report.created.len(), 9, "{}", report.summary());
+    assert!(report.checkpoint_advanced_to.is_some());
+    // Every new order is confirmed (SetSellerCheckYN_V2), line by line, once.
+    assert_eq!(report.acknowledged, 9, "{}", report.summary());
+    let lines_listed = shop.control.qoo10_lines(SELLER).await.unwrap().len();
+    let writes = shop.control.qoo10_writes().await.unwrap();
+    assert_eq!(writes.len(), lines_listed);
+    let three = carts[0];
+    let mut first = Vec::new();
+    for part in 1..=3 {
+        let order = shop
+            .order(&format!("{three}-{part}"))
+            .await
+            .expect("a part");
+        assert_eq!(order.lines().count(), 1);
+        assert_eq!(order.status, OrderStatus::ReadyToShip, "{:?}", order.holds);
+        first.push((
+            order.destinations[0].mall_carrier_code.clone(),
+            lines(&order),
+        ));
+    }
+    assert!(
+        shop.order(&three.to_string()).await.is_none(),
+        "no unsplit copy"
+    );
+
+    let again = shop.differential().await.expect("import again");
+    assert!(again.created.is_empty(), "{}", again.summary());
+    assert_eq!(shop.stored().await, 9);
+    assert_eq!(
+        shop.control.qoo10_writes().await.unwrap().len(),
+        lines_listed
+    );
+
+    // An explicit re-import of the cart (by one of its line numbers) keeps ids and lines.
+    let line = shop.order(&format!("{three}-2")).await.unwrap();
+    let line_no = lines(&line)[0].clone();
+    let reimport = shop
+        .run(ImportRequest::Orders {
+            mall_order_ids: vec![line_no],
+            reimport: true,
+        })
+        .await
+        .expect("re-import");
+    assert_eq!(reimport.reimported.len(), 3, "{}", reimport.summary());
+    assert!(reimport.created.is_empty());
+    for (part, (carrier, before)) in (1..=3).zip(first) {
+        let order = shop.order(&format!("{three}-{part}")).await.unwrap();
+        assert_eq!(order.destinations[0].mall_carrier_code, carrier);
+        assert_eq!(lines(&order), before);
+    }
+    assert_eq!(shop.stored().await, 9);
+}
+
+#[tokio::test]
+async fn an_unpaid_cart_gets_its_carrier_from_the_item_and_a_bad_code_holds() {
+    let shop = Qoo10Shop::new().await;
+    let carts = shop
+        .generate(&[
+            Qoo10OrderKind::Unpaid,
+            Qoo10OrderKind::BadProductCode,
+            Qoo10OrderKind::UnpaidUnknownItem,
+        ])
+        .await;
+    let report = shop.differential().await.expect("import");
+    assert_eq!(report.created.len(), 3, "{}", report.summary());
+    let unpaid = shop.order(&carts[0].to_string()).await.unwrap();
+    assert_eq!(
+        unpaid.status,
+        OrderStatus::AwaitingPayment,
+        "{:?}",
+        unpaid.holds
+    );
+    let carrier = unpaid.destinations[0].mall_carrier_code.clone().unwrap();
+    assert!(ichigen_sandbox::qoo10::generator::CARRIERS.contains(&carrier.as_str()));
+
+    let bad = shop.order(&carts[1].to_string()).await.unwrap();
+    assert_eq!(bad.status, OrderStatus::OnHold);
+    let hold = bad
+        .holds
+        .iter()
+        .find(|h| h.kind == HoldKind::BadProductCode)
+        .expect("a product-code hold");
+    assert!(hold.message.contains("ＴＥＥ－０１"), "{hold}");
+    assert!(
+        report
+            .held
+            .iter()
+            .any(|h| h.holds.iter().any(|h| h.message.contains("ＴＥＥ－０１")))
+    );
+
+    let unknown = shop.order(&carts[2].to_string()).await.unwrap();
+    assert_eq!(unknown.status, OrderStatus::OnHold);
+    assert!(
+        unknown
+            .holds
+            .iter()
+            .any(|h| h.message.contains("1999999999"))
+    );
+}
+
+#[tokio::test]
+async fn a_line_cancelled_on_qoo10_is_found_through_the_claim_api() {
+    let shop = Qoo10Shop::new().await;
+    let at = format_datetime(jiff::Timestamp::now().as_second() - 600);
+    let row = |order_no: i64, code: &str| {
+        json!({"orderNo": order_no, "packNo": 540077001_i64, "orderDate": at, "PaymentDate": at,
+               "itemCode": "1123456789", "sellerItemCode": code, "optionCode": "",
+               "itemTitle": "T", "orderPrice": "1000.0000", "orderQty": 1, "discount": 0,
+               "total": 1000, "DeliveryCompany": "ヤマト運輸", "PaymentMethod": "クレジットカード",
+               "buyer": "山田 花子", "receiver": "山田 花子"})
+    };
+    shop.control
+        .qoo10_insert_rows(
+            SELLER,
+            &Qoo10InsertRowsRequest {
+                rows: vec![row(1088877001, "A-1"), row(1088877002, "B-2")],
+            },
+        )
+        .await
+        .unwrap();
+    shop.control
+        .qoo10_claim_line(
+            SELLER,
+            1088877002,
+            &Qoo10ClaimRequest {
+                claim_stat: 3,
+                reason: "在庫切れ".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.differential().await.expect("import");
+    assert_eq!(report.created.len(), 1, "{}", report.summary());
+    let order = shop.order("540077001").await.unwrap();
+    assert_eq!(lines(&order), ["1088877001"]);
+    assert!(
+        order
+            .history
+            .iter()
+            .any(|h| h.changes.iter().any(|c| c.contains("1088877002"))),
+        "{:?}",
+        order.history
+    );
+    assert_eq!(order.amounts.goods, 1000);
+    let calls = shop.control.qoo10_calls().await.unwrap();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.method == "ShippingBasic.GetClaimInfo_V3")
+    );
+}
+
+#[tokio::test]
+async fn a_91_day_window_is_never_sent() {
+    let shop = Qoo10Shop::with_lookback(hours(24 * 91)).await;
+    shop.generate(&[Qoo10OrderKind::Plain; 3]).await;
+    let report = shop.differential().await.expect("import");
+    assert_eq!(report.created.len(), 3, "{}", report.summary());
+    let calls = shop.control.qoo10_calls().await.unwrap();
+    let searches: Vec<_> = calls
+        .iter()
+        .filter(|c| c.method.contains("GetShippingInfo") || c.method.contains("GetClaimInfo"))
+        .collect();
+    assert!(!searches.is_empty());
+    for call in searches {
+        assert_eq!(call.result_code, 0, "{call:?}");
+        let get = |k: &str| {
+            let value = &call.params.iter().find(|(n, _)| n == k).unwrap().1;
+            parse_search_date(value, false).unwrap()
+        };
+        assert!(
+            get("search_Edate") - get("search_Sdate") <= 90 * 86_400,
+            "{call:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rejected_login_stops_the_store_naming_the_credential() {
+    let shop = Qoo10Shop::new().await;
+    shop.generate(&[Qoo10OrderKind::Plain; 3]).await;
+    shop.control
+        .qoo10_change_password(SELLER, "changed-in-qsm")
+        .await
+        .unwrap();
+    let error = shop.differential().await.expect_err("the store is refused");
+    let text = error.to_string();
+    assert!(!error.is_retryable(), "never retried into the mall: {text}");
+    assert!(text.contains("userId/password"), "{text}");
+    assert!(text.contains("qoo10:store-q"), "{text}");
+    assert!(
+        !text.contains("pwd-it") && !text.contains("api-key-it"),
+        "{text}"
+    );
+    let status = shop.table.load_store_status(&shop.store).await.unwrap();
+    assert!(status.credential_rejected, "{status:?}");
+    assert_eq!(shop.stored().await, 0);
+    assert_eq!(shop.table.load_checkpoint(&shop.store).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn bursts_of_5xx_pages_and_429s_are_ridden_out_without_duplicates() {
+    let shop = Qoo10Shop::new().await;
+    shop.generate(&[
+        Qoo10OrderKind::Plain,
+        Qoo10OrderKind::ThreeCarriers,
+        Qoo10OrderKind::Unpaid,
+        Qoo10OrderKind::Plain,
+    ])
+    .await;
+    shop.control
+        .set_faults(&ichigen_sandbox::control::FaultConfig {
+            error5xx_rate: 0.3,
+            rate429_rate: 0.1,
+            seed: Some(9),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let report = shop
+        .differential()
+        .await
+        .expect("the run rides out the faults");
+    assert_eq!(report.created.len(), 6, "{}", report.summary());
+    let stats = shop.control.stats().await.unwrap();
+    assert!(stats.injected_for("5xx") + stats.injected_for("429") > 0);
+    shop.control
+        .set_faults(&ichigen_sandbox::control::FaultConfig::default())
+        .await
+        .unwrap();
+    let again = shop.differential().await.expect("again");
+    assert!(again.created.is_empty(), "{}", again.summary());
+    assert_eq!(shop.stored().await, 6);
+    // Each paid line confirmed once, whatever was retried.
+    let writes = shop.control.qoo10_writes().await.unwrap();
+    let mut lines: Vec<i64> = writes.iter().map(|w| w.order_no).collect();
+    let before = lines.len();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(lines.len(), before);
+}
