@@ -96,6 +96,7 @@ async fn lose_replies(
     let known: Vec<&str> = crate::rakuten::endpoints::ALL
         .into_iter()
         .chain(crate::yahoo::endpoints::ALL)
+        .chain(crate::amazon::endpoints::ALL)
         .collect();
     if !known.contains(&request.endpoint.as_str()) {
         return Err(ControlError::bad_request(format!(

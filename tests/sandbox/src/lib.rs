@@ -23,6 +23,7 @@
 // The generator's OrderModel literal is a deep `json!` macro.
 #![recursion_limit = "256"]
 
+pub mod amazon;
 pub mod control;
 mod control_api;
 pub mod faults;
@@ -89,6 +90,7 @@ pub(crate) struct AppState {
     pub(crate) stats: stats::StatsTracker,
     pub(crate) rakuten: rakuten::RakutenState,
     pub(crate) yahoo: yahoo::YahooState,
+    pub(crate) amazon: amazon::AmazonState,
 }
 
 impl AppState {
@@ -99,6 +101,7 @@ impl AppState {
             stats: stats::StatsTracker::new(),
             rakuten: rakuten::RakutenState::new(),
             yahoo: yahoo::YahooState::new(),
+            amazon: amazon::AmazonState::new(),
         }
     }
 
@@ -108,6 +111,7 @@ impl AppState {
         self.stats.reset().await;
         self.rakuten.reset().await;
         self.yahoo.reset().await;
+        self.amazon.reset().await;
     }
 }
 
@@ -116,7 +120,8 @@ fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(control_api::router(state.clone()))
         .merge(rakuten::router(state.clone()))
-        .merge(yahoo::router(state))
+        .merge(yahoo::router(state.clone()))
+        .merge(amazon::router(state))
 }
 
 /// A running sandbox server. Dropping it stops the server too (without waiting).
