@@ -6,6 +6,7 @@ use ichigen_core::mall::NormaliseError;
 use ichigen_core::ports::SecretValue;
 use ichigen_core::{JstInstant, Mall, MallId, Order, StoreRef};
 
+use crate::amazon::{self, AmazonCredentials, AmazonMall};
 use crate::rakuten::{self, RakutenCredentials, RakutenMall};
 use crate::yahoo::{self, YahooCredentials, YahooMall};
 
@@ -16,6 +17,37 @@ pub struct MallEndpoints {
     pub rakuten: String,
     /// Yahoo! Shopping Store API and YConnect.
     pub yahoo: YahooEndpoints,
+    /// Amazon SP-API and Login with Amazon.
+    pub amazon: AmazonEndpoints,
+}
+
+/// Amazon's two hosts: SP-API and the Login with Amazon token endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AmazonEndpoints {
+    /// `https://sellingpartnerapi-fe.amazon.com` (paths `/orders/v0/...`, `/tokens/...`).
+    pub api: String,
+    /// `https://api.amazon.com` (path `/auth/o2/token`).
+    pub auth: String,
+}
+
+impl AmazonEndpoints {
+    /// Both hosts at one base URL (the sandbox serves them together).
+    pub fn at(base_url: &str) -> Self {
+        let base = base_url.trim_end_matches('/').to_owned();
+        Self {
+            api: base.clone(),
+            auth: base,
+        }
+    }
+}
+
+impl Default for AmazonEndpoints {
+    fn default() -> Self {
+        Self {
+            api: amazon::API_BASE.to_owned(),
+            auth: amazon::AUTH_BASE.to_owned(),
+        }
+    }
 }
 
 /// Yahoo's two hosts: the Store API and YConnect's token endpoint.
@@ -70,11 +102,21 @@ impl MallEndpoints {
         } else {
             yahoo_api.clone()
         };
+        let amazon_api = base("ICHIGEN_AMAZON_BASE_URL", amazon::API_BASE);
+        let amazon_auth_default = if amazon_api == amazon::API_BASE {
+            amazon::AUTH_BASE.to_owned()
+        } else {
+            amazon_api.clone()
+        };
         Self {
             rakuten: base("ICHIGEN_RAKUTEN_BASE_URL", Self::RAKUTEN_DEFAULT),
             yahoo: YahooEndpoints {
                 auth: base("ICHIGEN_YAHOO_AUTH_BASE_URL", &yahoo_auth_default),
                 api: yahoo_api,
+            },
+            amazon: AmazonEndpoints {
+                auth: base("ICHIGEN_AMAZON_AUTH_BASE_URL", &amazon_auth_default),
+                api: amazon_api,
             },
         }
     }
@@ -85,6 +127,7 @@ impl Default for MallEndpoints {
         Self {
             rakuten: Self::RAKUTEN_DEFAULT.to_owned(),
             yahoo: YahooEndpoints::default(),
+            amazon: AmazonEndpoints::default(),
         }
     }
 }
@@ -192,10 +235,39 @@ pub fn connect(
             store, secret, endpoints, settings,
         )?)),
         MallId::Yahoo => Ok(Box::new(connect_yahoo(store, secret, endpoints, settings)?)),
-        MallId::Amazon | MallId::Aupay | MallId::Qoo10 => Err(ConnectError::Unsupported {
+        MallId::Amazon => Ok(Box::new(connect_amazon(
+            store, secret, endpoints, settings,
+        )?)),
+        MallId::Aupay | MallId::Qoo10 => Err(ConnectError::Unsupported {
             store: store.clone(),
         }),
     }
+}
+
+/// Like [`connect`], for an Amazon store as its own type.
+pub fn connect_amazon(
+    store: &StoreRef,
+    secret: &SecretValue,
+    endpoints: &MallEndpoints,
+    settings: &ClientSettings,
+) -> Result<AmazonMall, ConnectError> {
+    if store.mall != MallId::Amazon {
+        return Err(ConnectError::Unsupported {
+            store: store.clone(),
+        });
+    }
+    let credentials = AmazonCredentials::from_secret(store, secret)?;
+    AmazonMall::new(
+        store.clone(),
+        credentials,
+        &endpoints.amazon.api,
+        &endpoints.amazon.auth,
+        settings,
+    )
+    .map_err(|e| ConnectError::Http {
+        store: store.clone(),
+        detail: e.without_url().to_string(),
+    })
 }
 
 /// Like [`connect`], for callers that need Yahoo's own calls (the day's request count).
@@ -259,13 +331,35 @@ pub fn normalise_response(
     match mall {
         MallId::Rakuten => rakuten::normalise::normalise_response(store, body, imported_at),
         MallId::Yahoo => yahoo::normalise::normalise_response(store, body, imported_at),
-        MallId::Amazon | MallId::Aupay | MallId::Qoo10 => Err(NormaliseError {
+        MallId::Amazon => {
+            amazon::normalise::normalise_responses(store, &[body.to_owned()], imported_at)
+        }
+        MallId::Aupay | MallId::Qoo10 => Err(NormaliseError {
             mall,
             mall_order_id: String::new(),
             field: "(response)".into(),
             problem: format!("cannot be read: ichigen does not normalise {mall} responses yet"),
         }),
     }
+}
+
+/// Like [`normalise_response`] for several files read together: Amazon's order and its items
+/// come from two calls (getOrder, getOrderItems), so they are matched across the files. For
+/// the other malls each file is read on its own.
+pub fn normalise_responses(
+    mall: MallId,
+    store: &StoreRef,
+    bodies: &[String],
+    imported_at: JstInstant,
+) -> Result<Vec<Result<Order, NormaliseError>>, NormaliseError> {
+    if mall == MallId::Amazon {
+        return amazon::normalise::normalise_responses(store, bodies, imported_at);
+    }
+    let mut all = Vec::new();
+    for body in bodies {
+        all.extend(normalise_response(mall, store, body, imported_at)?);
+    }
+    Ok(all)
 }
 
 #[cfg(test)]
@@ -468,6 +562,63 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn amazon_endpoints_follow_one_base_url() {
+        let e = MallEndpoints::from_lookup(lookup(&[]));
+        assert_eq!(e.amazon.api, "https://sellingpartnerapi-fe.amazon.com");
+        assert_eq!(e.amazon.auth, "https://api.amazon.com");
+        let e = MallEndpoints::from_lookup(lookup(&[(
+            "ICHIGEN_AMAZON_BASE_URL",
+            "http://127.0.0.1:9000/",
+        )]));
+        assert_eq!(e.amazon, AmazonEndpoints::at("http://127.0.0.1:9000"));
+    }
+
+    #[test]
+    fn amazon_secret_problems_name_the_field_but_not_the_value() {
+        let store = StoreRef::new(MallId::Amazon, "a1");
+        let connect_with = |secret: &str| {
+            connect(
+                &store,
+                &SecretValue::new(secret),
+                &MallEndpoints::default(),
+                &ClientSettings::default(),
+            )
+        };
+        let missing = connect_with(r#"{"clientId":"amzn1.app","clientSecret":"cs-VALUE"}"#)
+            .err()
+            .unwrap();
+        assert!(matches!(
+            missing,
+            ConnectError::MissingField {
+                field: "refreshToken",
+                ..
+            }
+        ));
+        let bad = connect_with(
+            r#"{"clientId":"amzn1.app","clientSecret":7,"refreshToken":"Atzr|VALUE"}"#,
+        )
+        .err()
+        .unwrap();
+        let text = bad.to_string();
+        assert!(
+            text.contains("clientSecret") && !text.contains("VALUE"),
+            "{text}"
+        );
+        let amazon = connect_amazon(
+            &store,
+            &SecretValue::new(
+                r#"{"clientId":"amzn1.app","clientSecret":"cs-VALUE","refreshToken":"Atzr|VALUE"}"#,
+            ),
+            &MallEndpoints::default(),
+            &ClientSettings::default(),
+        )
+        .unwrap();
+        let debug = format!("{amazon:?}");
+        assert!(!debug.contains("VALUE"), "{debug}");
+        assert_eq!(amazon.capabilities().acknowledgement, None);
     }
 
     #[test]
