@@ -422,7 +422,7 @@ fn evaluate(
 #[test]
 fn each_store_on_any_mall_gets_a_schedule_naming_it_a_secret_and_an_alarm() {
     let template = template();
-    let stores = ["rakuten:store-a", "yahoo:my_shop"];
+    let stores = ["rakuten:store-a", "yahoo:my_shop", "amazon:jp-main"];
     let expanded = expand_store_loop(
         &template,
         &[
@@ -454,6 +454,11 @@ fn each_store_on_any_mall_gets_a_schedule_naming_it_a_secret_and_an_alarm() {
             "ichigen/demo/rakuten/store-a",
         ),
         ("yahoo:my_shop", "yahoomyshop", "ichigen/demo/yahoo/my_shop"),
+        (
+            "amazon:jp-main",
+            "amazonjpmain",
+            "ichigen/demo/amazon/jp-main",
+        ),
     ] {
         let store_ref: ichigen_core::StoreRef = store.parse().unwrap();
         let schedule = resource(&format!("ImportSchedule{logical}"));
