@@ -123,12 +123,17 @@ impl MallHttp {
         })
     }
 
-    /// Replaces the token bucket (a full one) with `requests_per_second` and `burst`.
+    /// Replaces the token bucket with `requests_per_second` and `burst`. The new bucket
+    /// starts empty: the mall's own bucket has already been drawn on, so a full one would
+    /// overshoot it.
     pub fn set_pace(&self, requests_per_second: f64, burst: u32) {
         let limiter = Arc::new(RateLimiter::direct(with_burst(
             quota(requests_per_second),
             burst,
         )));
+        if let Some(all) = NonZeroU32::new(burst) {
+            let _ = limiter.check_n(all);
+        }
         *self.limiter.write().unwrap_or_else(|p| p.into_inner()) = limiter;
     }
 
