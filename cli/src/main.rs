@@ -28,14 +28,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the unified orders of a raw mall response (Rakuten: a getOrder response).
+    /// Print the unified orders of raw mall responses (Rakuten: a getOrder response; Amazon:
+    /// a getOrder answer and its getOrderItems answer, read together).
     Normalize {
         #[arg(long)]
         mall: MallId,
         /// The store the orders belong to (only used to build order ids).
         #[arg(long, default_value = "rakuten:local")]
         store: StoreRef,
-        file: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// Manage the shop's stores.
     Store {
@@ -109,7 +111,7 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Normalize { mall, store, file } => normalize::run(mall, &store, &file),
+        Command::Normalize { mall, store, files } => normalize::run(mall, &store, &files),
         Command::Store { command } => store_command(command).await,
         Command::Failed { command } => failed_command(command).await,
         Command::Demo(args) => demo::run(args).await,

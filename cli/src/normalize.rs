@@ -1,6 +1,6 @@
 //! `ichigen normalize`: a raw mall response in, unified orders out.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -10,11 +10,23 @@ use ichigen_core::{HoldKind, MallId, StoreRef};
 /// Prints the orders as a JSON array on stdout. Orders that cannot be read, and fields that
 /// are malformed, are reported on stderr naming the order and field, and make the exit code
 /// non-zero; the readable orders still print.
-pub fn run(mall: MallId, store: &StoreRef, file: &Path) -> anyhow::Result<ExitCode> {
-    let body =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let results = ichigen_malls::normalise_response(mall, store, &body, SystemClock.now())
-        .with_context(|| format!("{} is not a {mall} order response", file.display()))?;
+/// Several files are read together (Amazon's order and its items come from two calls).
+pub fn run(mall: MallId, store: &StoreRef, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut bodies = Vec::with_capacity(files.len());
+    for file in files {
+        bodies.push(
+            std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?,
+        );
+    }
+    let names = files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let file = Path::new(&names);
+    let results = ichigen_malls::normalise_responses(mall, store, &bodies, SystemClock.now())
+        .with_context(|| format!("{names} is not a {mall} order response"))?;
     let mut orders = Vec::new();
     let mut failed = 0;
     for result in results {

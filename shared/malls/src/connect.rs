@@ -6,6 +6,7 @@ use ichigen_core::mall::NormaliseError;
 use ichigen_core::ports::SecretValue;
 use ichigen_core::{JstInstant, Mall, MallId, Order, StoreRef};
 
+use crate::amazon::{self, AmazonCredentials, AmazonMall};
 use crate::aupay::{self, AupayCredentials, AupayMall};
 use crate::qoo10::{self, Qoo10Credentials, Qoo10Mall};
 use crate::rakuten::{self, RakutenCredentials, RakutenMall};
@@ -22,6 +23,37 @@ pub struct MallEndpoints {
     pub aupay: String,
     /// Qoo10 QAPI service URL (`…/ebayjapan.qapi`), without a trailing slash.
     pub qoo10: String,
+    /// Amazon SP-API and Login with Amazon.
+    pub amazon: AmazonEndpoints,
+}
+
+/// Amazon's two hosts: SP-API and the Login with Amazon token endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AmazonEndpoints {
+    /// `https://sellingpartnerapi-fe.amazon.com` (paths `/orders/v0/...`, `/tokens/...`).
+    pub api: String,
+    /// `https://api.amazon.com` (path `/auth/o2/token`).
+    pub auth: String,
+}
+
+impl AmazonEndpoints {
+    /// Both hosts at one base URL (the sandbox serves them together).
+    pub fn at(base_url: &str) -> Self {
+        let base = base_url.trim_end_matches('/').to_owned();
+        Self {
+            api: base.clone(),
+            auth: base,
+        }
+    }
+}
+
+impl Default for AmazonEndpoints {
+    fn default() -> Self {
+        Self {
+            api: amazon::API_BASE.to_owned(),
+            auth: amazon::AUTH_BASE.to_owned(),
+        }
+    }
 }
 
 /// Yahoo's two hosts: the Store API and YConnect's token endpoint.
@@ -77,6 +109,12 @@ impl MallEndpoints {
         } else {
             yahoo_api.clone()
         };
+        let amazon_api = base("ICHIGEN_AMAZON_BASE_URL", amazon::API_BASE);
+        let amazon_auth_default = if amazon_api == amazon::API_BASE {
+            amazon::AUTH_BASE.to_owned()
+        } else {
+            amazon_api.clone()
+        };
         Self {
             rakuten: base("ICHIGEN_RAKUTEN_BASE_URL", Self::RAKUTEN_DEFAULT),
             yahoo: YahooEndpoints {
@@ -88,6 +126,10 @@ impl MallEndpoints {
                 .map(|v| v.trim().trim_end_matches('/').to_owned())
                 .filter(|v| !v.is_empty())
                 .map_or_else(|| qoo10::API_BASE.to_owned(), |host| Self::qoo10_at(&host)),
+            amazon: AmazonEndpoints {
+                auth: base("ICHIGEN_AMAZON_AUTH_BASE_URL", &amazon_auth_default),
+                api: amazon_api,
+            },
         }
     }
 
@@ -107,6 +149,7 @@ impl Default for MallEndpoints {
             yahoo: YahooEndpoints::default(),
             aupay: aupay::API_BASE.to_owned(),
             qoo10: qoo10::API_BASE.to_owned(),
+            amazon: AmazonEndpoints::default(),
         }
     }
 }
@@ -196,8 +239,9 @@ pub enum ConnectError {
         field: &'static str,
         problem: String,
     },
-    #[error("{store}: ichigen cannot connect to {} stores yet", .store.mall)]
-    Unsupported { store: StoreRef },
+    /// A mall's own connector was handed another mall's store (a caller's mistake).
+    #[error("{store}: is not a {expected} store")]
+    WrongMall { store: StoreRef, expected: MallId },
     #[error("{store}: could not set up the HTTP client: {detail}")]
     Http { store: StoreRef, detail: String },
 }
@@ -216,10 +260,37 @@ pub fn connect(
         MallId::Yahoo => Ok(Box::new(connect_yahoo(store, secret, endpoints, settings)?)),
         MallId::Aupay => Ok(Box::new(connect_aupay(store, secret, endpoints, settings)?)),
         MallId::Qoo10 => Ok(Box::new(connect_qoo10(store, secret, endpoints, settings)?)),
-        MallId::Amazon => Err(ConnectError::Unsupported {
-            store: store.clone(),
-        }),
+        MallId::Amazon => Ok(Box::new(connect_amazon(
+            store, secret, endpoints, settings,
+        )?)),
     }
+}
+
+/// Like [`connect`], for an Amazon store as its own type.
+pub fn connect_amazon(
+    store: &StoreRef,
+    secret: &SecretValue,
+    endpoints: &MallEndpoints,
+    settings: &ClientSettings,
+) -> Result<AmazonMall, ConnectError> {
+    if store.mall != MallId::Amazon {
+        return Err(ConnectError::WrongMall {
+            store: store.clone(),
+            expected: MallId::Amazon,
+        });
+    }
+    let credentials = AmazonCredentials::from_secret(store, secret)?;
+    AmazonMall::new(
+        store.clone(),
+        credentials,
+        &endpoints.amazon.api,
+        &endpoints.amazon.auth,
+        settings,
+    )
+    .map_err(|e| ConnectError::Http {
+        store: store.clone(),
+        detail: e.without_url().to_string(),
+    })
 }
 
 /// Like [`connect`], for callers that need Qoo10's own knobs (tests: the large-answer split).
@@ -230,8 +301,9 @@ pub fn connect_qoo10(
     settings: &ClientSettings,
 ) -> Result<Qoo10Mall, ConnectError> {
     if store.mall != MallId::Qoo10 {
-        return Err(ConnectError::Unsupported {
+        return Err(ConnectError::WrongMall {
             store: store.clone(),
+            expected: MallId::Qoo10,
         });
     }
     let credentials = Qoo10Credentials::from_secret(store, secret)?;
@@ -251,8 +323,9 @@ pub fn connect_aupay(
     settings: &ClientSettings,
 ) -> Result<AupayMall, ConnectError> {
     if store.mall != MallId::Aupay {
-        return Err(ConnectError::Unsupported {
+        return Err(ConnectError::WrongMall {
             store: store.clone(),
+            expected: MallId::Aupay,
         });
     }
     let credentials = AupayCredentials::from_secret(store, secret)?;
@@ -272,8 +345,9 @@ pub fn connect_yahoo(
     settings: &ClientSettings,
 ) -> Result<YahooMall, ConnectError> {
     if store.mall != MallId::Yahoo {
-        return Err(ConnectError::Unsupported {
+        return Err(ConnectError::WrongMall {
             store: store.clone(),
+            expected: MallId::Yahoo,
         });
     }
     let credentials = YahooCredentials::from_secret(store, secret)?;
@@ -299,8 +373,9 @@ pub fn connect_rakuten(
     settings: &ClientSettings,
 ) -> Result<RakutenMall, ConnectError> {
     if store.mall != MallId::Rakuten {
-        return Err(ConnectError::Unsupported {
+        return Err(ConnectError::WrongMall {
             store: store.clone(),
+            expected: MallId::Rakuten,
         });
     }
     let credentials = RakutenCredentials::from_secret(store, secret)?;
@@ -329,13 +404,29 @@ pub fn normalise_response(
         MallId::Yahoo => yahoo::normalise::normalise_response(store, body, imported_at),
         MallId::Aupay => aupay::normalise::normalise_response(store, body, imported_at),
         MallId::Qoo10 => qoo10::normalise::normalise_response(store, body, imported_at),
-        MallId::Amazon => Err(NormaliseError {
-            mall,
-            mall_order_id: String::new(),
-            field: "(response)".into(),
-            problem: format!("cannot be read: ichigen does not normalise {mall} responses yet"),
-        }),
+        MallId::Amazon => {
+            amazon::normalise::normalise_responses(store, &[body.to_owned()], imported_at)
+        }
     }
+}
+
+/// Like [`normalise_response`] for several files read together: Amazon's order and its items
+/// come from two calls (getOrder, getOrderItems), so they are matched across the files. For
+/// the other malls each file is read on its own.
+pub fn normalise_responses(
+    mall: MallId,
+    store: &StoreRef,
+    bodies: &[String],
+    imported_at: JstInstant,
+) -> Result<Vec<Result<Order, NormaliseError>>, NormaliseError> {
+    if mall == MallId::Amazon {
+        return amazon::normalise::normalise_responses(store, bodies, imported_at);
+    }
+    let mut all = Vec::new();
+    for body in bodies {
+        all.extend(normalise_response(mall, store, body, imported_at)?);
+    }
+    Ok(all)
 }
 
 #[cfg(test)]
@@ -594,20 +685,71 @@ mod tests {
     }
 
     #[test]
-    fn other_malls_are_not_supported_yet() {
+    fn amazon_endpoints_follow_one_base_url() {
+        let e = MallEndpoints::from_lookup(lookup(&[]));
+        assert_eq!(e.amazon.api, "https://sellingpartnerapi-fe.amazon.com");
+        assert_eq!(e.amazon.auth, "https://api.amazon.com");
+        let e = MallEndpoints::from_lookup(lookup(&[(
+            "ICHIGEN_AMAZON_BASE_URL",
+            "http://127.0.0.1:9000/",
+        )]));
+        assert_eq!(e.amazon, AmazonEndpoints::at("http://127.0.0.1:9000"));
+    }
+
+    #[test]
+    fn amazon_secret_problems_name_the_field_but_not_the_value() {
         let store = StoreRef::new(MallId::Amazon, "a1");
-        let err = connect(
-            &store,
-            &SecretValue::new("{}"),
-            &MallEndpoints::default(),
-            &ClientSettings::default(),
+        let connect_with = |secret: &str| {
+            connect(
+                &store,
+                &SecretValue::new(secret),
+                &MallEndpoints::default(),
+                &ClientSettings::default(),
+            )
+        };
+        let missing = connect_with(r#"{"clientId":"amzn1.app","clientSecret":"cs-VALUE"}"#)
+            .err()
+            .unwrap();
+        assert!(matches!(
+            missing,
+            ConnectError::MissingField {
+                field: "refreshToken",
+                ..
+            }
+        ));
+        let bad = connect_with(
+            r#"{"clientId":"amzn1.app","clientSecret":7,"refreshToken":"Atzr|VALUE"}"#,
         )
         .err()
         .unwrap();
-        assert!(matches!(err, ConnectError::Unsupported { .. }));
-        assert_eq!(
-            err.to_string(),
-            "amazon:a1: ichigen cannot connect to amazon stores yet"
+        let text = bad.to_string();
+        assert!(
+            text.contains("clientSecret") && !text.contains("VALUE"),
+            "{text}"
         );
+        let amazon = connect_amazon(
+            &store,
+            &SecretValue::new(
+                r#"{"clientId":"amzn1.app","clientSecret":"cs-VALUE","refreshToken":"Atzr|VALUE"}"#,
+            ),
+            &MallEndpoints::default(),
+            &ClientSettings::default(),
+        )
+        .unwrap();
+        let debug = format!("{amazon:?}");
+        assert!(!debug.contains("VALUE"), "{debug}");
+        assert_eq!(amazon.capabilities().acknowledgement, None);
+    }
+
+    #[test]
+    fn a_store_of_another_mall_is_refused_by_each_mall_connector() {
+        let store = StoreRef::new(MallId::Amazon, "a1");
+        let secret = SecretValue::new("{}");
+        let (endpoints, settings) = (MallEndpoints::default(), ClientSettings::default());
+        let err = connect_qoo10(&store, &secret, &endpoints, &settings)
+            .err()
+            .unwrap();
+        assert!(matches!(err, ConnectError::WrongMall { .. }));
+        assert_eq!(err.to_string(), "amazon:a1: is not a qoo10 store");
     }
 }

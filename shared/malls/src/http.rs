@@ -15,12 +15,14 @@
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder, Retryable};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ichigen_core::StoreRef;
 use rand::Rng;
+use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
 
 use crate::connect::ClientSettings;
@@ -30,6 +32,8 @@ use crate::connect::ClientSettings;
 pub struct Reply {
     pub status: StatusCode,
     pub body: String,
+    /// The answer's headers (Amazon reports its applied rate in `x-amzn-RateLimit-Limit`).
+    pub headers: HeaderMap,
 }
 
 /// Why [`MallHttp::send`] gave up without a reply to interpret.
@@ -83,12 +87,23 @@ pub fn describe_transport(error: reqwest::Error) -> String {
 /// A per-store HTTP client: one connection pool, one token bucket, one retry policy.
 pub struct MallHttp {
     client: reqwest::Client,
-    limiter: DefaultDirectRateLimiter,
+    /// Swapped whole when the mall reports another rate ([`MallHttp::set_pace`]).
+    limiter: RwLock<Arc<DefaultDirectRateLimiter>>,
     backoff: FullJitter,
 }
 
 impl MallHttp {
     pub fn new(settings: &ClientSettings) -> Result<Self, reqwest::Error> {
+        Self::paced(settings, settings.requests_per_second, 1)
+    }
+
+    /// A client paced at `requests_per_second` with a burst of `burst` requests: for malls
+    /// that document a token bucket with a burst (Amazon's usage plans).
+    pub fn paced(
+        settings: &ClientSettings,
+        requests_per_second: f64,
+        burst: u32,
+    ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
@@ -96,13 +111,30 @@ impl MallHttp {
             .build()?;
         Ok(Self {
             client,
-            limiter: RateLimiter::direct(quota(settings.requests_per_second)),
+            limiter: RwLock::new(Arc::new(RateLimiter::direct(with_burst(
+                quota(requests_per_second),
+                burst,
+            )))),
             backoff: FullJitter {
                 min: settings.backoff_min,
                 max: settings.backoff_max.max(settings.backoff_min),
                 retries: settings.max_attempts.max(1) - 1,
             },
         })
+    }
+
+    /// Replaces the token bucket with `requests_per_second` and `burst`. The new bucket
+    /// starts empty: the mall's own bucket has already been drawn on, so a full one would
+    /// overshoot it.
+    pub fn set_pace(&self, requests_per_second: f64, burst: u32) {
+        let limiter = Arc::new(RateLimiter::direct(with_burst(
+            quota(requests_per_second),
+            burst,
+        )));
+        if let Some(all) = NonZeroU32::new(burst) {
+            let _ = limiter.check_n(all);
+        }
+        *self.limiter.write().unwrap_or_else(|p| p.into_inner()) = limiter;
     }
 
     /// The underlying client, for building requests.
@@ -121,7 +153,12 @@ impl MallHttp {
         let attempts = AtomicU32::new(0);
         let attempt = || async {
             let n = attempts.fetch_add(1, Ordering::Relaxed) + 1;
-            self.limiter.until_ready().await;
+            let limiter = self
+                .limiter
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            limiter.until_ready().await;
             let response = build().send().await.map_err(|error| Transient {
                 fatal: !is_retryable_transport(&error),
                 detail: describe_transport(error),
@@ -129,6 +166,7 @@ impl MallHttp {
             })?;
             let status = response.status();
             let retry_after = retry_after(&response);
+            let headers = response.headers().clone();
             let body = response.text().await.map_err(|error| Transient {
                 fatal: false,
                 detail: describe_transport(error),
@@ -142,7 +180,11 @@ impl MallHttp {
                     fatal: false,
                 });
             }
-            Ok(Reply { status, body })
+            Ok(Reply {
+                status,
+                body,
+                headers,
+            })
         };
         let max_delay = self.backoff.max;
         let result = attempt
@@ -187,6 +229,11 @@ fn quota(requests_per_second: f64) -> Quota {
         .ok()
         .and_then(Quota::with_period)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
+}
+
+/// `quota` allowing `burst` requests at once (at least one).
+fn with_burst(quota: Quota, burst: u32) -> Quota {
+    quota.allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
 }
 
 /// Exponential backoff with full jitter, built on backon's exponential schedule: each

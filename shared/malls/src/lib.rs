@@ -6,12 +6,14 @@
 //! - [`http`] holds what every mall client shares: one token bucket per store and bounded
 //!   retries with exponential backoff and full jitter.
 //! - [`rakuten`] speaks the RakutenPay Order API (RMS WEB SERVICE). Its quirks stay inside.
+//! - [`amazon`] speaks SP-API Orders v0 (JSON, Login with Amazon, restricted-data tokens).
 //! - [`yahoo`] speaks the Yahoo! Shopping Store API (XML, YConnect, public-key signature).
 //! - [`aupay`] speaks au PAY Market's Wow!manager API (XML, Bearer API key + `shopId`).
 //! - [`qoo10`] speaks the Qoo10 QSM API (JSON, certification key, carts split by carrier).
 //! - [`xml`] is the element tree both XML malls read and write with; `reading` what every
 //!   normaliser shares (holds collected while reading, yen, quoting values in holds).
 
+pub mod amazon;
 pub mod aupay;
 pub mod connect;
 pub mod http;
@@ -22,10 +24,12 @@ mod secret;
 pub mod xml;
 pub mod yahoo;
 
+pub use amazon::{AmazonCredentials, AmazonMall};
 pub use aupay::{AupayCredentials, AupayMall};
 pub use connect::{
-    ClientSettings, ConnectError, MallEndpoints, YahooEndpoints, connect, connect_aupay,
-    connect_qoo10, connect_rakuten, connect_yahoo, normalise_response,
+    AmazonEndpoints, ClientSettings, ConnectError, MallEndpoints, YahooEndpoints, connect,
+    connect_amazon, connect_aupay, connect_qoo10, connect_rakuten, connect_yahoo,
+    normalise_response, normalise_responses,
 };
 pub use qoo10::{Qoo10Credentials, Qoo10Mall};
 pub use rakuten::{RakutenCredentials, RakutenMall};

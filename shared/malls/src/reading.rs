@@ -203,6 +203,8 @@ mod tests {
         assert!(decimal_yen("11.01").unwrap_err().contains("fraction"));
         assert!(decimal_yen("1,480").is_err());
         assert!(decimal_yen("1e3").is_err());
+        assert!(decimal_yen(".").is_err());
+        assert!(decimal_yen("１９８０").is_err());
         assert!(decimal_yen("").is_err());
         assert!(decimal_yen("99999999999999999999").is_err());
     }

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::SandboxError;
+pub use crate::amazon::types::*;
 pub use crate::aupay::types::*;
 pub use crate::faults::FaultConfig;
 pub use crate::qoo10::types::*;
@@ -554,6 +555,142 @@ impl ControlClient {
             });
         }
         Ok(body)
+    }
+
+    /// `POST /_control/amazon/sellers`: registers (or replaces) an Amazon seller.
+    pub async fn amazon_register_seller(
+        &self,
+        seller: &AmazonRegisterSellerRequest,
+    ) -> Result<AmazonSellerResponse, SandboxError> {
+        self.post(&["_control", "amazon", "sellers"], seller).await
+    }
+
+    /// `GET /_control/amazon/sellers/{sellerId}`: counters (tokens, buckets, rejected lists).
+    pub async fn amazon_seller(
+        &self,
+        seller_id: &str,
+    ) -> Result<AmazonSellerResponse, SandboxError> {
+        self.get(&["_control", "amazon", "sellers", seller_id])
+            .await
+    }
+
+    /// `POST /_control/amazon/sellers/{sellerId}/revoke-refresh-token`: LWA answers
+    /// `invalid_grant` from now on, and the tokens already issued stop working.
+    pub async fn amazon_revoke_refresh_token(
+        &self,
+        seller_id: &str,
+    ) -> Result<AmazonSellerResponse, SandboxError> {
+        self.post(
+            &[
+                "_control",
+                "amazon",
+                "sellers",
+                seller_id,
+                "revoke-refresh-token",
+            ],
+            &(),
+        )
+        .await
+    }
+
+    /// `POST /_control/amazon/sellers/{sellerId}/expire-tokens`: every access and
+    /// restricted-data token issued so far expires now.
+    pub async fn amazon_expire_tokens(
+        &self,
+        seller_id: &str,
+    ) -> Result<AmazonSellerResponse, SandboxError> {
+        self.post(
+            &["_control", "amazon", "sellers", seller_id, "expire-tokens"],
+            &(),
+        )
+        .await
+    }
+
+    /// `POST /_control/amazon/sellers/{sellerId}/orders/generate`.
+    pub async fn amazon_generate_orders(
+        &self,
+        seller_id: &str,
+        options: &AmazonGenerateOptions,
+    ) -> Result<AmazonGenerateResponse, SandboxError> {
+        self.post(
+            &[
+                "_control", "amazon", "sellers", seller_id, "orders", "generate",
+            ],
+            options,
+        )
+        .await
+    }
+
+    /// `POST /_control/amazon/sellers/{sellerId}/orders`: one raw order and its items.
+    pub async fn amazon_insert_order(
+        &self,
+        seller_id: &str,
+        order: &AmazonInsertOrderRequest,
+    ) -> Result<AmazonOrderIdsResponse, SandboxError> {
+        self.post(
+            &["_control", "amazon", "sellers", seller_id, "orders"],
+            order,
+        )
+        .await
+    }
+
+    /// `GET /_control/amazon/sellers/{sellerId}/orders`.
+    pub async fn amazon_order_ids(
+        &self,
+        seller_id: &str,
+    ) -> Result<AmazonOrderIdsResponse, SandboxError> {
+        self.get(&["_control", "amazon", "sellers", seller_id, "orders"])
+            .await
+    }
+
+    /// `POST …/orders/{orderId}/pay`: Pending → Unshipped, `LastUpdateDate` = `at` or now.
+    pub async fn amazon_pay(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+        event: &AmazonOrderEventRequest,
+    ) -> Result<AmazonOrderIdsResponse, SandboxError> {
+        self.post(
+            &[
+                "_control", "amazon", "sellers", seller_id, "orders", order_id, "pay",
+            ],
+            event,
+        )
+        .await
+    }
+
+    /// `POST …/orders/{orderId}/cancel`: → Canceled.
+    pub async fn amazon_cancel(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+        event: &AmazonOrderEventRequest,
+    ) -> Result<AmazonOrderIdsResponse, SandboxError> {
+        self.post(
+            &[
+                "_control", "amazon", "sellers", seller_id, "orders", order_id, "cancel",
+            ],
+            event,
+        )
+        .await
+    }
+
+    /// `POST /_control/amazon/limits`: replace all Amazon knobs.
+    pub async fn amazon_set_limits(
+        &self,
+        limits: &AmazonLimits,
+    ) -> Result<AmazonLimits, SandboxError> {
+        self.post(&["_control", "amazon", "limits"], limits).await
+    }
+
+    /// `POST /_control/amazon/clock`: the sandbox clock's offset from the real one.
+    pub async fn amazon_set_clock(&self, clock: &AmazonClock) -> Result<AmazonClock, SandboxError> {
+        self.post(&["_control", "amazon", "clock"], clock).await
+    }
+
+    /// `GET /_control/amazon/pii-log`: every response that carried buyer name or address.
+    pub async fn amazon_pii_log(&self) -> Result<Vec<AmazonPiiDisclosure>, SandboxError> {
+        self.get(&["_control", "amazon", "pii-log"]).await
     }
 
     /// `POST /_control/yahoo/stores`: registers (or replaces) a Yahoo store.

@@ -98,6 +98,7 @@ async fn lose_replies(
         .chain(crate::yahoo::endpoints::ALL)
         .chain(crate::aupay::endpoints::ALL)
         .chain(crate::qoo10::endpoints::ALL)
+        .chain(crate::amazon::endpoints::ALL)
         .collect();
     if !known.contains(&request.endpoint.as_str()) {
         return Err(ControlError::bad_request(format!(

@@ -23,6 +23,7 @@
 // The generator's OrderModel literal is a deep `json!` macro.
 #![recursion_limit = "256"]
 
+pub mod amazon;
 pub mod aupay;
 pub mod control;
 mod control_api;
@@ -94,6 +95,7 @@ pub(crate) struct AppState {
     pub(crate) yahoo: yahoo::YahooState,
     pub(crate) aupay: aupay::AupayState,
     pub(crate) qoo10: qoo10::Qoo10State,
+    pub(crate) amazon: amazon::AmazonState,
 }
 
 impl AppState {
@@ -106,6 +108,7 @@ impl AppState {
             yahoo: yahoo::YahooState::new(),
             aupay: aupay::AupayState::new(),
             qoo10: qoo10::Qoo10State::new(),
+            amazon: amazon::AmazonState::new(),
         }
     }
 
@@ -117,6 +120,7 @@ impl AppState {
         self.yahoo.reset().await;
         self.aupay.reset().await;
         self.qoo10.reset().await;
+        self.amazon.reset().await;
     }
 }
 
@@ -127,7 +131,8 @@ fn router(state: Arc<AppState>) -> Router {
         .merge(rakuten::router(state.clone()))
         .merge(yahoo::router(state.clone()))
         .merge(aupay::router(state.clone()))
-        .merge(qoo10::router(state))
+        .merge(qoo10::router(state.clone()))
+        .merge(amazon::router(state))
 }
 
 /// A running sandbox server. Dropping it stops the server too (without waiting).

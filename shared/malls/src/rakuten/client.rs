@@ -330,6 +330,7 @@ mod tests {
         Ok(Reply {
             status: StatusCode::from_u16(status).unwrap(),
             body: body.to_owned(),
+            headers: Default::default(),
         })
     }
 

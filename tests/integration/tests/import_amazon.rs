@@ -1,0 +1,242 @@
+//! Amazon.co.jp order import end to end: the import-orders function's code, DynamoDB and
+//! Secrets Manager on the emulator, the Amazon sandbox over real HTTP (LWA, restricted-data
+//! tokens, getOrders by update time, NextToken paging, rate limits).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
+use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
+use ichigen_core::ports::{OrderStore, StoreConfigs};
+use ichigen_core::{ImportSettings, MallId, OrderStatus, StoreConfig, StoreRef};
+use ichigen_integration::{emulator_sdk, fast_client_settings, hours};
+use ichigen_malls::{AmazonEndpoints, MallEndpoints};
+use ichigen_sandbox::amazon::{endpoints, format_utc};
+use ichigen_sandbox::control::{
+    AmazonGenerateOptions, AmazonLimits, AmazonOrderEventRequest, AmazonOrderKind,
+    AmazonRegisterSellerRequest,
+};
+use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
+use import_orders::{App, FunctionError, Invocation, Outcome};
+
+const SELLER: &str = "A2ICHIGENIT";
+const CLIENT_ID: &str = "amzn1.application-oa2-client.it";
+const CLIENT_SECRET: &str = "amzn1.oa2-cs.v1.it";
+const REFRESH: &str = "Atzr|IwEBIit";
+
+struct AmazonShop {
+    _sandbox: Sandbox,
+    control: ControlClient,
+    table: Arc<ShopTable>,
+    app: App,
+    store: StoreRef,
+}
+
+impl AmazonShop {
+    async fn new() -> Self {
+        let sdk = emulator_sdk().await;
+        let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 31 })
+            .await
+            .unwrap();
+        let control = sandbox.control();
+        control
+            .amazon_register_seller(&AmazonRegisterSellerRequest {
+                seller_id: SELLER.into(),
+                client_id: CLIENT_ID.into(),
+                client_secret: CLIENT_SECRET.into(),
+                refresh_token: REFRESH.into(),
+            })
+            .await
+            .unwrap();
+        // Amazon's buckets and bursts, 200 times faster.
+        control
+            .amazon_set_limits(&AmazonLimits {
+                rate_scale: 200.0,
+                ..AmazonLimits::default()
+            })
+            .await
+            .unwrap();
+
+        let prefix = format!("it-{}", uuid::Uuid::new_v4().simple());
+        let handles = ensure_shop(&sdk, &ShopResources::with_prefix(&prefix))
+            .await
+            .unwrap();
+        let table = Arc::new(ShopTable::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            handles.table_name.clone(),
+        ));
+        let store = StoreRef::new(MallId::Amazon, "store-amz");
+        let secret_id = format!("{prefix}/amazon/store-amz");
+        put_secret(
+            &sdk,
+            &secret_id,
+            &serde_json::json!({
+                "clientId": CLIENT_ID,
+                "clientSecret": CLIENT_SECRET,
+                "refreshToken": REFRESH,
+            }),
+        )
+        .await
+        .unwrap();
+        table
+            .put_store_config(&StoreConfig {
+                store: store.clone(),
+                secret_id,
+                import: ImportSettings {
+                    first_run_lookback: hours(24),
+                    ..ImportSettings::default()
+                },
+                enabled: true,
+            })
+            .await
+            .unwrap();
+        let endpoints = MallEndpoints {
+            amazon: AmazonEndpoints::at(&sandbox.base_url()),
+            ..MallEndpoints::default()
+        };
+        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings());
+        app.store = table.clone();
+        Self {
+            _sandbox: sandbox,
+            control,
+            table,
+            app,
+            store,
+        }
+    }
+
+    async fn differential(&self) -> Result<ImportReport, FunctionError> {
+        let command = ImportCommand::new(self.store.clone(), ImportRequest::Differential);
+        match self.app.handle(Invocation::Command(command), None).await? {
+            Outcome::Report(report) => Ok(*report),
+            other => panic!("expected a report, got {other:?}"),
+        }
+    }
+
+    async fn count(&self, status: OrderStatus) -> usize {
+        self.table
+            .orders_by_status(&self.store, status, 10_000)
+            .await
+            .unwrap()
+            .len()
+    }
+}
+
+#[tokio::test]
+async fn amazon_orders_import_over_three_pages_and_pending_completes_without_duplicates() {
+    let shop = AmazonShop::new().await;
+    let made = shop
+        .control
+        .amazon_generate_orders(
+            SELLER,
+            &AmazonGenerateOptions {
+                count: 250,
+                kinds: vec![
+                    AmazonOrderKind::Standard,
+                    AmazonOrderKind::Pending,
+                    AmazonOrderKind::Cod,
+                    AmazonOrderKind::Standard,
+                    AmazonOrderKind::Gift,
+                ],
+                ..AmazonGenerateOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.differential().await.expect("import");
+    assert_eq!(report.created.len(), 250, "{}", report.summary());
+    let stats = shop.control.stats().await.unwrap();
+    assert_eq!(
+        stats.requests_for(endpoints::GET_ORDERS),
+        3,
+        "three NextToken pages"
+    );
+    let seller = shop.control.amazon_seller(SELLER).await.unwrap();
+    assert_eq!(seller.rejected_list_requests, 0);
+    assert!(
+        seller.closest_before_gap_secs.unwrap() >= 120,
+        "LastUpdatedBefore never within 2 minutes"
+    );
+    assert!(seller.throttled.is_empty(), "{:?}", seller.throttled);
+    let pending = made
+        .kinds
+        .iter()
+        .filter(|k| **k == AmazonOrderKind::Pending)
+        .count();
+    assert_eq!(shop.count(OrderStatus::AwaitingPayment).await, pending);
+    // Personal data came only under restricted-data tokens.
+    let log = shop.control.amazon_pii_log().await.unwrap();
+    assert_eq!(log.len(), 250);
+    assert!(log.iter().all(|d| d.under_restricted_data_token));
+
+    // The buyer pays one Pending order; Amazon lists it again as Unshipped.
+    let (paid, _) = made
+        .order_ids
+        .iter()
+        .zip(&made.kinds)
+        .find(|(_, k)| **k == AmazonOrderKind::Pending)
+        .unwrap();
+    let at = jiff::Timestamp::now().as_second() - 5 * 60;
+    shop.control
+        .amazon_pay(
+            SELLER,
+            paid,
+            &AmazonOrderEventRequest {
+                at: Some(format_utc(at)),
+            },
+        )
+        .await
+        .unwrap();
+    let again = shop.differential().await.expect("import again");
+    assert!(again.created.is_empty(), "{}", again.summary());
+    assert_eq!(again.changed_on_mall.len(), 1, "{}", again.summary());
+    let order = shop
+        .table
+        .get_order(&ichigen_core::OrderId::new(&shop.store, paid))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(order.mall_status.code, "Unshipped");
+    assert!(order.payment.paid_at.is_some());
+    assert!(order.amounts.billed > 0, "prices arrive with the payment");
+    assert!(
+        order.history.iter().any(|h| h.event == "changed_on_mall"),
+        "{:?}",
+        order.history
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_stops_the_store_naming_the_lwa_credential() {
+    let shop = AmazonShop::new().await;
+    shop.control
+        .amazon_generate_orders(
+            SELLER,
+            &AmazonGenerateOptions {
+                count: 5,
+                ..AmazonGenerateOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    shop.control
+        .amazon_revoke_refresh_token(SELLER)
+        .await
+        .unwrap();
+    let error = shop.differential().await.expect_err("refused");
+    let text = error.to_string();
+    assert!(text.contains("refreshToken (LWA)"), "{text}");
+    assert!(!error.is_retryable(), "{text}");
+    let stats = shop.control.stats().await.unwrap();
+    assert_eq!(
+        stats.requests_for(endpoints::TOKEN),
+        1,
+        "fails fast, no retry"
+    );
+    assert_eq!(
+        shop.count(OrderStatus::ReadyToShip).await,
+        0,
+        "nothing half-written"
+    );
+}
