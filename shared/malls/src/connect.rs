@@ -90,8 +90,9 @@ impl MallEndpoints {
 
     /// Production endpoints, except where `ICHIGEN_RAKUTEN_BASE_URL`,
     /// `ICHIGEN_YAHOO_BASE_URL` (both Yahoo hosts; `ICHIGEN_YAHOO_AUTH_BASE_URL` moves the
-    /// token endpoint alone), `ICHIGEN_AUPAY_BASE_URL` or `ICHIGEN_QOO10_BASE_URL` (a host: the
-    /// QAPI service path is appended) point elsewhere (the local sandbox).
+    /// token endpoint alone), `ICHIGEN_AUPAY_BASE_URL`, `ICHIGEN_QOO10_BASE_URL` (a host: the
+    /// QAPI service path is appended) or `ICHIGEN_AMAZON_BASE_URL` (SP-API and LWA;
+    /// `ICHIGEN_AMAZON_AUTH_BASE_URL` moves LWA alone) point elsewhere (the local sandbox).
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -273,23 +274,15 @@ pub fn connect_amazon(
     endpoints: &MallEndpoints,
     settings: &ClientSettings,
 ) -> Result<AmazonMall, ConnectError> {
-    if store.mall != MallId::Amazon {
-        return Err(ConnectError::WrongMall {
-            store: store.clone(),
-            expected: MallId::Amazon,
-        });
-    }
-    let credentials = AmazonCredentials::from_secret(store, secret)?;
-    AmazonMall::new(
-        store.clone(),
-        credentials,
-        &endpoints.amazon.api,
-        &endpoints.amazon.auth,
-        settings,
-    )
-    .map_err(|e| ConnectError::Http {
-        store: store.clone(),
-        detail: e.without_url().to_string(),
+    connect_as(store, MallId::Amazon, || {
+        let credentials = AmazonCredentials::from_secret(store, secret)?;
+        Ok(AmazonMall::new(
+            store.clone(),
+            credentials,
+            &endpoints.amazon.api,
+            &endpoints.amazon.auth,
+            settings,
+        ))
     })
 }
 
@@ -300,18 +293,14 @@ pub fn connect_qoo10(
     endpoints: &MallEndpoints,
     settings: &ClientSettings,
 ) -> Result<Qoo10Mall, ConnectError> {
-    if store.mall != MallId::Qoo10 {
-        return Err(ConnectError::WrongMall {
-            store: store.clone(),
-            expected: MallId::Qoo10,
-        });
-    }
-    let credentials = Qoo10Credentials::from_secret(store, secret)?;
-    Qoo10Mall::new(store.clone(), credentials, &endpoints.qoo10, settings).map_err(|e| {
-        ConnectError::Http {
-            store: store.clone(),
-            detail: e.without_url().to_string(),
-        }
+    connect_as(store, MallId::Qoo10, || {
+        let credentials = Qoo10Credentials::from_secret(store, secret)?;
+        Ok(Qoo10Mall::new(
+            store.clone(),
+            credentials,
+            &endpoints.qoo10,
+            settings,
+        ))
     })
 }
 
@@ -322,18 +311,14 @@ pub fn connect_aupay(
     endpoints: &MallEndpoints,
     settings: &ClientSettings,
 ) -> Result<AupayMall, ConnectError> {
-    if store.mall != MallId::Aupay {
-        return Err(ConnectError::WrongMall {
-            store: store.clone(),
-            expected: MallId::Aupay,
-        });
-    }
-    let credentials = AupayCredentials::from_secret(store, secret)?;
-    AupayMall::new(store.clone(), credentials, &endpoints.aupay, settings).map_err(|e| {
-        ConnectError::Http {
-            store: store.clone(),
-            detail: e.without_url().to_string(),
-        }
+    connect_as(store, MallId::Aupay, || {
+        let credentials = AupayCredentials::from_secret(store, secret)?;
+        Ok(AupayMall::new(
+            store.clone(),
+            credentials,
+            &endpoints.aupay,
+            settings,
+        ))
     })
 }
 
@@ -344,23 +329,15 @@ pub fn connect_yahoo(
     endpoints: &MallEndpoints,
     settings: &ClientSettings,
 ) -> Result<YahooMall, ConnectError> {
-    if store.mall != MallId::Yahoo {
-        return Err(ConnectError::WrongMall {
-            store: store.clone(),
-            expected: MallId::Yahoo,
-        });
-    }
-    let credentials = YahooCredentials::from_secret(store, secret)?;
-    YahooMall::new(
-        store.clone(),
-        credentials,
-        &endpoints.yahoo.api,
-        &endpoints.yahoo.auth,
-        settings,
-    )
-    .map_err(|e| ConnectError::Http {
-        store: store.clone(),
-        detail: e.without_url().to_string(),
+    connect_as(store, MallId::Yahoo, || {
+        let credentials = YahooCredentials::from_secret(store, secret)?;
+        Ok(YahooMall::new(
+            store.clone(),
+            credentials,
+            &endpoints.yahoo.api,
+            &endpoints.yahoo.auth,
+            settings,
+        ))
     })
 }
 
@@ -372,18 +349,33 @@ pub fn connect_rakuten(
     endpoints: &MallEndpoints,
     settings: &ClientSettings,
 ) -> Result<RakutenMall, ConnectError> {
-    if store.mall != MallId::Rakuten {
+    connect_as(store, MallId::Rakuten, || {
+        let credentials = RakutenCredentials::from_secret(store, secret)?;
+        Ok(RakutenMall::new(
+            store.clone(),
+            credentials,
+            &endpoints.rakuten,
+            settings,
+        ))
+    })
+}
+
+/// What every mall's connector does around its own constructor: refuse another mall's store,
+/// read the credentials, and name the store when the HTTP client cannot be built.
+fn connect_as<M>(
+    store: &StoreRef,
+    expected: MallId,
+    build: impl FnOnce() -> Result<Result<M, reqwest::Error>, ConnectError>,
+) -> Result<M, ConnectError> {
+    if store.mall != expected {
         return Err(ConnectError::WrongMall {
             store: store.clone(),
-            expected: MallId::Rakuten,
+            expected,
         });
     }
-    let credentials = RakutenCredentials::from_secret(store, secret)?;
-    RakutenMall::new(store.clone(), credentials, &endpoints.rakuten, settings).map_err(|e| {
-        ConnectError::Http {
-            store: store.clone(),
-            detail: e.without_url().to_string(),
-        }
+    build()?.map_err(|e| ConnectError::Http {
+        store: store.clone(),
+        detail: e.without_url().to_string(),
     })
 }
 

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::middleware::Next;
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
+use axum::routing::MethodRouter;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -259,6 +260,36 @@ pub(crate) struct MallEndpoint {
     pub(crate) app: Arc<AppState>,
     pub(crate) name: &'static str,
     pub(crate) render: FaultRenderer,
+}
+
+/// Puts a mall's routes behind the fault middleware, each counted under its endpoint name and
+/// with faults rendered the way that mall renders errors.
+pub(crate) struct FaultGuard {
+    app: Arc<AppState>,
+    render: FaultRenderer,
+}
+
+impl FaultGuard {
+    pub(crate) fn new(app: &Arc<AppState>, render: FaultRenderer) -> Self {
+        Self {
+            app: app.clone(),
+            render,
+        }
+    }
+
+    /// `route`, guarded and counted as `name`.
+    pub(crate) fn route(
+        &self,
+        name: &'static str,
+        route: MethodRouter<Arc<AppState>>,
+    ) -> MethodRouter<Arc<AppState>> {
+        let endpoint = MallEndpoint {
+            app: self.app.clone(),
+            name,
+            render: self.render,
+        };
+        route.route_layer(from_fn_with_state(endpoint, inject_faults))
+    }
 }
 
 /// Counts the request, adds latency and maybe answers with a fault instead of the mall.

@@ -13,12 +13,11 @@ pub mod types;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::middleware::from_fn_with_state;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{get, post};
 use jiff::Timestamp;
 
 use crate::AppState;
-use crate::faults::{MallEndpoint, inject_faults};
+use crate::faults::FaultGuard;
 pub(crate) use state::AmazonState;
 
 /// Stats names of the Amazon endpoints (`Stats.requests` keys).
@@ -51,14 +50,8 @@ pub const RDT_PATH: &str = "/tokens/2021-03-01/restrictedDataToken";
 pub const TOKEN_PATH: &str = "/auth/o2/token";
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
-    let guarded = |name: &'static str, route: MethodRouter<Arc<AppState>>| {
-        let endpoint = MallEndpoint {
-            app: state.clone(),
-            name,
-            render: api::fault_response,
-        };
-        route.route_layer(from_fn_with_state(endpoint, inject_faults))
-    };
+    let guard = FaultGuard::new(&state, api::fault_response);
+    let guarded = |name, route| guard.route(name, route);
     let control = "/_control/amazon";
     Router::new()
         .route(

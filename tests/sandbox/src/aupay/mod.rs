@@ -21,14 +21,13 @@ pub mod types;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::middleware::from_fn_with_state;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{get, post};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::{self, TimeZone};
 
 use crate::AppState;
-use crate::faults::{MallEndpoint, inject_faults};
+use crate::faults::FaultGuard;
 pub(crate) use state::AupayState;
 
 /// Stats names of the au PAY endpoints (`Stats.requests` keys).
@@ -43,14 +42,8 @@ pub mod endpoints {
 pub const API_PREFIX: &str = "/wmshopapi";
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
-    let guarded = |name: &'static str, route: MethodRouter<Arc<AppState>>| {
-        let endpoint = MallEndpoint {
-            app: state.clone(),
-            name,
-            render: api::fault_response,
-        };
-        route.route_layer(from_fn_with_state(endpoint, inject_faults))
-    };
+    let guard = FaultGuard::new(&state, api::fault_response);
+    let guarded = |name, route| guard.route(name, route);
     let control = "/_control/aupay";
     Router::new()
         .route(

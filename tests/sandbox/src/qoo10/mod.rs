@@ -13,11 +13,10 @@ pub mod types;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::middleware::from_fn_with_state;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{get, post};
 
 use crate::AppState;
-use crate::faults::{MallEndpoint, inject_faults};
+use crate::faults::FaultGuard;
 use crate::time::DAY_SECS;
 pub(crate) use state::Qoo10State;
 
@@ -33,14 +32,8 @@ pub mod endpoints {
 pub const SERVICE_PATH: &str = "/GMKT.INC.Front.QAPIService/ebayjapan.qapi";
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
-    let guarded = |route: MethodRouter<Arc<AppState>>| {
-        let endpoint = MallEndpoint {
-            app: state.clone(),
-            name: endpoints::QAPI,
-            render: api::fault_response,
-        };
-        route.route_layer(from_fn_with_state(endpoint, inject_faults))
-    };
+    let guard = FaultGuard::new(&state, api::fault_response);
+    let guarded = |route| guard.route(endpoints::QAPI, route);
     let control = "/_control/qoo10";
     Router::new()
         .route(

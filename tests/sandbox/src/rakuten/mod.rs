@@ -12,11 +12,10 @@ mod wire;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::middleware::from_fn_with_state;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{get, post};
 
 use crate::AppState;
-use crate::faults::{MallEndpoint, inject_faults};
+use crate::faults::FaultGuard;
 pub(crate) use state::RakutenState;
 
 /// Stats names of the Rakuten endpoints (`Stats.requests` keys).
@@ -31,14 +30,8 @@ pub mod endpoints {
 
 /// Mall routes (with fault injection) and Rakuten control routes.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
-    let guarded = |name: &'static str, route: MethodRouter<Arc<AppState>>| {
-        let endpoint = MallEndpoint {
-            app: state.clone(),
-            name,
-            render: wire::fault_response,
-        };
-        route.route_layer(from_fn_with_state(endpoint, inject_faults))
-    };
+    let guard = FaultGuard::new(&state, wire::fault_response);
+    let guarded = |name, route| guard.route(name, route);
     let search = guarded(endpoints::SEARCH_ORDER, post(api::search_order));
     let get_order = guarded(endpoints::GET_ORDER, post(api::get_order));
     let confirm = guarded(endpoints::CONFIRM_ORDER, post(api::confirm_order));

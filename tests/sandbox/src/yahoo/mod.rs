@@ -14,14 +14,13 @@ pub use crate::xml;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::middleware::from_fn_with_state;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{get, post};
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::{self, TimeZone};
 
 use crate::AppState;
-use crate::faults::{MallEndpoint, inject_faults};
+use crate::faults::FaultGuard;
 pub(crate) use state::YahooState;
 
 /// Stats names of the Yahoo endpoints (`Stats.requests` keys).
@@ -39,14 +38,8 @@ pub const API_PREFIX: &str = "/ShoppingWebService/V1";
 pub const TOKEN_PATH: &str = "/yconnect/v2/token";
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
-    let guarded = |name: &'static str, route: MethodRouter<Arc<AppState>>| {
-        let endpoint = MallEndpoint {
-            app: state.clone(),
-            name,
-            render: api::fault_response,
-        };
-        route.route_layer(from_fn_with_state(endpoint, inject_faults))
-    };
+    let guard = FaultGuard::new(&state, api::fault_response);
+    let guarded = |name, route| guard.route(name, route);
     let control = "/_control/yahoo";
     Router::new()
         .route(
