@@ -614,14 +614,11 @@ impl Mall for Qoo10Mall {
         payload: &RawPayload,
         imported_at: JstInstant,
     ) -> Result<Normalised, NormaliseError> {
-        Ok(Normalised {
-            orders: normalise::normalise_cart(
-                self.store_ref(),
-                payload,
-                &self.settings,
-                imported_at,
-            )?,
-        })
+        let orders =
+            normalise::normalise_cart(self.store_ref(), payload, &self.settings, imported_at)?;
+        // The acknowledgement that follows confirms these lines without asking Qoo10 again.
+        self.remember_lines(&orders);
+        Ok(Normalised { orders })
     }
 
     /// New orders (2 新規注文) still to be confirmed; not a cancelled one, nor one the buyer
