@@ -124,6 +124,39 @@ fn fba_gift_with_scheduled_delivery() {
 }
 
 #[test]
+fn gift_wrap_and_message_from_the_items_buyer_info() {
+    let order = normalise("gift_wrapped");
+    assert!(
+        order.holds.is_empty(),
+        "wrap is in OrderTotal: {:?}",
+        order.holds
+    );
+    assert!(order.gift.is_gift);
+    assert_eq!(order.amounts.gift_wrapping, 300);
+    assert_eq!(order.amounts.total, 2980 + 480 + 500 + 300);
+    let wrapping = &order.gift.wrappings[0];
+    assert_eq!((wrapping.name.as_str(), wrapping.price), ("Classic", 300));
+    let wrapped: Vec<bool> = order.lines().map(|l| l.gift_wrapped).collect();
+    assert_eq!(wrapped, [true, false], "only the wrapped line");
+    assert_eq!(
+        order.notes.as_deref(),
+        Some("ギフトメッセージ (TEA-SET): いつもありがとう 🎁")
+    );
+    assert_eq!(order.amounts.tax, Some(220 + 43 + 27));
+
+    // Without the wrap in OrderTotal the totals do not add up, and the hold says so.
+    let mut doc = fixture("gift_wrapped");
+    doc["order"]["OrderTotal"]["Amount"] = "3960.00".into();
+    let held = normalise_order(&store(), &doc, RawPayload::json(&doc), at()).unwrap();
+    let hold = held
+        .holds
+        .iter()
+        .find(|h| h.kind == HoldKind::TotalsMismatch)
+        .expect("a totals hold");
+    assert!(hold.message.contains("gift wrap 300"), "{}", hold.message);
+}
+
+#[test]
 fn fractions_and_totals_are_held_naming_the_field() {
     let order = normalise("bad_amounts");
     let fields: Vec<_> = order

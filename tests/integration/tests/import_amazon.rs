@@ -165,10 +165,47 @@ async fn amazon_orders_import_over_three_pages_and_pending_completes_without_dup
         .filter(|k| **k == AmazonOrderKind::Pending)
         .count();
     assert_eq!(shop.count(OrderStatus::AwaitingPayment).await, pending);
-    // Personal data came only under restricted-data tokens.
+    // Personal data came only under restricted-data tokens: every order's buyer and address,
+    // and the gift orders' item buyer info (wrap and message).
+    let gifts = made
+        .kinds
+        .iter()
+        .filter(|k| **k == AmazonOrderKind::Gift)
+        .count();
     let log = shop.control.amazon_pii_log().await.unwrap();
-    assert_eq!(log.len(), 250);
+    let disclosed = |operation: &str| log.iter().filter(|d| d.operation == operation).count();
+    assert_eq!(disclosed("getOrder"), 250);
+    assert_eq!(disclosed("getOrderItems"), gifts);
     assert!(log.iter().all(|d| d.under_restricted_data_token));
+    let (gift_id, _) = made
+        .order_ids
+        .iter()
+        .zip(&made.kinds)
+        .find(|(_, k)| **k == AmazonOrderKind::Gift)
+        .unwrap();
+    let gift = shop
+        .table
+        .get_order(&ichigen_core::OrderId::new(&shop.store, gift_id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(gift.gift.is_gift);
+    assert_eq!(gift.amounts.gift_wrapping, 330, "{:?}", gift.amounts);
+    assert_eq!(gift.gift.wrappings.len(), 1);
+    assert!(gift.lines().next().unwrap().gift_wrapped);
+    assert!(
+        gift.notes
+            .as_deref()
+            .unwrap_or("")
+            .contains("ギフトメッセージ"),
+        "{:?}",
+        gift.notes
+    );
+    assert!(
+        gift.holds.is_empty(),
+        "gift wrap is in OrderTotal: {:?}",
+        gift.holds
+    );
 
     // The buyer pays one Pending order; Amazon lists it again as Unshipped.
     let (paid, _) = made

@@ -417,12 +417,13 @@ impl AmazonClient {
     /// A restricted-data token for GET on each of `paths` with `data_elements`.
     pub(crate) async fn restricted_data_token(
         &self,
-        paths: &[String],
-        data_elements: &[&str],
+        resources: &[(String, &[&str])],
     ) -> Result<HeaderValue, MallError> {
-        let resources: Vec<Value> = paths
+        let resources: Vec<Value> = resources
             .iter()
-            .map(|path| json!({"method": "GET", "path": path, "dataElements": data_elements}))
+            .map(|(path, data_elements)| {
+                json!({"method": "GET", "path": path, "dataElements": data_elements})
+            })
             .collect();
         let body = json!({"restrictedResources": resources});
         let answer = self

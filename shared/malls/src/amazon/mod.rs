@@ -50,8 +50,8 @@ pub const LISTING_DELAY: SignedDuration = SignedDuration::from_mins(2);
 pub const CLOCK_SKEW_MARGIN: SignedDuration = SignedDuration::from_secs(60);
 /// Orders per page (the maximum, §3).
 pub const PAGE_SIZE: u32 = 100;
-/// Orders per fetch batch: one restricted-data token (≤ 50 resources, 1/s burst 10) covers
-/// a batch.
+/// Orders per fetch batch: one restricted-data token (≤ 50 resources, two an order; 1/s
+/// burst 10) covers a batch.
 pub const BATCH_SIZE: usize = 10;
 /// Orders fetched at once within a batch; the buckets still pace the calls, this only hides
 /// each call's latency.
@@ -248,7 +248,7 @@ impl AmazonMall {
                     &items_path,
                     &query,
                     None,
-                    None,
+                    Some(rdt),
                 )
                 .await?
             {
@@ -320,28 +320,34 @@ impl Mall for AmazonMall {
     }
 
     async fn fetch_orders(&self, mall_order_ids: &[String]) -> Result<FetchOutcome, MallError> {
-        if mall_order_ids.is_empty() {
-            return Ok(FetchOutcome::default());
-        }
-        let paths: Vec<String> = mall_order_ids
-            .iter()
-            .map(|id| format!("/orders/v0/orders/{id}"))
-            .collect();
-        let rdt = self
-            .client
-            .restricted_data_token(&paths, &["buyerInfo", "shippingAddress"])
-            .await?;
-        let rdt = &rdt;
-        let results: Vec<_> = stream::iter(mall_order_ids.iter().cloned())
-            .map(|id| async move { self.fetch_one(&id, rdt).await.map(|r| (id, r)) })
-            .buffered(CONCURRENCY)
-            .try_collect()
-            .await?;
+        // Each order's buyer and address, and its items' buyer info (gift wrap and message):
+        // two resources an order, so one token covers 25 orders (a token names at most 50).
+        const ORDER_ELEMENTS: &[&str] = &["buyerInfo", "shippingAddress"];
+        const ITEM_ELEMENTS: &[&str] = &["buyerInfo"];
+        const ORDERS_PER_TOKEN: usize = 25;
         let mut outcome = FetchOutcome::default();
-        for (id, result) in results {
-            match result {
-                Ok(order) => outcome.orders.push(order),
-                Err(message) => outcome.missing.push((id, message)),
+        for ids in mall_order_ids.chunks(ORDERS_PER_TOKEN) {
+            let resources: Vec<(String, &[&str])> = ids
+                .iter()
+                .flat_map(|id| {
+                    [
+                        (format!("/orders/v0/orders/{id}"), ORDER_ELEMENTS),
+                        (format!("/orders/v0/orders/{id}/orderItems"), ITEM_ELEMENTS),
+                    ]
+                })
+                .collect();
+            let rdt = self.client.restricted_data_token(&resources).await?;
+            let rdt = &rdt;
+            let results: Vec<_> = stream::iter(ids.iter().cloned())
+                .map(|id| async move { self.fetch_one(&id, rdt).await.map(|r| (id, r)) })
+                .buffered(CONCURRENCY)
+                .try_collect()
+                .await?;
+            for (id, result) in results {
+                match result {
+                    Ok(order) => outcome.orders.push(order),
+                    Err(message) => outcome.missing.push((id, message)),
+                }
             }
         }
         tracing::info!(store = %self.store_ref(), requested = mall_order_ids.len(), returned = outcome.orders.len(), "fetched orders");

@@ -5,9 +5,13 @@
 //! - `ItemPrice` is the line total (unit × quantity, tax included for JP); the unit price is
 //!   it divided by the quantity, which must divide it exactly.
 //! - Totals [INF, the sandbox's generator uses the same formula]: `OrderTotal` = Σ ItemPrice +
-//!   ShippingPrice + CODFee − PromotionDiscount − ShippingDiscount − CODFeeDiscount. Promotion
+//!   ShippingPrice + CODFee + GiftWrapPrice − PromotionDiscount − ShippingDiscount −
+//!   CODFeeDiscount. Promotion
 //!   and shipping discounts are coupons (seller-funded on Amazon); `PointsGranted` are points
 //!   the buyer earns, not a discount, and are left out of the amounts.
+//! - Gift wrap and gift message are on each item's `BuyerInfo`, which Amazon returns only
+//!   under a restricted-data token naming `buyerInfo` for the items' path: a wrapping per
+//!   wrapped line, the messages in the order's notes.
 //! - Times are UTC (`…Z`); the unified order keeps instants, dates are JST.
 //! - Status: `Pending` is awaiting payment (no address, no prices yet: no hold for those);
 //!   `Canceled` is cancelled; `AFN` orders are fulfilled by Amazon: carrier `amazon`, and
@@ -17,7 +21,7 @@ use ichigen_core::hold::{Hold, HoldKind};
 use ichigen_core::mall::NormaliseError;
 use ichigen_core::order::{
     Address, Amounts, Buyer, Delivery, Destination, Gift, MallStatus, OrderLine, Payment,
-    PaymentMethod, RawPayload, TimeSlot,
+    PaymentMethod, RawPayload, TimeSlot, Wrapping,
 };
 use ichigen_core::status::MallSync;
 use ichigen_core::{JstInstant, MallId, Order, OrderId, OrderStatus, StatusEvent, StoreRef, Yen};
@@ -149,6 +153,8 @@ pub fn normalise_order(
     let mut lines = Vec::new();
     let mut sums = Sums::default();
     let mut is_gift = false;
+    let mut wrappings = Vec::new();
+    let mut gift_messages = Vec::new();
     let mut scheduled: Option<(String, String)> = None;
     for (index, item) in items.iter().enumerate() {
         let path = |field: &str| format!("OrderItems[{index}].{field}");
@@ -202,6 +208,40 @@ pub fn normalise_order(
                 true,
             );
         }
+        // The item's BuyerInfo (only under a restricted-data token): gift wrap and message.
+        let buyer_info = item.get("BuyerInfo").unwrap_or(&Value::Null);
+        let wrap_price = r.money(
+            buyer_info,
+            "GiftWrapPrice",
+            &path("BuyerInfo.GiftWrapPrice"),
+            true,
+        );
+        let wrap_level = text(buyer_info, "GiftWrapLevel");
+        let gift_wrapped = wrap_price.is_some_and(|p| p > 0) || wrap_level.is_some();
+        if gift_wrapped {
+            let price = wrap_price.unwrap_or(0);
+            sums.gift_wrapping = sums.gift_wrapping.saturating_add(price);
+            let wrap_tax = r
+                .money(
+                    buyer_info,
+                    "GiftWrapTax",
+                    &path("BuyerInfo.GiftWrapTax"),
+                    true,
+                )
+                .unwrap_or(0);
+            sums.tax = sums.tax.saturating_add(wrap_tax);
+            wrappings.push(Wrapping {
+                kind: "gift_wrap".into(),
+                name: wrap_level.unwrap_or_else(|| "ギフト包装".into()),
+                price,
+            });
+        }
+        if let Some(message) = text(buyer_info, "GiftMessageText") {
+            gift_messages.push(format!(
+                "ギフトメッセージ ({}): {message}",
+                text(item, "SellerSKU").unwrap_or_else(|| format!("line {}", index + 1))
+            ));
+        }
         match item.get("IsGift").and_then(Value::as_str) {
             Some("true") => is_gift = true,
             Some("false") | None => {}
@@ -240,7 +280,7 @@ pub fn normalise_order(
             unit_price,
             option_surcharge: 0,
             tax_rate_percent: tax_rate(price, tax),
-            gift_wrapped: false,
+            gift_wrapped,
         });
     }
 
@@ -290,11 +330,11 @@ pub fn normalise_order(
         payment,
         delivery,
         gift: Gift {
-            is_gift,
-            wrappings: Vec::new(),
+            is_gift: is_gift || !wrappings.is_empty(),
+            wrappings,
             noshi: None,
         },
-        notes: None,
+        notes: (!gift_messages.is_empty()).then(|| gift_messages.join("\n")),
         mall_status,
         status: OrderStatus::Imported,
         holds: Vec::new(),
@@ -347,6 +387,7 @@ struct Sums {
     goods: Yen,
     shipping: Yen,
     cod_fee: Yen,
+    gift_wrapping: Yen,
     coupons: Yen,
     tax: Yen,
 }
@@ -438,10 +479,13 @@ fn tax_rate(price: Option<Yen>, tax: Option<Yen>) -> u8 {
 }
 
 fn amounts(r: &mut Reader, order: &Value, sums: &Sums, pending: bool) -> Amounts {
+    // Gift wrap is charged to the buyer, so it is in OrderTotal [INF: amazon.md gives no
+    // formula; the sandbox's generator uses the same one].
     let total = sums
         .goods
         .saturating_add(sums.shipping)
-        .saturating_add(sums.cod_fee);
+        .saturating_add(sums.cod_fee)
+        .saturating_add(sums.gift_wrapping);
     let billed = r.money(order, "OrderTotal", "OrderTotal", pending);
     let expected = total.saturating_sub(sums.coupons);
     if let Some(billed) = billed
@@ -451,8 +495,8 @@ fn amounts(r: &mut Reader, order: &Value, sums: &Sums, pending: bool) -> Amounts
             HoldKind::TotalsMismatch,
             "OrderTotal",
             format!(
-                "OrderTotal {billed} yen is not goods {} + shipping {} + COD fee {} − discounts {} = {expected} yen",
-                sums.goods, sums.shipping, sums.cod_fee, sums.coupons
+                "OrderTotal {billed} yen is not goods {} + shipping {} + COD fee {} + gift wrap {} − discounts {} = {expected} yen",
+                sums.goods, sums.shipping, sums.cod_fee, sums.gift_wrapping, sums.coupons
             ),
         );
     }
@@ -461,7 +505,7 @@ fn amounts(r: &mut Reader, order: &Value, sums: &Sums, pending: bool) -> Amounts
         shipping: sums.shipping,
         cod_fee: sums.cod_fee,
         payment_fee: 0,
-        gift_wrapping: 0,
+        gift_wrapping: sums.gift_wrapping,
         coupons: sums.coupons,
         coupons_shop_funded: sums.coupons,
         points: 0,

@@ -634,8 +634,12 @@ pub(crate) async fn get_order_items(
             rate,
         );
     };
-    let items = order.render_items();
+    let (_, buyer_pii) = elements(&grant, &path);
+    let items = order.render_items(buyer_pii);
     let page: Vec<Value> = items.iter().skip(offset).take(page_size).cloned().collect();
+    if page.iter().any(|item| item.get("BuyerInfo").is_some()) {
+        inner.log_pii("getOrderItems", &order_id, true);
+    }
     let mut payload = json!({"AmazonOrderId": order_id, "OrderItems": page});
     if items.len() > offset + page_size
         && let Some(fields) = payload.as_object_mut()

@@ -79,6 +79,9 @@ pub(crate) fn generate(
         } else {
             0
         };
+        // Gift wrapping the buyer paid for: on the item's BuyerInfo, which getOrderItems
+        // only returns under a restricted-data token for `buyerInfo`.
+        let gift_wrap = if kind == K::Gift && n == 0 { 330 } else { 0 };
         let mut item = json!({
             "ASIN": asin,
             "SellerSKU": sku,
@@ -112,6 +115,17 @@ pub(crate) fn generate(
                     json!({"PointsNumber": points, "PointsMonetaryValue": money(points)}),
                 );
             }
+            if gift_wrap > 0 {
+                fields.insert(
+                    "BuyerInfo".into(),
+                    json!({
+                        "GiftWrapPrice": money(gift_wrap),
+                        "GiftWrapTax": money(inner_tax(gift_wrap)),
+                        "GiftMessageText": "お誕生日おめでとう",
+                        "GiftWrapLevel": "Classic",
+                    }),
+                );
+            }
             if n == 0 && cod_fee > 0 {
                 fields.insert("CODFee".into(), money(cod_fee));
                 fields.insert("CODFeeDiscount".into(), money(0));
@@ -127,7 +141,7 @@ pub(crate) fn generate(
                 );
             }
         }
-        total += price + shipping - promotion + if n == 0 { cod_fee } else { 0 };
+        total += price + shipping + gift_wrap - promotion + if n == 0 { cod_fee } else { 0 };
         items.push(item);
     }
 

@@ -162,12 +162,17 @@ impl StoredOrder {
     }
 
     /// The items as getOrderItems answers them: without prices while `Pending`.
-    pub(crate) fn render_items(&self) -> Vec<Value> {
+    /// The items as getOrderItems shows them: without `BuyerInfo` (gift wrap and message)
+    /// unless the caller's token carries `buyerInfo` for the path.
+    pub(crate) fn render_items(&self, buyer_pii: bool) -> Vec<Value> {
         let pending = self.status() == "Pending";
         self.items
             .iter()
             .map(|item| {
                 let mut item = item.clone();
+                if !buyer_pii && let Some(fields) = item.as_object_mut() {
+                    fields.remove("BuyerInfo");
+                }
                 if pending && let Some(fields) = item.as_object_mut() {
                     fields.retain(|k, _| {
                         !matches!(
