@@ -124,6 +124,24 @@ fn fba_gift_with_scheduled_delivery() {
 }
 
 #[test]
+fn a_window_off_the_hour_is_held_not_mapped() {
+    let mut doc = fixture("fba_gift_scheduled");
+    doc["orderItems"][0]["ScheduledDeliveryStartDate"] = "2025-06-03T23:30:00Z".into();
+    doc["orderItems"][0]["ScheduledDeliveryEndDate"] = "2025-06-04T03:30:00Z".into();
+    let order = normalise_order(&store(), &doc, RawPayload::json(&doc), at()).unwrap();
+    let slot = order.delivery.time_slot.as_ref().unwrap();
+    assert_eq!(
+        (slot.raw.as_str(), slot.mapped.as_deref()),
+        ("08:30-12:30", None)
+    );
+    assert!(
+        order.has_hold(HoldKind::UnmappedTimeSlot),
+        "{:?}",
+        order.holds
+    );
+}
+
+#[test]
 fn gift_wrap_and_message_from_the_items_buyer_info() {
     let order = normalise("gift_wrapped");
     assert!(

@@ -603,8 +603,10 @@ fn delivery(
                     s.civil().strftime("%H:%M"),
                     e.civil().strftime("%H:%M")
                 );
+                // Our slots are on the hour: 08:30-12:30 is none of them.
+                let on_the_hour = s.civil().minute() == 0 && e.civil().minute() == 0;
                 let mapped = format!("{:02}-{:02}", s.civil().hour(), e.civil().hour());
-                let mapped = SLOTS.contains(&mapped.as_str()).then_some(mapped);
+                let mapped = (on_the_hour && SLOTS.contains(&mapped.as_str())).then_some(mapped);
                 if mapped.is_none() {
                     r.hold(
                         HoldKind::UnmappedTimeSlot,

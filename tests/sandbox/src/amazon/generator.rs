@@ -63,6 +63,7 @@ pub(crate) fn generate(
         _ => rng.random_range(1..=2_usize),
     };
     let cod_fee = if kind == K::Cod { 330 } else { 0 };
+    let window = delivery_window(purchased, serial);
     let mut items = Vec::new();
     let mut total: i64 = 0;
     for n in 0..lines {
@@ -133,11 +134,11 @@ pub(crate) fn generate(
             if kind == K::Scheduled {
                 fields.insert(
                     "ScheduledDeliveryStartDate".into(),
-                    json!(format_utc(purchased + 3 * 86_400)),
+                    json!(format_utc(window.0)),
                 );
                 fields.insert(
                     "ScheduledDeliveryEndDate".into(),
-                    json!(format_utc(purchased + 3 * 86_400 + 4 * 3600)),
+                    json!(format_utc(window.1)),
                 );
             }
         }
@@ -206,17 +207,21 @@ pub(crate) fn generate(
             );
         }
         if kind == K::Scheduled {
-            fields.insert(
-                "EarliestDeliveryDate".into(),
-                json!(format_utc(purchased + 3 * 86_400)),
-            );
-            fields.insert(
-                "LatestDeliveryDate".into(),
-                json!(format_utc(purchased + 3 * 86_400 + 4 * 3600)),
-            );
+            fields.insert("EarliestDeliveryDate".into(), json!(format_utc(window.0)));
+            fields.insert("LatestDeliveryDate".into(), json!(format_utc(window.1)));
         }
     }
     (id, StoredOrder { order, items })
+}
+
+/// A scheduled-delivery window three days after the purchase, on one of the JST slots
+/// Japanese carriers offer (Amazon shows them on the hour), as UTC epoch seconds.
+fn delivery_window(purchased: i64, serial: u64) -> (i64, i64) {
+    const JST: i64 = 9 * 3600;
+    const SLOTS: [(i64, i64); 5] = [(8, 12), (14, 16), (16, 18), (18, 20), (19, 21)];
+    let day = (purchased + 3 * 86_400 + JST).div_euclid(86_400) * 86_400 - JST;
+    let (from, to) = SLOTS[serial as usize % SLOTS.len()];
+    (day + from * 3600, day + to * 3600)
 }
 
 /// A seeded stream of orders.
