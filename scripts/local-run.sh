@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The local end-to-end run: AWS emulator + mall sandbox (Rakuten, Yahoo, au PAY, Qoo10) + the import-orders function.
+# The local end-to-end run: AWS emulator + mall sandbox (Rakuten, Yahoo, au PAY, Qoo10, Amazon) + the import-orders function.
 #
 # 1. installs what is missing (.venv: moto, cfn-lint, cargo-lambda);
 # 2. starts the AWS emulator (moto) and the mall sandbox;
 # 3. creates a demo shop: table, import queue + DLQ, one secret per store, two Rakuten stores
-#    a Yahoo! Shopping store, two au PAY Market stores and a Qoo10 store (one cart split across
-#    three carriers);
+#    a Yahoo! Shopping store, two au PAY Market stores, a Qoo10 store (one cart split across
+#    three carriers) and an Amazon.co.jp store;
 # 4. seeds orders in the sandbox (including odd ones: several destinations, coupons and points,
 #    gift wrapping, konbini unpaid, emoji, a total that does not add up …);
 # 5. runs the import through the function code under `cargo lambda watch`, invoked with the
@@ -47,7 +47,7 @@ LAMBDA_PORT="$(free_port)"
 # shellcheck disable=SC1091
 source "$LOCAL_DIR/function.env"
 setsid cargo lambda watch -A 127.0.0.1 -P "$LAMBDA_PORT" \
-  --env-vars "ICHIGEN_TABLE=$ICHIGEN_TABLE,ICHIGEN_IMPORT_QUEUE_URL=$ICHIGEN_IMPORT_QUEUE_URL,ICHIGEN_SHOP_ID=$SHOP,ICHIGEN_RAKUTEN_BASE_URL=$SANDBOX_URL,ICHIGEN_YAHOO_BASE_URL=$SANDBOX_URL,ICHIGEN_AUPAY_BASE_URL=$SANDBOX_URL,ICHIGEN_QOO10_BASE_URL=$SANDBOX_URL,ICHIGEN_MALL_RPS=50,AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL,AWS_REGION=$AWS_REGION,AWS_ACCESS_KEY_ID=test,AWS_SECRET_ACCESS_KEY=test,RUST_LOG=warn" \
+  --env-vars "ICHIGEN_TABLE=$ICHIGEN_TABLE,ICHIGEN_IMPORT_QUEUE_URL=$ICHIGEN_IMPORT_QUEUE_URL,ICHIGEN_SHOP_ID=$SHOP,ICHIGEN_RAKUTEN_BASE_URL=$SANDBOX_URL,ICHIGEN_YAHOO_BASE_URL=$SANDBOX_URL,ICHIGEN_AUPAY_BASE_URL=$SANDBOX_URL,ICHIGEN_QOO10_BASE_URL=$SANDBOX_URL,ICHIGEN_AMAZON_BASE_URL=$SANDBOX_URL,ICHIGEN_MALL_RPS=50,AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL,AWS_REGION=$AWS_REGION,AWS_ACCESS_KEY_ID=test,AWS_SECRET_ACCESS_KEY=test,RUST_LOG=warn" \
   >"$LOCAL_DIR/lambda-watch.log" 2>&1 &
 STARTED_PIDS+=("$!")
 for _ in $(seq 1 200); do
@@ -97,6 +97,15 @@ invoke "$LOCAL_DIR/schedule-store-q.json" "$LOCAL_DIR/run1-store-q.json"
 say "and again for qoo10:store-q (nothing imported or confirmed twice)"
 invoke "$LOCAL_DIR/schedule-store-q.json" "$LOCAL_DIR/run2-store-q.json"
 "$ICHIGEN" demo summarize "$LOCAL_DIR/run2-store-q.json"
+
+say "invoking import-orders for amazon:store-amz (first run: LWA token, getOrders by update time, restricted-data token for names and addresses)"
+printf '{"type": "differential", "store": "amazon:store-amz"}\n' >"$LOCAL_DIR/schedule-store-amz.json"
+invoke "$LOCAL_DIR/schedule-store-amz.json" "$LOCAL_DIR/run1-store-amz.json"
+"$ICHIGEN" demo summarize "$LOCAL_DIR/run1-store-amz.json"
+"$ICHIGEN" demo amazon-pay --shop "$SHOP" --sandbox-url "$SANDBOX_URL"
+say "and again for amazon:store-amz (the paid orders are completed, not imported twice)"
+invoke "$LOCAL_DIR/schedule-store-amz.json" "$LOCAL_DIR/run2-store-amz.json"
+"$ICHIGEN" demo summarize "$LOCAL_DIR/run2-store-amz.json"
 
 FROM="$(date -u -d '-24 hours' +%Y-%m-%dT%H:%M:%SZ)"
 TO="$(date -u +%Y-%m-%dT%H:%M:%SZ)"

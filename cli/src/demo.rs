@@ -28,6 +28,14 @@ const AUPAY_STORES: [(&str, &str, &str); 2] = [
 ];
 /// The demo shop's Qoo10 store: (our store id, QSM seller id).
 const QOO10_STORE: (&str, &str) = ("store-q", "qoo10-demo");
+/// The demo shop's Amazon.co.jp store: (our store id, the seller's merchant token).
+const AMAZON_STORE: (&str, &str) = ("store-amz", "A1ICHIGENDEMO");
+/// The demo's LWA application and the seller's authorisation of it.
+const AMAZON_LWA: (&str, &str, &str) = (
+    "amzn1.application-oa2-client.demo",
+    "amzn1.oa2-cs.v1.demo",
+    "Atzr|IwEBIdemo",
+);
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -76,6 +84,14 @@ enum Step {
         #[arg(long, default_value = "demo")]
         shop: String,
     },
+    /// The buyers of the Amazon store's orders awaiting payment pay at the konbini
+    /// (Pending → Unshipped on Amazon, five minutes ago).
+    AmazonPay {
+        #[arg(long, default_value = "demo")]
+        shop: String,
+        #[arg(long)]
+        sandbox_url: String,
+    },
     /// What the order book and the mall look like now.
     Report {
         #[arg(long, default_value = "demo")]
@@ -100,6 +116,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             event_file,
         } => change_one(&shop, &sandbox_url, &event_file).await?,
         Step::Report { shop, sandbox_url } => report(&shop, &sandbox_url).await?,
+        Step::AmazonPay { shop, sandbox_url } => amazon_pay(&shop, &sandbox_url).await?,
         Step::Quarantine {
             sandbox_url,
             set,
@@ -172,24 +189,17 @@ async fn setup(
             GenerateOptions::spread(orders, rakuten_time(at(20)?), rakuten_time(at(0)?));
         options.seed = Some(7 + index as u64);
         let generated = sandbox.rakuten_generate_orders(shop_id, &options).await?;
-        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-        for kind in &generated.kinds {
-            *kinds.entry(format!("{kind:?}")).or_default() += 1;
-        }
         println!(
             "  rakuten:{store_id} (Rakuten shop {shop_id}): {} orders seeded over the last 20 hours — {}",
             generated.order_numbers.len(),
-            kinds
-                .iter()
-                .map(|(k, n)| format!("{n} {k}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            count_kinds(&generated.kinds)
         );
     }
 
     setup_yahoo(&sdk, &table, shop, &sandbox, orders).await?;
     setup_aupay(&sdk, &table, shop, &sandbox, orders).await?;
     setup_qoo10(&sdk, &table, shop, &sandbox, orders).await?;
+    setup_amazon(&sdk, &table, shop, &sandbox, orders).await?;
 
     let env = format!(
         "export ICHIGEN_TABLE={table}\nexport ICHIGEN_IMPORT_QUEUE_URL={queue}\nexport ICHIGEN_RAKUTEN_BASE_URL={sandbox_url}\nexport AWS_ENDPOINT_URL={endpoint}\n",
@@ -274,18 +284,10 @@ async fn setup_yahoo(
             },
         )
         .await?;
-    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-    for kind in &generated.kinds {
-        *kinds.entry(format!("{kind:?}")).or_default() += 1;
-    }
     println!(
         "  {store} (Yahoo seller {seller_id}): {} orders seeded over the last day — {}",
         generated.order_ids.len(),
-        kinds
-            .iter()
-            .map(|(k, n)| format!("{n} {k}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        count_kinds(&generated.kinds)
     );
     Ok(())
 }
@@ -330,18 +332,10 @@ async fn setup_aupay(
                 },
             )
             .await?;
-        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-        for kind in &generated.kinds {
-            *kinds.entry(format!("{kind:?}")).or_default() += 1;
-        }
         println!(
             "  {store} (au PAY shop {shop_id}): {} orders seeded over the last day — {}",
             generated.order_ids.len(),
-            kinds
-                .iter()
-                .map(|(k, n)| format!("{n} {k}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            count_kinds(&generated.kinds)
         );
     }
     Ok(())
@@ -410,20 +404,130 @@ async fn setup_qoo10(
             },
         )
         .await?;
-    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-    for kind in split.kinds.iter().chain(&rest.kinds) {
-        *kinds.entry(format!("{kind:?}")).or_default() += 1;
-    }
     println!(
         "  {store} (Qoo10 seller {seller_id}): {} carts seeded over the last 20 hours, cart {} split \
          across three carriers — {}",
         split.pack_nos.len() + rest.pack_nos.len(),
         split.pack_nos.first().copied().unwrap_or_default(),
-        kinds
-            .iter()
-            .map(|(k, n)| format!("{n} {k}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        count_kinds(&split.kinds.iter().chain(&rest.kinds).collect::<Vec<_>>())
+    );
+    Ok(())
+}
+
+/// The Amazon store: a seller and its LWA authorisation in the sandbox, its secret, its
+/// settings and its orders (the generator's mix: Pending konbini, COD, FBA, gift, points …).
+async fn setup_amazon(
+    sdk: &aws_config::SdkConfig,
+    table: &ShopTable,
+    shop: &str,
+    sandbox: &ControlClient,
+    orders: usize,
+) -> anyhow::Result<()> {
+    use ichigen_sandbox::control::{
+        AmazonGenerateOptions, AmazonLimits, AmazonRegisterSellerRequest,
+    };
+    let (store_id, seller_id) = AMAZON_STORE;
+    let (client_id, client_secret, refresh_token) = AMAZON_LWA;
+    sandbox
+        .amazon_register_seller(&AmazonRegisterSellerRequest {
+            seller_id: seller_id.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            refresh_token: refresh_token.into(),
+        })
+        .await?;
+    // Amazon's buckets and bursts, with the rates ten times faster so the demo takes seconds;
+    // the benchmark measures the real rates.
+    sandbox
+        .amazon_set_limits(&AmazonLimits {
+            rate_scale: 10.0,
+            ..AmazonLimits::default()
+        })
+        .await?;
+    let store = StoreRef::new(MallId::Amazon, store_id);
+    let secret_id = format!("ichigen/{shop}/amazon/{store_id}");
+    let secret = json!({
+        "clientId": client_id,
+        "clientSecret": client_secret,
+        "refreshToken": refresh_token,
+    });
+    put_secret(sdk, &secret_id, &secret).await?;
+    let now = SystemClock.now();
+    table
+        .put_store_config(&StoreConfig {
+            store: store.clone(),
+            secret_id,
+            import: ImportSettings {
+                sync_start_at: Some(now.checked_sub(jiff::SignedDuration::from_hours(48))?),
+                ..ImportSettings::default()
+            },
+            enabled: true,
+        })
+        .await?;
+    let generated = sandbox
+        .amazon_generate_orders(
+            seller_id,
+            &AmazonGenerateOptions {
+                count: u32::try_from(orders).unwrap_or(u32::MAX),
+                seed: Some(31),
+                spread_minutes: 20 * 60,
+                ..AmazonGenerateOptions::default()
+            },
+        )
+        .await?;
+    println!(
+        "  {store} (Amazon seller {seller_id}): {} orders updated over the last 20 hours — {}",
+        generated.order_ids.len(),
+        count_kinds(&generated.kinds)
+    );
+    Ok(())
+}
+
+/// "3 Pending, 1 Cod …": how many of each kind the sandbox generated.
+fn count_kinds<K: std::fmt::Debug>(kinds: &[K]) -> String {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for kind in kinds {
+        *counts.entry(format!("{kind:?}")).or_default() += 1;
+    }
+    counts
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn amazon_pay(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {
+    use ichigen_sandbox::control::AmazonOrderEventRequest;
+    let sdk = sdk().await;
+    let table = ShopTable::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        resources(shop).table_name,
+    );
+    let sandbox = ControlClient::new(sandbox_url);
+    let (store_id, seller_id) = AMAZON_STORE;
+    let store = StoreRef::new(MallId::Amazon, store_id);
+    // Five minutes ago: inside the next run's window, which ends two minutes before now.
+    let paid_at = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_mins(5))?
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let waiting = table
+        .orders_by_status(&store, OrderStatus::AwaitingPayment, 1_000)
+        .await?;
+    for order in &waiting {
+        sandbox
+            .amazon_pay(
+                seller_id,
+                &order.mall_order_id,
+                &AmazonOrderEventRequest {
+                    at: Some(paid_at.clone()),
+                },
+            )
+            .await?;
+    }
+    println!(
+        "  on Amazon, the {} order(s) of {store} awaiting payment are paid (Pending → Unshipped)",
+        waiting.len()
     );
     Ok(())
 }
@@ -451,13 +555,14 @@ fn summarize(file: &Path) -> anyhow::Result<()> {
         _ => 0,
     };
     println!(
-        "  {}: listed {}, fetched {}, imported {}, already imported {}, re-imported {}, held {}, confirmed on the mall {}, acknowledgement failures {}, quarantined {}, recovered from quarantine {}",
+        "  {}: listed {}, fetched {}, imported {}, already imported {}, re-imported {}, changed on the mall {}, held {}, confirmed on the mall {}, acknowledgement failures {}, quarantined {}, recovered from quarantine {}",
         output.get("store").and_then(Value::as_str).unwrap_or("?"),
         count("listed"),
         count("fetched"),
         count("created"),
         count("already_imported"),
         count("reimported"),
+        count("changed_on_mall"),
         count("held"),
         count("acknowledged"),
         count("acknowledgement_failures"),
@@ -609,6 +714,7 @@ async fn report_store(table: &ShopTable, store: &StoreRef) -> anyhow::Result<()>
         OrderStatus::ReadyToShip,
         OrderStatus::AwaitingPayment,
         OrderStatus::OnHold,
+        OrderStatus::Shipped,
         OrderStatus::Cancelled,
     ] {
         let n = table.orders_by_status(store, status, 10_000).await?.len();
@@ -705,6 +811,20 @@ async fn report(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {
     report_store(&table, &store).await?;
     println!(
         "    mall writes recorded by the sandbox: SetSellerCheckYN_V2 (配送準備) for {confirmed} lines"
+    );
+    let (store_id, seller_id) = AMAZON_STORE;
+    report_store(&table, &StoreRef::new(MallId::Amazon, store_id)).await?;
+    let seller = sandbox.amazon_seller(seller_id).await?;
+    let disclosures = sandbox.amazon_pii_log().await?;
+    println!(
+        "    no mall writes (Amazon has no acknowledgement); LWA access tokens {}, restricted-data tokens {}; personal data served {} times, {} of them under a restricted-data token",
+        seller.access_tokens_issued,
+        seller.restricted_data_tokens_issued,
+        disclosures.len(),
+        disclosures
+            .iter()
+            .filter(|d| d.under_restricted_data_token)
+            .count(),
     );
     println!(
         "  mall API calls: {}",
