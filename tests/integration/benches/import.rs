@@ -28,6 +28,11 @@
 //! qoo10.md §11) and the sandbox enforces the same. The list carries every payload, so the
 //! calls are the list (a few per window) plus one `SetSellerCheckYN_V2` per line: the floor is
 //! 3.33 calls/s ÷ lines per order.
+//!
+//! Then Amazon (`BENCH_AMAZON_ORDERS`, default 60 plain Unshipped orders) at Amazon's real
+//! usage plans (amazon.md §7), which the client paces itself: each order costs one `getOrder`
+//! and one `getOrderItems`, each 0.5/s with a burst of 30, so after the burst the floor is
+//! 0.5 orders/s; the figure compares the orders past the burst with it.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -158,7 +163,74 @@ async fn orchestrate() -> anyhow::Result<()> {
         "\nqoo10: {per_second:.2} orders/s = {:.2}× the {floor:.2} orders/s floor ({QOO10_CALLS_PER_SECOND:.2} calls/s ÷ {lines_per_order:.2} lines per order, one confirmation per line)",
         per_second / floor,
     );
+    let amazon_orders: usize = std::env::var("BENCH_AMAZON_ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let (amazon, amazon_calls) = run_amazon(amazon_orders).await?;
+    row("amazon usage plans", &amazon, amazon_calls);
+    let per_second = amazon.created as f64 / amazon.seconds;
+    let past_burst = amazon.created.saturating_sub(AMAZON_BURST) as f64 / amazon.seconds;
+    println!(
+        "\namazon: {per_second:.2} orders/s overall; {past_burst:.2} orders/s past the burst of {AMAZON_BURST} = {:.2}× the 0.5 orders/s getOrderItems floor ({:.2} calls per order: getOrder + getOrderItems + the list and restricted-data tokens)",
+        past_burst / 0.5,
+        amazon_calls as f64 / amazon.created as f64,
+    );
     Ok(())
+}
+
+/// getOrder's and getOrderItems' burst (amazon.md §7): the first 30 orders cost no wait.
+const AMAZON_BURST: usize = 30;
+
+/// Amazon at its documented usage plans (the sandbox enforces them, the client paces to
+/// them): plain Unshipped orders, each fetched with its items under a restricted-data token.
+async fn run_amazon(orders: usize) -> anyhow::Result<(FunctionFigures, u64)> {
+    use ichigen_sandbox::control::{
+        AmazonGenerateOptions, AmazonOrderKind, AmazonRegisterSellerRequest,
+    };
+    let sdk = emulator_sdk().await;
+    let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 45 }).await?;
+    let control = sandbox.control();
+    let (seller, client_id, client_secret, refresh_token) = (
+        "A1ICHIGENBENCH",
+        "amzn1.application-oa2-client.bench",
+        "amzn1.oa2-cs.v1.bench",
+        "Atzr|IwEBIbench",
+    );
+    control
+        .amazon_register_seller(&AmazonRegisterSellerRequest {
+            seller_id: seller.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            refresh_token: refresh_token.into(),
+        })
+        .await?;
+    let store = StoreRef::new(MallId::Amazon, "store-amz");
+    let table = shop_with_store(
+        &sdk,
+        &store,
+        serde_json::json!({
+            "clientId": client_id, "clientSecret": client_secret, "refreshToken": refresh_token,
+        }),
+    )
+    .await?;
+    control
+        .amazon_generate_orders(
+            seller,
+            &AmazonGenerateOptions {
+                count: u32::try_from(orders)?,
+                seed: Some(2026),
+                kinds: vec![AmazonOrderKind::Standard],
+                spread_minutes: 2 * 24 * 60,
+                ..AmazonGenerateOptions::default()
+            },
+        )
+        .await?;
+    // The client paces Amazon from its own table of usage plans; the shared setting is unused.
+    let figures = run_function(&sdk, &table, &sandbox, &store, 1.0, orders).await?;
+    let mall_calls = control.stats().await?.requests.values().sum::<u64>();
+    sandbox.shutdown().await;
+    Ok((figures, mall_calls))
 }
 
 /// One call per 300 ms: the pace a production Qoo10 importer keeps (qoo10.md §11, [Q6]).
@@ -268,6 +340,7 @@ async fn run_function(
         .env("ICHIGEN_YAHOO_BASE_URL", sandbox.base_url())
         .env("ICHIGEN_AUPAY_BASE_URL", sandbox.base_url())
         .env("ICHIGEN_QOO10_BASE_URL", sandbox.base_url())
+        .env("ICHIGEN_AMAZON_BASE_URL", sandbox.base_url())
         .env("ICHIGEN_MALL_RPS", requests_per_second.to_string())
         .stderr(Stdio::inherit())
         .output()?;
