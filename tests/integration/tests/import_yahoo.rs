@@ -13,7 +13,7 @@ use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
 use ichigen_core::ports::{CheckpointStore, StoreConfigs, StoreStatusStore};
 use ichigen_core::{ImportSettings, MallId, OrderStatus, StoreConfig, StoreRef};
 use ichigen_integration::{emulator_sdk, fast_client_settings, hours};
-use ichigen_malls::{MallEndpoints, YahooEndpoints};
+use ichigen_malls::{ClientSettings, MallEndpoints, YahooEndpoints};
 use ichigen_sandbox::control::{
     YahooGenerateOptions, YahooLimits, YahooOrderKind, YahooRegisterStoreRequest,
 };
@@ -99,7 +99,14 @@ impl YahooShop {
             yahoo: YahooEndpoints::at(&sandbox.base_url()),
             ..MallEndpoints::default()
         };
-        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings());
+        // The sandbox decrypts each request's RSA signature header in a debug build: on a
+        // loaded 2-core machine that can pass the fast settings' 400 ms, and the timed-out
+        // status change is then sent again (and recorded twice). No test here injects timeouts.
+        let settings = ClientSettings {
+            timeout: std::time::Duration::from_secs(5),
+            ..fast_client_settings()
+        };
+        let mut app = App::new(&sdk, handles.table_name, endpoints, settings);
         app.store = table.clone();
         Self {
             _sandbox: sandbox,
