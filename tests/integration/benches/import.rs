@@ -38,16 +38,13 @@
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
 use ichigen_core::import::{ImportCommand, ImportRequest};
 use ichigen_core::ports::StoreConfigs;
 use ichigen_core::{ImportSettings, MallId, StoreConfig, StoreRef};
-use ichigen_integration::{ago, emulator_sdk, hours, minutes, rakuten_time};
+use ichigen_integration::{DynamoDbMeter, ago, emulator_sdk, hours, minutes, rakuten_time};
 use ichigen_malls::{ClientSettings, MallEndpoints};
 use ichigen_sandbox::control::{GenerateOptions, RakutenLimits, RegisterStoreRequest};
 use ichigen_sandbox::{Sandbox, SandboxConfig};
@@ -533,36 +530,12 @@ async fn order_item_sizes(sdk: &aws_config::SdkConfig, table: &str) -> anyhow::R
     Ok(sizes)
 }
 
-/// Counts every DynamoDB request the SDK transmits (retries included).
-#[derive(Debug, Default)]
-struct RequestCounter(Arc<AtomicU64>);
-
-impl Intercept for RequestCounter {
-    fn name(&self) -> &'static str {
-        "RequestCounter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
 /// The function process: the import-orders handler on one schedule event.
 async fn function_process() -> anyhow::Result<FunctionFigures> {
     let sdk = emulator_sdk().await;
     let table_name = std::env::var("ICHIGEN_TABLE")?;
-    let counter = Arc::new(AtomicU64::new(0));
-    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&sdk)
-            .interceptor(RequestCounter(counter.clone()))
-            .build(),
-    );
+    let meter = DynamoDbMeter::default();
+    let dynamodb = meter.client(&sdk);
     let mut settings = ClientSettings::from_env();
     settings.timeout = Duration::from_secs(30);
     let mut app = App::new(
@@ -584,7 +557,7 @@ async fn function_process() -> anyhow::Result<FunctionFigures> {
     Ok(FunctionFigures {
         created: report.created.len(),
         seconds,
-        dynamodb_requests: counter.load(Ordering::Relaxed),
+        dynamodb_requests: meter.requests(),
         peak_rss_kib: peak_rss_kib()?,
         item_size_p50: 0,
         item_size_max: 0,

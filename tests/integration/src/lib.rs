@@ -8,6 +8,8 @@
 // Test support: a set-up step that fails should stop the test right there, with its message.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod meter;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +26,7 @@ use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
 use import_orders::{App, FunctionError, Invocation, Outcome};
 
 pub use ichigen_core::import::{ImportReport, ImportRequest};
+pub use meter::DynamoDbMeter;
 
 /// The AWS SDK configuration for the emulator. Fails loudly when no emulator is configured:
 /// these tests must never pass by not running.
