@@ -173,17 +173,14 @@ async fn setup(
             "licenseKey": license_key,
             "licenseKeyExpiresAt": expires.to_string(),
         });
-        put_secret(&sdk, &secret_id(shop, store_id), &secret).await?;
-        let config = StoreConfig {
-            store: store_ref(store_id),
-            secret_id: secret_id(shop, store_id),
-            import: ImportSettings {
-                sync_start_at: Some(at(48)?),
-                ..ImportSettings::default()
-            },
-            enabled: true,
-        };
-        table.put_store_config(&config).await?;
+        add_store(
+            &sdk,
+            &table,
+            &store_ref(store_id),
+            &secret_id(shop, store_id),
+            &secret,
+        )
+        .await?;
 
         let mut options =
             GenerateOptions::spread(orders, rakuten_time(at(20)?), rakuten_time(at(0)?));
@@ -260,19 +257,7 @@ async fn setup_yahoo(
         "publicKey": public_key,
         "publicKeyVersion": 1,
     });
-    put_secret(sdk, &secret_id, &secret).await?;
-    let now = SystemClock.now();
-    table
-        .put_store_config(&StoreConfig {
-            store: store.clone(),
-            secret_id,
-            import: ImportSettings {
-                sync_start_at: Some(now.checked_sub(jiff::SignedDuration::from_hours(48))?),
-                ..ImportSettings::default()
-            },
-            enabled: true,
-        })
-        .await?;
+    add_store(sdk, table, &store, &secret_id, &secret).await?;
     let generated = sandbox
         .yahoo_generate_orders(
             seller_id,
@@ -302,25 +287,20 @@ async fn setup_aupay(
     orders: usize,
 ) -> anyhow::Result<()> {
     use ichigen_sandbox::control::{AupayGenerateOptions, AupayRegisterStoreRequest};
-    let now = SystemClock.now();
     for (index, (store_id, shop_id, key)) in AUPAY_STORES.into_iter().enumerate() {
         sandbox
             .aupay_register_store(&AupayRegisterStoreRequest::new(shop_id, key))
             .await?;
         let store = StoreRef::new(MallId::Aupay, store_id);
         let secret_id = format!("ichigen/{shop}/aupay/{store_id}");
-        put_secret(sdk, &secret_id, &json!({"shopId": shop_id, "apiKey": key})).await?;
-        table
-            .put_store_config(&StoreConfig {
-                store: store.clone(),
-                secret_id,
-                import: ImportSettings {
-                    sync_start_at: Some(now.checked_sub(jiff::SignedDuration::from_hours(48))?),
-                    ..ImportSettings::default()
-                },
-                enabled: true,
-            })
-            .await?;
+        add_store(
+            sdk,
+            table,
+            &store,
+            &secret_id,
+            &json!({"shopId": shop_id, "apiKey": key}),
+        )
+        .await?;
         let generated = sandbox
             .aupay_generate_orders(
                 shop_id,
@@ -369,19 +349,7 @@ async fn setup_qoo10(
         "userId": "qoo10-demo-login",
         "password": "demo-qsm-password",
     });
-    put_secret(sdk, &secret_id, &secret).await?;
-    let now = SystemClock.now();
-    table
-        .put_store_config(&StoreConfig {
-            store: store.clone(),
-            secret_id,
-            import: ImportSettings {
-                sync_start_at: Some(now.checked_sub(jiff::SignedDuration::from_hours(48))?),
-                ..ImportSettings::default()
-            },
-            enabled: true,
-        })
-        .await?;
+    add_store(sdk, table, &store, &secret_id, &secret).await?;
     let split = sandbox
         .qoo10_generate_orders(
             seller_id,
@@ -451,19 +419,7 @@ async fn setup_amazon(
         "clientSecret": client_secret,
         "refreshToken": refresh_token,
     });
-    put_secret(sdk, &secret_id, &secret).await?;
-    let now = SystemClock.now();
-    table
-        .put_store_config(&StoreConfig {
-            store: store.clone(),
-            secret_id,
-            import: ImportSettings {
-                sync_start_at: Some(now.checked_sub(jiff::SignedDuration::from_hours(48))?),
-                ..ImportSettings::default()
-            },
-            enabled: true,
-        })
-        .await?;
+    add_store(sdk, table, &store, &secret_id, &secret).await?;
     let generated = sandbox
         .amazon_generate_orders(
             seller_id,
@@ -480,6 +436,30 @@ async fn setup_amazon(
         generated.order_ids.len(),
         count_kinds(&generated.kinds)
     );
+    Ok(())
+}
+
+/// A store of the demo shop: its secret, and its settings with the sync start two days back.
+async fn add_store(
+    sdk: &aws_config::SdkConfig,
+    table: &ShopTable,
+    store: &StoreRef,
+    secret_id: &str,
+    secret: &Value,
+) -> anyhow::Result<()> {
+    put_secret(sdk, secret_id, secret).await?;
+    let now = SystemClock.now();
+    table
+        .put_store_config(&StoreConfig {
+            store: store.clone(),
+            secret_id: secret_id.to_owned(),
+            import: ImportSettings {
+                sync_start_at: Some(now.checked_sub(jiff::SignedDuration::from_hours(48))?),
+                ..ImportSettings::default()
+            },
+            enabled: true,
+        })
+        .await?;
     Ok(())
 }
 
