@@ -144,6 +144,18 @@ fn table_definition(table: &Value) -> TableDefinition {
         key: key_def(&properties["KeySchema"]),
         indexes,
         billing_mode: text(&properties["BillingMode"], "BillingMode").to_owned(),
+        time_to_live_attribute: properties.get("TimeToLiveSpecification").map(|ttl| {
+            assert_eq!(
+                ttl["Enabled"],
+                Value::Bool(true),
+                "TTL declared but disabled"
+            );
+            text(
+                &ttl["AttributeName"],
+                "TimeToLiveSpecification.AttributeName",
+            )
+            .to_owned()
+        }),
     }
 }
 
