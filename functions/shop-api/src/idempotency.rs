@@ -96,11 +96,12 @@ async fn once(app: &App, request: Request, next: Next) -> Result<Response, Respo
         )
         .into_response()
     })?;
-    let target = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
+    let uri = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map(|original| original.0.clone())
+        .unwrap_or_else(|| parts.uri.clone());
+    let target = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let fingerprint = format!("{} {target} {:016x}", parts.method, digest(&bytes));
     let now = app.clock.now();
     let claim = app

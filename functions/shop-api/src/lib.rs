@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, OriginalUri, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use ichigen_aws::{ImportQueue, ShopTable};
@@ -109,7 +109,15 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/openapi.json", axum::routing::get(routes::openapi))
         .nest("/shops/{shop}", shop)
-        .fallback(|| async { Problem::not_found("no such route").into_response() })
+        .fallback(|| async {
+            Problem::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "no-such-route",
+                "No such route",
+                "no route has this path",
+            )
+            .into_response()
+        })
         .method_not_allowed_fallback(|| async {
             Problem::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -125,9 +133,13 @@ pub fn router(app: Arc<App>) -> Router {
 
 /// Refuses a request for another shop than this stack's.
 async fn this_shop_only(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
-    let shop = request
-        .uri()
-        .path()
+    // Inside the nested router the URI has lost its `/shops/{shop}` prefix.
+    let path = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map(|uri| uri.path().to_owned())
+        .unwrap_or_else(|| request.uri().path().to_owned());
+    let shop = path
         .strip_prefix("/shops/")
         .and_then(|rest| rest.split('/').next())
         .unwrap_or_default();

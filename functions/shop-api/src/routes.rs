@@ -94,14 +94,15 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Problem> {
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().to_string();
-        // Missing and unknown fields are reported at their parent: name the field itself.
-        let named = message.split('`').nth(1).filter(|_| {
-            message.starts_with("missing field") || message.starts_with("unknown field")
-        });
-        let field = match (path.as_str(), named) {
+        // A missing field is reported at its parent: name the field itself. (An unknown
+        // field's path already ends in it.)
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), missing) {
             (".", Some(name)) => name.to_owned(),
-            (".", None) => "body".to_owned(),
             (parent, Some(name)) => format!("{parent}.{name}"),
+            (".", None) => "body".to_owned(),
             (at, None) => at.to_owned(),
         };
         Problem::invalid(field, message)
