@@ -16,11 +16,11 @@ use ichigen_core::operator::requests::{self, ReimportRequest, RequestDesk};
 use ichigen_core::operator::stores::store_overview;
 use ichigen_core::operator::{
     self, ClearHold, OrderCursor, OrderDesk, OrderEdit, OrderFilter, OrderSummary, PlaceHold,
-    Shipment,
+    Shipment, order_view,
 };
 use ichigen_core::ports::StockStore;
 use ichigen_core::stock::{self, StockUpdate};
-use ichigen_core::{Order, OrderId, StoreRef};
+use ichigen_core::{OrderId, StoreRef};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -124,17 +124,6 @@ fn parse_param<T: DeserializeOwned>(name: &str, value: &str) -> Result<T, Proble
 
 fn json(status: StatusCode, value: serde_json::Value) -> Response {
     (status, Json(value)).into_response()
-}
-
-/// One order as the API shows it: everything but the buyer's contact data and the mall's raw
-/// payload (ship-to destinations stay: this view is for the order's shipping).
-pub fn order_view(order: &Order) -> serde_json::Value {
-    let mut value = serde_json::to_value(order).unwrap_or_default();
-    if let Some(map) = value.as_object_mut() {
-        map.remove("raw");
-        map.remove("buyer");
-    }
-    value
 }
 
 fn list_filter(

@@ -301,7 +301,10 @@ fn the_shop_api_is_behind_iam_and_reaches_only_the_table_and_the_import_queue() 
     );
 
     let mut found = Vec::new();
-    statements(&resources["ShopApiRole"]["Properties"]["Policies"], &mut found);
+    statements(
+        &resources["ShopApiRole"]["Properties"]["Policies"],
+        &mut found,
+    );
     let sids: BTreeSet<&str> = found.iter().filter_map(|s| s["Sid"].as_str()).collect();
     assert_eq!(sids, BTreeSet::from(["ImportQueue", "Logs", "ShopTable"]));
     for statement in &found {

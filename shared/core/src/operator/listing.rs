@@ -7,6 +7,8 @@
 //! and never skip one, whatever is imported meanwhile (a new order appears on the page its
 //! time puts it on).
 
+use std::collections::VecDeque;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::civil::Date;
@@ -252,54 +254,80 @@ pub async fn list_orders(
         (None, None) => None,
     };
 
-    let mut candidates: Vec<(String, Order)> = Vec::new();
-    let mut some_list_has_more = false;
-    for list in filter.lists(&stores) {
-        let (found, more) = read_list(index, &list, filter, start.as_deref(), limit).await?;
-        some_list_has_more |= more;
-        candidates.extend(found);
+    let lists = filter.lists(&stores);
+    // Each list is read in chunks as the merge needs it: a page costs about `limit` reads
+    // plus one chunk per list, however many lists there are.
+    let chunk = (limit / lists.len().max(1) + 1).clamp(MIN_CHUNK, limit.max(MIN_CHUNK));
+    let mut readers: Vec<ListReader> = lists
+        .into_iter()
+        .map(|list| ListReader {
+            list,
+            after: start.clone(),
+            buffer: VecDeque::new(),
+            exhausted: false,
+        })
+        .collect();
+    let mut orders = Vec::new();
+    while orders.len() < limit {
+        let refills = readers
+            .iter_mut()
+            .filter(|r| r.buffer.is_empty() && !r.exhausted)
+            .map(|r| r.refill(index, filter, chunk));
+        for refill in futures::future::join_all(refills).await {
+            refill?;
+        }
+        let next = readers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.buffer.front().map(|(position, _)| (i, position)))
+            .min_by(|a, b| a.1.cmp(b.1))
+            .map(|(i, _)| i);
+        let Some(i) = next else { break };
+        if let Some((_, order)) = readers[i].buffer.pop_front() {
+            orders.push(order);
+        }
     }
-    candidates.sort_by(|a, b| a.0.cmp(&b.0));
-    let more = some_list_has_more || candidates.len() > limit;
-    candidates.truncate(limit);
+    let more = readers.iter().any(|r| !r.buffer.is_empty() || !r.exhausted);
     let next = if more {
-        candidates.last().map(|(_, order)| OrderCursor::of(order))
+        orders.last().map(OrderCursor::of)
     } else {
         None
     };
-    Ok(OrderPage {
-        orders: candidates.into_iter().map(|(_, order)| order).collect(),
-        next,
-    })
+    Ok(OrderPage { orders, next })
 }
 
-/// Up to `limit` matching orders of one list after `start`, and whether the list may hold more.
-async fn read_list(
-    index: &dyn OrderIndex,
-    list: &OrderList,
-    filter: &OrderFilter,
-    start: Option<&str>,
-    limit: usize,
-) -> Result<(Vec<(String, Order)>, bool), OperatorError> {
-    let mut found = Vec::new();
-    let mut after = start.map(str::to_owned);
-    loop {
-        let batch = index
-            .list_orders(list, after.as_deref(), filter.to, limit)
-            .await?;
-        let full = batch.len() == limit;
-        for order in batch {
-            let position = list_position(&order.ordered_at, &order.id);
-            after = Some(position.clone());
-            if filter.matches(&order) {
-                found.push((position, order));
+/// The smallest chunk one list is read in.
+const MIN_CHUNK: usize = 10;
+
+/// One list being merged: what was read and not yet taken, and where reading goes on.
+struct ListReader {
+    list: OrderList,
+    after: Option<String>,
+    buffer: VecDeque<(String, Order)>,
+    exhausted: bool,
+}
+
+impl ListReader {
+    /// Reads until a matching order is buffered or the list ends.
+    async fn refill(
+        &mut self,
+        index: &dyn OrderIndex,
+        filter: &OrderFilter,
+        chunk: usize,
+    ) -> Result<(), OperatorError> {
+        while self.buffer.is_empty() && !self.exhausted {
+            let batch = index
+                .list_orders(&self.list, self.after.as_deref(), filter.to, chunk)
+                .await?;
+            self.exhausted = batch.len() < chunk;
+            for order in batch {
+                let position = list_position(&order.ordered_at, &order.id);
+                self.after = Some(position.clone());
+                if filter.matches(&order) {
+                    self.buffer.push_back((position, order));
+                }
             }
         }
-        if !full {
-            return Ok((found, false));
-        }
-        if found.len() >= limit {
-            return Ok((found, true));
-        }
+        Ok(())
     }
 }

@@ -110,6 +110,17 @@ pub async fn get_order(desk: OrderDesk<'_>, id: &OrderId) -> Result<Order, Opera
         .ok_or_else(|| OperatorError::OrderNotFound(id.clone()))
 }
 
+/// One order as people see it (shop API, CLI): everything but the buyer's contact data and
+/// the mall's raw payload; the ship-to destinations stay, as this view is for shipping it.
+pub fn order_view(order: &Order) -> serde_json::Value {
+    let mut value = serde_json::to_value(order).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("raw");
+        map.remove("buyer");
+    }
+    value
+}
+
 /// Reads the order, applies `change` and stores it under the version it was read at.
 ///
 /// With `expected_version` the caller decides on what it saw: a different stored version is
