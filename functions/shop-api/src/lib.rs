@@ -190,37 +190,4 @@ async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
-/// JSON logs for CloudWatch, `RUST_LOG` (default `info`) for the level; the SDK and HTTP
-/// crates stay at `warn`, so no level makes them print requests.
-pub fn init_logging() {
-    let mut filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|value| tracing_subscriber::EnvFilter::try_new(value).ok())
-        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
-    for target in [
-        "aws_smithy_runtime",
-        "aws_smithy_runtime_api",
-        "aws_sdk_dynamodb",
-        "aws_sdk_sqs",
-        "aws_config",
-        "hyper",
-        "hyper_util",
-        "h2",
-        "rustls",
-        "tower",
-        "lambda_runtime_api_client",
-    ] {
-        if let Ok(directive) = format!("{target}=warn").parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        // The runtime's invoke span carries `requestId`: keep it on every line.
-        .with_current_span(true)
-        .with_span_list(false)
-        .without_time()
-        .with_target(false)
-        .try_init();
-}
+pub use ichigen_aws::logging::init_logging;

@@ -18,6 +18,7 @@ pub mod checkpoints;
 pub mod env;
 pub mod failed_imports;
 pub mod idempotency;
+pub mod logging;
 pub mod metrics;
 pub mod order_lists;
 pub mod orders;
