@@ -5,6 +5,10 @@
 //! answer, so it never acts twice. The item carries `expires_at` (epoch seconds, 24 hours
 //! after the claim), the table's TTL attribute: DynamoDB deletes it some time after that, and
 //! until it does an expired item counts as absent.
+//!
+//! A claim without an answer is a lease of [`CLAIM_LEASE`]: a request that died before
+//! answering (a timeout, a crash) does not block its key for a day; a retry after the lease
+//! acts again (the order's version, the status machine and import-once make that safe).
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
@@ -16,11 +20,15 @@ use crate::tables::{Item, ShopTable, item_key, keys, put_error, unavailable};
 /// How long a key and its answer are kept.
 pub const KEEP_FOR: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
 
+/// How long an unanswered claim holds its key: longer than the function's timeout (29 s).
+pub const CLAIM_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+
 /// The table's TTL attribute.
 pub const EXPIRES_AT: &str = "expires_at";
 
 mod field {
     pub const FINGERPRINT: &str = "fingerprint";
+    pub const CLAIMED_AT: &str = "claimed_at";
     pub const ANSWER_STATUS: &str = "answer_status";
     pub const ANSWER_BODY: &str = "answer_body";
 }
@@ -76,15 +84,29 @@ impl IdempotencyStore for ShopTable {
             EXPIRES_AT.to_owned(),
             AttributeValue::N(expires_at.to_string()),
         );
+        item.insert(
+            field::CLAIMED_AT.to_owned(),
+            AttributeValue::N(epoch(now).to_string()),
+        );
+        let lease_start = now
+            .checked_sub(CLAIM_LEASE)
+            .map(epoch)
+            .unwrap_or_else(|_| epoch(now));
         let put = self
             .client
             .put_item()
             .table_name(&self.name)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk) OR #exp < :now")
+            .condition_expression(
+                "attribute_not_exists(#pk) OR #exp < :now \
+                 OR (attribute_not_exists(#answer) AND #claimed < :lease_start)",
+            )
             .expression_attribute_names("#pk", crate::tables::attr::PK)
             .expression_attribute_names("#exp", EXPIRES_AT)
+            .expression_attribute_names("#answer", field::ANSWER_STATUS)
+            .expression_attribute_names("#claimed", field::CLAIMED_AT)
             .expression_attribute_values(":now", AttributeValue::N(epoch(now).to_string()))
+            .expression_attribute_values(":lease_start", AttributeValue::N(lease_start.to_string()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;

@@ -83,6 +83,16 @@ async fn an_idempotency_key_is_claimed_once_and_answers_retries_until_it_expires
         table.claim("key-1", fp, now).await.unwrap(),
         IdempotencyClaim::InProgress
     );
+    // A claim that was never answered (the request died) frees its key after the lease.
+    assert_eq!(
+        table.claim("key-2", fp, now).await.unwrap(),
+        IdempotencyClaim::Claimed
+    );
+    let after_lease = at("2026-12-03T09:01:01+09:00");
+    assert_eq!(
+        table.claim("key-2", fp, after_lease).await.unwrap(),
+        IdempotencyClaim::Claimed
+    );
     let answer = StoredAnswer {
         status: 200,
         body: "{\"ok\":true}".into(),
@@ -93,6 +103,11 @@ async fn an_idempotency_key_is_claimed_once_and_answers_retries_until_it_expires
         .unwrap();
     assert_eq!(
         table.claim("key-1", fp, now).await.unwrap(),
+        IdempotencyClaim::Answered(answer.clone())
+    );
+    // An answered key keeps its answer after the lease.
+    assert_eq!(
+        table.claim("key-1", fp, after_lease).await.unwrap(),
         IdempotencyClaim::Answered(answer)
     );
     assert_eq!(
