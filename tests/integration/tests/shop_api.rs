@@ -343,24 +343,28 @@ async fn a_long_list_pages_through_without_repeats_or_gaps_while_orders_arrive()
         .for_each_concurrent(32, |o| api.create(o))
         .await;
 
-    // Orders keep arriving while the list is read: some ordered within the listed span (an
-    // import of late-listed orders), some after it.
+    // Orders keep arriving until the list is read to its end: some ordered within the listed
+    // span (an import of late-listed orders), at times no original order has.
+    let reading = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let arriving = tokio::spawn({
         let table = api.table.clone();
+        let reading = reading.clone();
         async move {
             let mut created = Vec::new();
-            for i in 0..200 {
+            let mut i = 0;
+            while reading.load(std::sync::atomic::Ordering::Relaxed) {
                 let ordered_at = instant(i * 53 % count.max(1))
                     .checked_add(jiff::SignedDuration::from_millis(500))
                     .unwrap();
                 let o = order(
                     "rakuten:store-a",
-                    &format!("L{i:04}"),
+                    &format!("L{i:05}"),
                     &ordered_at.to_string(),
                 );
                 table.create_order(&o).await.unwrap();
                 created.push(o.id.to_string());
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                i += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
             created
         }
@@ -393,7 +397,12 @@ async fn a_long_list_pages_through_without_repeats_or_gaps_while_orders_arrive()
             None => break,
         }
     }
+    reading.store(false, std::sync::atomic::Ordering::Relaxed);
     let arrived = arriving.await.unwrap();
+    assert!(
+        !arrived.is_empty(),
+        "no order arrived while the list was read"
+    );
 
     let ids: Vec<&String> = seen.iter().map(|(_, id)| id).collect();
     let unique: BTreeSet<&String> = ids.iter().copied().collect();
