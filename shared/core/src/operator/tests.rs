@@ -490,3 +490,173 @@ fn a_cursor_reads_back_and_an_edited_one_is_refused() {
         .encode(r#"{"after":"2026-12-01T10:00:00Z#rakuten:store-a:1"}"#);
     assert!(OrderCursor::decode(&forged).is_err(), "not canonical");
 }
+
+/// What was queued, for the request tests.
+#[derive(Default)]
+struct Queue(Mutex<Vec<crate::import::ImportCommand>>);
+
+#[async_trait]
+impl crate::ports::ImportRequests for Queue {
+    async fn enqueue(
+        &self,
+        commands: &[crate::import::ImportCommand],
+    ) -> Result<(), crate::ports::QueueFailure> {
+        self.0.lock().unwrap().extend_from_slice(commands);
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Quarantine(Vec<crate::ports::FailedImport>);
+
+#[async_trait]
+impl crate::ports::FailedImportStore for Quarantine {
+    async fn record_failed_import(
+        &self,
+        _failed: &crate::ports::FailedImport,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn failed_imports(
+        &self,
+        store: &crate::StoreRef,
+    ) -> Result<Vec<crate::ports::FailedImport>, StoreError> {
+        Ok(self
+            .0
+            .iter()
+            .filter(|f| &f.store == store)
+            .cloned()
+            .collect())
+    }
+    async fn clear_failed_import(
+        &self,
+        _store: &crate::StoreRef,
+        _mall_order_id: &str,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_reimport_is_one_import_command_and_bad_requests_queue_nothing() {
+    use requests::{ReimportRequest, RequestDesk, request_reimport};
+    let stores = Stores(vec!["rakuten:store-a".parse().unwrap()]);
+    let queue = Queue::default();
+    let quarantine = Quarantine::default();
+    let clock = clock();
+    let desk = RequestDesk {
+        configs: &stores,
+        failed_imports: &quarantine,
+        queue: &queue,
+        clock: &clock,
+    };
+    let request =
+        |body: serde_json::Value| -> ReimportRequest { serde_json::from_value(body).unwrap() };
+    let orders = request_reimport(
+        desk,
+        &request(serde_json::json!({"store": "rakuten:store-a", "mall_order_ids": ["1", "2"]})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        orders.request,
+        crate::import::ImportRequest::Orders {
+            mall_order_ids: vec!["1".into(), "2".into()],
+            reimport: true
+        }
+    );
+    let refused = [
+        (serde_json::json!({"store": "rakuten:store-a"}), "body"),
+        (
+            serde_json::json!({"store": "rakuten:store-a", "mall_order_ids": []}),
+            "mall_order_ids",
+        ),
+        (
+            serde_json::json!({"store": "rakuten:store-a", "from": "2026-12-03T00:00:00+09:00", "to": "2026-12-02T00:00:00+09:00"}),
+            "to",
+        ),
+        (
+            serde_json::json!({"store": "rakuten:store-a", "from": "2026-12-03T00:00:00+09:00", "to": "2026-12-04T00:00:00+09:00"}),
+            "to",
+        ),
+        (
+            serde_json::json!({"store": "rakuten:store-a", "from": "2026-10-01T00:00:00+09:00", "to": "2026-12-02T00:00:00+09:00"}),
+            "from",
+        ),
+    ];
+    for (body, expected) in refused {
+        match request_reimport(desk, &request(body.clone())).await {
+            Err(OperatorError::Invalid { field, .. }) => assert_eq!(field, expected, "{body}"),
+            other => panic!("{body}: expected invalid {expected}, got {other:?}"),
+        }
+    }
+    let unknown = request(serde_json::json!({"store": "yahoo:other", "mall_order_ids": ["1"]}));
+    assert!(matches!(
+        request_reimport(desk, &unknown).await,
+        Err(OperatorError::UnknownStore(_))
+    ));
+    assert_eq!(
+        queue.0.lock().unwrap().len(),
+        1,
+        "only the valid request was queued"
+    );
+}
+
+#[tokio::test]
+async fn a_stock_batch_is_checked_whole_before_anything_is_written() {
+    use crate::ports::{StockLevel, StockStore};
+    use crate::stock::{StockUpdate, set_stock_levels};
+
+    #[derive(Default)]
+    struct Levels(Mutex<HashMap<String, StockLevel>>);
+    #[async_trait]
+    impl StockStore for Levels {
+        async fn set_stock(
+            &self,
+            sku: &str,
+            quantity: u32,
+            at: JstInstant,
+        ) -> Result<StockLevel, StoreError> {
+            let mut levels = self.0.lock().unwrap();
+            let sequence = levels.get(sku).map_or(1, |l| l.sequence + 1);
+            let level = StockLevel {
+                sku: sku.to_owned(),
+                quantity,
+                sequence,
+                updated_at: at,
+            };
+            levels.insert(sku.to_owned(), level.clone());
+            Ok(level)
+        }
+        async fn get_stock(&self, sku: &str) -> Result<Option<StockLevel>, StoreError> {
+            Ok(self.0.lock().unwrap().get(sku).cloned())
+        }
+    }
+
+    let levels = Levels::default();
+    let clock = clock();
+    let update = |sku: &str, quantity| StockUpdate {
+        sku: sku.to_owned(),
+        quantity,
+    };
+    let bad = [
+        (vec![update("A-1", 1), update("A-1", 2)], "levels[1].sku"),
+        (vec![update("A-1", 1), update("ア", 2)], "levels[1].sku"),
+        (vec![update("A-1", 2_000_000)], "levels[0].quantity"),
+        (vec![], "levels"),
+    ];
+    for (batch, expected) in bad {
+        match set_stock_levels(&levels, &clock, &batch).await {
+            Err(OperatorError::Invalid { field, .. }) => assert_eq!(field, expected),
+            other => panic!("expected invalid {expected}, got {other:?}"),
+        }
+    }
+    assert!(levels.0.lock().unwrap().is_empty(), "nothing written");
+    let set = set_stock_levels(&levels, &clock, &[update("A-1", 3), update("B_2", 0)])
+        .await
+        .unwrap();
+    assert_eq!(
+        set.iter().map(|l| l.sequence).collect::<Vec<_>>(),
+        vec![1, 1]
+    );
+}
