@@ -45,6 +45,10 @@ struct Reply {
 
 impl Api {
     async fn new() -> Api {
+        Self::for_shop(SHOP).await
+    }
+
+    async fn for_shop(shop: &str) -> Api {
         let sdk = emulator_sdk().await;
         let prefix = format!("api-{}", uuid::Uuid::new_v4().simple());
         let handles = ensure_shop(&sdk, &ShopResources::with_prefix(&prefix))
@@ -67,7 +71,7 @@ impl Api {
         }
         let app = App::new(
             &sdk,
-            SHOP,
+            shop,
             handles.table_name.clone(),
             handles.import_queue_url.clone(),
         )
@@ -994,4 +998,29 @@ async fn every_operation_in_the_openapi_file_is_routed() {
         unrouted.body["type"],
         json!("urn:ichigen:problem:no-such-route")
     );
+}
+
+/// The sample event for `cargo lambda invoke` reads as an API Gateway v2 event and lists the
+/// held orders of the local run's shop.
+#[tokio::test]
+async fn the_sample_event_lists_held_orders() {
+    let api = Api::for_shop("demo").await;
+    api.create(&held(
+        order("rakuten:store-a", "800-1", "2026-12-01T09:00:00+09:00"),
+        HoldKind::UnmappedTimeSlot,
+    ))
+    .await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events/shop-api-held-orders.json");
+    let event: ApiGatewayV2httpRequest =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let request: lambda_http::Request =
+        lambda_http::request::LambdaRequest::ApiGatewayV2(event).into();
+    let response = api.app.handle(request.map(axum::body::Body::new)).await;
+    assert_eq!(response.status(), 200);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["orders"][0]["id"], json!("rakuten:store-a:800-1"));
 }
