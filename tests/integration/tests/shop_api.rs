@@ -93,6 +93,19 @@ impl Api {
         key: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
+        self.send(method, target, key, body.map(|b| b.to_string()), false)
+            .await
+    }
+
+    /// Like [`Api::call`] with a body as API Gateway passes it (base64 when it is binary).
+    async fn send(
+        &self,
+        method: &str,
+        target: &str,
+        key: Option<&str>,
+        body: Option<String>,
+        base64: bool,
+    ) -> Reply {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let mut headers = json!({"host": "api.example.com", "content-type": "application/json"});
         if let Some(key) = key {
@@ -119,8 +132,8 @@ impl Api {
                     "callerId": "AIDA", "principalOrgId": null,
                     "userArn": "arn:aws:iam::123456789012:user/warehouse", "userId": "AIDA"}}
             },
-            "body": body.map(|b| b.to_string()),
-            "isBase64Encoded": false
+            "body": body,
+            "isBase64Encoded": base64
         }))
         .expect("an API Gateway v2 event");
         let request: lambda_http::Request =
