@@ -4,10 +4,13 @@
 //! - `ichigen store put …` writes a store's settings into the shop's table; `ichigen store list`
 //!   shows each store with its last run;
 //! - `ichigen failed list` shows the orders that could not be imported (the quarantine);
+//! - `ichigen orders list [--hold]`, `ichigen orders show ID` and `ichigen hold clear ID --by
+//!   --reason` do at a terminal what the shop API does (the same core functions);
 //! - `ichigen demo …` drives the local end-to-end run (see `scripts/local-run.sh`).
 
 mod demo;
 mod normalize;
+mod orders;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +51,16 @@ enum Command {
     Failed {
         #[command(subcommand)]
         command: FailedCommand,
+    },
+    /// List and show orders.
+    Orders {
+        #[command(subcommand)]
+        command: orders::OrdersCommand,
+    },
+    /// Clear holds.
+    Hold {
+        #[command(subcommand)]
+        command: orders::HoldCommand,
     },
     /// The local end-to-end demo (run by scripts/local-run.sh).
     Demo(demo::DemoArgs),
@@ -114,6 +127,8 @@ async fn main() -> ExitCode {
         Command::Normalize { mall, store, files } => normalize::run(mall, &store, &files),
         Command::Store { command } => store_command(command).await,
         Command::Failed { command } => failed_command(command).await,
+        Command::Orders { command } => orders::orders_command(command).await,
+        Command::Hold { command } => orders::hold_command(command).await,
         Command::Demo(args) => demo::run(args).await,
     };
     match result {

@@ -17,10 +17,14 @@
 pub mod checkpoints;
 pub mod env;
 pub mod failed_imports;
+pub mod idempotency;
+pub mod logging;
 pub mod metrics;
+pub mod order_lists;
 pub mod orders;
 pub mod queue;
 pub mod setup;
+pub mod stock;
 pub mod store_configs;
 pub mod store_status;
 pub mod tables;

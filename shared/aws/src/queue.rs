@@ -160,3 +160,24 @@ impl ImportQueue {
         }
     }
 }
+
+#[async_trait::async_trait]
+impl ichigen_core::ports::ImportRequests for ImportQueue {
+    async fn enqueue(
+        &self,
+        commands: &[ichigen_core::import::ImportCommand],
+    ) -> Result<(), ichigen_core::ports::QueueFailure> {
+        let failure = |detail: String| ichigen_core::ports::QueueFailure {
+            count: commands.len(),
+            detail,
+        };
+        let bodies = commands
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| failure(e.to_string()))?;
+        self.send_batch(&bodies)
+            .await
+            .map_err(|e| failure(e.to_string()))
+    }
+}

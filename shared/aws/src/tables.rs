@@ -16,6 +16,9 @@
 //! | 9 | orders of store Y still owing the mall a write, oldest first | sparse GSI `mall_sync_owed`: `gsi3pk = SYNC#<store>` only while owed, `gsi3sk = <since>#<order id>`, projecting `mall_order_id` |
 //! | 10 | a store's failed imports (quarantine) | `pk = STORE#<store>`, `sk = FAILED#<mall order id>` (Query `begins_with`) |
 //! | 11 | a store's run status (last run, last success, last error) | `pk = STORE#<store>`, `sk = STATUS#import` |
+//! | 12 | a SKU's stock level with its change sequence | `pk = STOCK#<sku>`, `sk = STOCK`; UpdateItem `SET quantity … ADD sequence 1` |
+//! | 13 | a write's idempotency key and its answer, kept 24 h | `pk = IDEMPOTENCY#<key>`, `sk = IDEMPOTENCY`; claimed with `attribute_not_exists(pk)`, deleted by the table's TTL on `expires_at` |
+//! | 14 | a page of orders after a cursor, by store and status or held, in time order | patterns 5 and 6 with `gsi1sk > :position` (or `gsi2sk`); the cursor is the last position returned |
 //!
 //! `ordered_at` in sort keys is the RFC 3339 text of a [`JstInstant`], always `+09:00` with a
 //! fixed width, so string order is time order.
@@ -36,7 +39,8 @@ use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ScalarAttributeType,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    TimeToLiveStatus,
 };
 use ichigen_core::ports::StoreError;
 use ichigen_core::{JstInstant, OrderId, OrderStatus, StoreRef};
@@ -80,6 +84,19 @@ pub mod keys {
         format!("{ORDER_PK_PREFIX}{id}")
     }
 
+    pub const STOCK_SK: &str = "STOCK";
+    pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+
+    /// Pattern 12: a SKU's stock item.
+    pub fn stock_pk(sku: &str) -> String {
+        format!("STOCK#{sku}")
+    }
+
+    /// Pattern 13: an idempotency key's item.
+    pub fn idempotency_pk(key: &str) -> String {
+        format!("IDEMPOTENCY#{key}")
+    }
+
     /// Pattern 5: the `by_store_status` partition.
     pub fn store_status_pk(store: &StoreRef, status: OrderStatus) -> String {
         format!("STORE#{store}#STATUS#{status}")
@@ -90,9 +107,10 @@ pub mod keys {
         format!("HOLDS#{store}")
     }
 
-    /// Patterns 5 and 6: time order, the id breaking ties.
+    /// Patterns 5 and 6: time order, the id breaking ties (the order's list position, so
+    /// a cursor is a key condition).
     pub fn time_sk(ordered_at: &JstInstant, id: &OrderId) -> String {
-        format!("{ordered_at}#{id}")
+        ichigen_core::operator::list_position(ordered_at, id)
     }
 
     /// Pattern 9: the `mall_sync_owed` partition.
@@ -169,6 +187,8 @@ pub struct TableDefinition {
     pub indexes: Vec<IndexDef>,
     /// `PAY_PER_REQUEST`: a shop's traffic is bursty and small.
     pub billing_mode: String,
+    /// The attribute DynamoDB's TTL deletes items by (epoch seconds).
+    pub time_to_live_attribute: Option<String>,
 }
 
 /// The shop table: see the module documentation for why each key exists.
@@ -213,6 +233,8 @@ pub fn shop_table() -> TableDefinition {
             },
         ],
         billing_mode: "PAY_PER_REQUEST".to_owned(),
+        // Idempotency records (pattern 13) expire after a day.
+        time_to_live_attribute: Some(crate::idempotency::EXPIRES_AT.to_owned()),
     }
 }
 
@@ -344,6 +366,50 @@ pub async fn create_table(
             table: name.to_owned(),
             detail: DisplayErrorContext(&e).to_string(),
         })?;
+    if let Some(attribute) = &definition.time_to_live_attribute {
+        enable_time_to_live(client, name, attribute).await?;
+    }
+    Ok(())
+}
+
+/// Turns on TTL for `attribute`; a table that has it already is left as it is.
+async fn enable_time_to_live(
+    client: &Client,
+    name: &str,
+    attribute: &str,
+) -> Result<(), TableError> {
+    let create_error = |detail: String| TableError::Create {
+        table: name.to_owned(),
+        detail,
+    };
+    let current = client
+        .describe_time_to_live()
+        .table_name(name)
+        .send()
+        .await
+        .map_err(|e| create_error(DisplayErrorContext(&e).to_string()))?;
+    let enabled = current.time_to_live_description.is_some_and(|d| {
+        d.attribute_name() == Some(attribute)
+            && matches!(
+                d.time_to_live_status(),
+                Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+            )
+    });
+    if enabled {
+        return Ok(());
+    }
+    let specification = TimeToLiveSpecification::builder()
+        .attribute_name(attribute)
+        .enabled(true)
+        .build()
+        .map_err(|e| create_error(e.to_string()))?;
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(specification)
+        .send()
+        .await
+        .map_err(|e| create_error(DisplayErrorContext(&e).to_string()))?;
     Ok(())
 }
 

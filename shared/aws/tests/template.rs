@@ -144,6 +144,18 @@ fn table_definition(table: &Value) -> TableDefinition {
         key: key_def(&properties["KeySchema"]),
         indexes,
         billing_mode: text(&properties["BillingMode"], "BillingMode").to_owned(),
+        time_to_live_attribute: properties.get("TimeToLiveSpecification").map(|ttl| {
+            assert_eq!(
+                ttl["Enabled"],
+                Value::Bool(true),
+                "TTL declared but disabled"
+            );
+            text(
+                &ttl["AttributeName"],
+                "TimeToLiveSpecification.AttributeName",
+            )
+            .to_owned()
+        }),
     }
 }
 
@@ -218,6 +230,111 @@ fn the_queues_match_the_local_setup() {
         dimension.value,
         Value::from("ImportDeadLetterQueue.QueueName")
     );
+}
+
+/// The shop API: its own function and role, behind an HTTP API whose routes need SigV4 (but
+/// the OpenAPI description), with access to the shop table and sending to the import queue
+/// only.
+#[test]
+fn the_shop_api_is_behind_iam_and_reaches_only_the_table_and_the_import_queue() {
+    let template = template();
+    let resources = resources(&template);
+    let function = &resources["ShopApiFunction"];
+    assert_eq!(function["Type"], "AWS::Serverless::Function");
+    assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
+    let binary = text(&function["Metadata"]["BuildProperties"]["Binary"], "Binary");
+    let package = std::fs::read_to_string(
+        workspace_root()
+            .join("functions")
+            .join(binary)
+            .join("Cargo.toml"),
+    )
+    .expect("functions/<binary>/Cargo.toml");
+    assert!(package.contains(&format!("name = \"{binary}\"")));
+    let properties = &function["Properties"];
+    assert_eq!(properties["Runtime"], "provided.al2023");
+    assert_eq!(properties["Handler"], "bootstrap");
+    assert_eq!(properties["CodeUri"], "..");
+    let Value::Tagged(role) = &properties["Role"] else {
+        panic!("Role should be !GetAtt ShopApiRole.Arn");
+    };
+    assert_eq!(role.value, Value::from("ShopApiRole.Arn"));
+    let variables = properties["Environment"]["Variables"]
+        .as_mapping()
+        .expect("variables");
+    let names: BTreeSet<&str> = variables.keys().filter_map(Value::as_str).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([
+            "ICHIGEN_IMPORT_QUEUE_URL",
+            "ICHIGEN_SHOP_ID",
+            "ICHIGEN_TABLE",
+            "RUST_LOG"
+        ])
+    );
+
+    let api = &resources["ShopApi"];
+    assert_eq!(api["Type"], "AWS::Serverless::HttpApi");
+    assert_eq!(api["Properties"]["Auth"]["DefaultAuthorizer"], "AWS_IAM");
+
+    // Every event is on this API; only the OpenAPI description opts out of IAM.
+    let events = properties["Events"].as_mapping().expect("events");
+    let mut paths = BTreeSet::new();
+    for event in events.values() {
+        assert_eq!(event["Type"], "HttpApi");
+        let Value::Tagged(api_id) = &event["Properties"]["ApiId"] else {
+            panic!("ApiId should be !Ref ShopApi");
+        };
+        assert_eq!(api_id.value, Value::from("ShopApi"));
+        let path = text(&event["Properties"]["Path"], "Path");
+        paths.insert(path.to_owned());
+        let authorizer = &event["Properties"]["Auth"]["Authorizer"];
+        if path == "/openapi.json" {
+            assert_eq!(authorizer, &Value::from("NONE"));
+        } else {
+            assert!(authorizer.is_null(), "{path} must keep the IAM authorizer");
+        }
+    }
+    assert_eq!(
+        paths,
+        BTreeSet::from(["/openapi.json".to_owned(), "/shops/{proxy+}".to_owned()])
+    );
+
+    let mut found = Vec::new();
+    statements(
+        &resources["ShopApiRole"]["Properties"]["Policies"],
+        &mut found,
+    );
+    let sids: BTreeSet<&str> = found.iter().filter_map(|s| s["Sid"].as_str()).collect();
+    assert_eq!(sids, BTreeSet::from(["ImportQueue", "Logs", "ShopTable"]));
+    for statement in &found {
+        let resources = match &statement["Resource"] {
+            Value::Sequence(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        for resource in resources {
+            let Value::Tagged(tagged) = &resource else {
+                panic!("resource {resource:?} should reference a resource of the stack");
+            };
+            let target = tagged.value.as_str().unwrap_or_default();
+            assert!(
+                [
+                    "OrdersTable.Arn",
+                    "${OrdersTable.Arn}/index/*",
+                    "ImportQueue.Arn",
+                    "ShopApiLogGroup.Arn"
+                ]
+                .contains(&target),
+                "the shop API reaches {target}"
+            );
+        }
+        if statement["Sid"] == "ImportQueue" {
+            assert_eq!(
+                statement["Action"],
+                serde_yaml::from_str::<Value>("[sqs:SendMessage]").unwrap()
+            );
+        }
+    }
 }
 
 /// What cfn-lint does not check inside `AWS::Serverless::Function`.

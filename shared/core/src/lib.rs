@@ -7,9 +7,11 @@ pub mod config;
 pub mod hold;
 pub mod import;
 pub mod mall;
+pub mod operator;
 pub mod order;
 pub mod ports;
 pub mod status;
+pub mod stock;
 pub mod time;
 
 pub use config::{ImportSettings, StoreConfig};

@@ -151,6 +151,42 @@ impl OrderId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The store part of the id.
+    pub fn store(&self) -> Option<StoreRef> {
+        let mut parts = self.0.splitn(3, ':');
+        let (mall, store) = (parts.next()?, parts.next()?);
+        format!("{mall}:{store}").parse().ok()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("order id {0:?} is not of the form <mall>:<store-id>:<mall order id>")]
+pub struct BadOrderId(pub String);
+
+impl FromStr for OrderId {
+    type Err = BadOrderId;
+
+    /// Reads an id a caller typed: a known mall, a valid store id and a mall order number of
+    /// printable ASCII without `#` (the list positions' separator).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadOrderId(s.to_owned());
+        let mut parts = s.splitn(3, ':');
+        let (Some(mall), Some(store), Some(number)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        format!("{mall}:{store}")
+            .parse::<StoreRef>()
+            .map_err(|_| bad())?;
+        let number_ok = !number.is_empty()
+            && number.len() <= 100
+            && number.chars().all(|c| c.is_ascii_graphic() && c != '#');
+        if !number_ok {
+            return Err(bad());
+        }
+        Ok(Self(s.to_owned()))
+    }
 }
 
 impl fmt::Display for OrderId {
@@ -447,6 +483,21 @@ pub struct OperatorWork {
     /// the stored value of each.
     #[serde(default)]
     pub edited_fields: BTreeSet<String>,
+    /// Shipments the warehouse reported (the write-back job tells the mall).
+    #[serde(default)]
+    pub shipments: Vec<ShipmentReport>,
+}
+
+/// A shipment the shop's warehouse reported for this order (or this part of a split order).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentReport {
+    /// Our carrier name (`yamato`, `sagawa`, `japanpost` …); the write-back maps it per mall.
+    pub carrier: String,
+    /// One or more; Qoo10 takes only the first.
+    pub tracking_numbers: Vec<String>,
+    pub shipped_on: Date,
+    pub reported_at: JstInstant,
+    pub reported_by: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

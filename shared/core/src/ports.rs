@@ -266,3 +266,107 @@ impl Clock for FixedClock {
         }
     }
 }
+
+/// One time-ordered list of orders the table keeps an index for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum OrderList {
+    /// The store's orders in one status.
+    InStatus(StoreRef, crate::status::OrderStatus),
+    /// The store's orders that carry holds.
+    WithHolds(StoreRef),
+}
+
+/// Reads the time-ordered order lists (never a scan).
+#[async_trait]
+pub trait OrderIndex: Send + Sync {
+    /// Orders of `list` in list order whose position ([`crate::operator::list_position`]) is
+    /// strictly after `after`, ordered before `until` (exclusive), at most `limit`. The
+    /// orders come without their raw payload.
+    async fn list_orders(
+        &self,
+        list: &OrderList,
+        after: Option<&str>,
+        until: Option<JstInstant>,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("queueing {count} import request(s) failed: {detail}")]
+pub struct QueueFailure {
+    pub count: usize,
+    pub detail: String,
+}
+
+/// Where import requests go (the store's import queue, which import-orders reads).
+#[async_trait]
+pub trait ImportRequests: Send + Sync {
+    async fn enqueue(&self, commands: &[crate::import::ImportCommand]) -> Result<(), QueueFailure>;
+}
+
+/// The free stock of one SKU after a change, with its change sequence (push-inventory sends
+/// what changed since the sequence it last pushed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLevel {
+    pub sku: String,
+    pub quantity: u32,
+    pub sequence: u64,
+    pub updated_at: JstInstant,
+}
+
+#[async_trait]
+pub trait StockStore: Send + Sync {
+    /// Sets the SKU's free stock and bumps its change sequence.
+    async fn set_stock(
+        &self,
+        sku: &str,
+        quantity: u32,
+        at: JstInstant,
+    ) -> Result<StockLevel, StoreError>;
+
+    async fn get_stock(&self, sku: &str) -> Result<Option<StockLevel>, StoreError>;
+}
+
+/// The answer to a write, kept under its idempotency key so a retry gets it again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAnswer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// What claiming an idempotency key found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// First use: act, then record the answer.
+    Claimed,
+    /// Done before: answer this, do nothing.
+    Answered(StoredAnswer),
+    /// Another request with this key is still being handled (or died before answering).
+    InProgress,
+    /// The key was used for a different request.
+    OtherRequest,
+}
+
+/// Idempotency keys of writes and their answers, kept for a day.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for the request described by `fingerprint` (method, path and body).
+    async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: JstInstant,
+    ) -> Result<IdempotencyClaim, StoreError>;
+
+    /// Records the answer of a claimed key.
+    async fn record_answer(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        answer: &StoredAnswer,
+        now: JstInstant,
+    ) -> Result<(), StoreError>;
+
+    /// Gives a claimed key back (the write failed in a way a retry may fix).
+    async fn release(&self, key: &str) -> Result<(), StoreError>;
+}

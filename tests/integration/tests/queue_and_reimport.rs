@@ -211,6 +211,14 @@ async fn the_sample_events_are_what_the_function_accepts() {
     let mut seen = 0;
     for entry in std::fs::read_dir(&root).unwrap() {
         let path = entry.unwrap().path();
+        // The shop API's events (`shop-api-*.json`) are checked in shop_api.rs.
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with("shop-api-") {
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         let invocation: Invocation = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{} is not an import-orders event: {e}", path.display()));

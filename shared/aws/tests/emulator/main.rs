@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod checkpoints;
+mod operator_store;
 mod orders;
 mod queue;
 mod store_configs;

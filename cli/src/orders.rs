@@ -1,0 +1,173 @@
+//! The operator's order verbs at a terminal: `ichigen orders list`, `ichigen orders show`,
+//! `ichigen hold clear`. They call the same core functions as the shop API
+//! ([`ichigen_core::operator`]) on the shop's table.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use ichigen_aws::ShopTable;
+use ichigen_core::operator::{
+    self, ClearHold, OrderCursor, OrderDesk, OrderFilter, OrderSummary, order_view,
+};
+use ichigen_core::ports::SystemClock;
+use ichigen_core::{HoldKind, MallId, OrderId, OrderStatus, StoreRef};
+
+#[derive(Args)]
+pub struct TableArg {
+    /// The shop's table (the stack's `OrdersTableName` output).
+    #[arg(long, env = "ICHIGEN_TABLE")]
+    table: String,
+}
+
+#[derive(Subcommand)]
+pub enum OrdersCommand {
+    /// List orders in time order, one page at a time (no personal data).
+    List {
+        #[command(flatten)]
+        table: TableArg,
+        /// Only orders with holds.
+        #[arg(long)]
+        hold: bool,
+        /// Only orders with a hold of this kind (`unmapped_sku`, `cancel_requested` …).
+        #[arg(long, value_parser = parse_json_name::<HoldKind>)]
+        hold_kind: Option<HoldKind>,
+        /// `imported`, `awaiting_payment`, `ready_to_ship`, `shipped`, `completed`, `on_hold`, `cancelled`.
+        #[arg(long, value_parser = parse_json_name::<OrderStatus>)]
+        status: Option<OrderStatus>,
+        #[arg(long)]
+        mall: Option<MallId>,
+        #[arg(long)]
+        store: Option<StoreRef>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Continue after the page that printed this cursor.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// One order: lines, holds, ship-to, mall sync state, history.
+    Show {
+        #[command(flatten)]
+        table: TableArg,
+        id: OrderId,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum HoldCommand {
+    /// Clear an order's holds (one kind, or all), recorded in its history.
+    Clear {
+        #[command(flatten)]
+        table: TableArg,
+        id: OrderId,
+        /// Who clears it.
+        #[arg(long)]
+        by: String,
+        /// Why the order may go on.
+        #[arg(long)]
+        reason: String,
+        /// Only holds of this kind.
+        #[arg(long, value_parser = parse_json_name::<HoldKind>)]
+        kind: Option<HoldKind>,
+    },
+}
+
+/// Reads a snake_case name the way the API does (`ready_to_ship`).
+fn parse_json_name<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|e| e.to_string())
+}
+
+async fn shop_table(table: TableArg) -> ShopTable {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    ShopTable::new(aws_sdk_dynamodb::Client::new(&sdk), table.table)
+}
+
+pub async fn orders_command(command: OrdersCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        OrdersCommand::List {
+            table,
+            hold,
+            hold_kind,
+            status,
+            mall,
+            store,
+            limit,
+            cursor,
+        } => {
+            let shop = shop_table(table).await;
+            let cursor = cursor.as_deref().map(OrderCursor::decode).transpose()?;
+            let filter = OrderFilter {
+                store,
+                mall,
+                status,
+                held: hold,
+                hold_kind,
+                from: None,
+                to: None,
+            };
+            let page = operator::list_orders(&shop, &shop, &filter, cursor.as_ref(), limit).await?;
+            for order in &page.orders {
+                let summary = OrderSummary::of(order);
+                let holds: Vec<String> = summary.holds.iter().map(|h| h.to_string()).collect();
+                println!(
+                    "{}  {}  {}  v{}{}",
+                    summary.ordered_at,
+                    summary.id,
+                    summary.status,
+                    summary.version,
+                    if holds.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\n    held: {}", holds.join("\n          "))
+                    }
+                );
+            }
+            match page.next {
+                Some(next) => println!("more: --cursor {}", next.encode()),
+                None => println!("{} order(s), end of list", page.orders.len()),
+            }
+        }
+        OrdersCommand::Show { table, id } => {
+            let shop = shop_table(table).await;
+            let desk = OrderDesk {
+                orders: &shop,
+                clock: &SystemClock,
+            };
+            let order = operator::get_order(desk, &id).await?;
+            println!("{}", serde_json::to_string_pretty(&order_view(&order))?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn hold_command(command: HoldCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        HoldCommand::Clear {
+            table,
+            id,
+            by,
+            reason,
+            kind,
+        } => {
+            let shop = shop_table(table).await;
+            let desk = OrderDesk {
+                orders: &shop,
+                clock: &SystemClock,
+            };
+            let request = ClearHold {
+                by,
+                reason,
+                kind,
+                version: None,
+            };
+            let order = operator::clear_hold(desk, &id, &request).await?;
+            println!(
+                "{}: {} hold(s) left, status {}, version {}",
+                order.id,
+                order.holds.len(),
+                order.status,
+                order.version
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,121 @@
+//! `ichigen orders list --hold`, `ichigen orders show` and `ichigen hold clear` as an operator
+//! runs them, against the shop's table on the AWS emulator.
+
+// Helpers outside #[test] functions are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+use ichigen_aws::{ShopResources, ShopTable, ensure_shop};
+use ichigen_core::ports::{OrderStore, StoreConfigs};
+use ichigen_core::{ImportSettings, Order, StoreConfig};
+
+fn ichigen(table: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ichigen"))
+        .args(args)
+        .env("ICHIGEN_TABLE", table)
+        .output()
+        .expect("ichigen runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "ichigen failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn held_order(number: &str, ordered_at: &str) -> Order {
+    serde_json::from_value(serde_json::json!({
+        "id": format!("rakuten:store-a:{number}"), "store": "rakuten:store-a",
+        "mall_order_id": number, "ordered_at": ordered_at,
+        "buyer": {"name": "山田 太郎", "kana": null, "email": null, "phone": null, "address": null},
+        "destinations": [{"mall_destination_id": null, "recipient_name": "山田 太郎",
+            "recipient_kana": null, "phone": null,
+            "address": {"postcode": "1000001", "prefecture": "東京都", "city": "千代田区", "street": "1-1"},
+            "mall_carrier_code": null, "lines": []}],
+        "amounts": {"goods":0,"shipping":0,"cod_fee":0,"payment_fee":0,"gift_wrapping":0,
+            "coupons":0,"coupons_shop_funded":0,"points":0,"total":0,"billed":0,"tax":null},
+        "payment": {"method":"credit_card","mall_method_code":"1","mall_method_name":"card",
+            "paid_at":null,"due_date":null},
+        "delivery": {"mall_method_name":"","carrier":null,"desired_date":null,"time_slot":null},
+        "gift": {"is_gift":false,"wrappings":[],"noshi":null}, "notes": null,
+        "mall_status": {"code":"300","label":""}, "status": "on_hold",
+        "holds": [{"kind": "unmapped_sku", "field": "items[0]", "message": "S-1 has no internal SKU", "source": "import"}],
+        "mall_sync": {"operation":null,"state":"idle","attempts":0,"updated_at":null},
+        "history": [], "version": 1, "imported_at": ordered_at, "updated_at": ordered_at,
+        "raw": {"content_type":"application/json","body":"{}"}
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_operator_lists_held_orders_reads_one_and_clears_its_hold() {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
+        "AWS_ENDPOINT_URL must point at the local AWS emulator (got {endpoint:?})"
+    );
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let prefix = format!("cli-{}", uuid::Uuid::new_v4().simple());
+    let handles = ensure_shop(&sdk, &ShopResources::with_prefix(&prefix))
+        .await
+        .unwrap();
+    let table = ShopTable::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        handles.table_name.clone(),
+    );
+    table
+        .put_store_config(&StoreConfig {
+            store: "rakuten:store-a".parse().unwrap(),
+            secret_id: "s".into(),
+            import: ImportSettings::default(),
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    let order = held_order("700-1", "2026-12-01T09:00:00+09:00");
+    table.create_order(&order).await.unwrap();
+    let name = handles.table_name.as_str();
+
+    let list = stdout(&ichigen(name, &["orders", "list", "--hold"]));
+    assert!(list.contains("rakuten:store-a:700-1"), "{list}");
+    assert!(list.contains("unmapped_sku"), "{list}");
+    assert!(
+        !list.contains("山田"),
+        "lists carry no personal data: {list}"
+    );
+
+    let show = stdout(&ichigen(name, &["orders", "show", "rakuten:store-a:700-1"]));
+    let shown: serde_json::Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(shown["status"], "on_hold");
+    assert!(shown.get("raw").is_none() && shown.get("buyer").is_none());
+
+    let cleared = stdout(&ichigen(
+        name,
+        &[
+            "hold",
+            "clear",
+            "rakuten:store-a:700-1",
+            "--by",
+            "sato",
+            "--reason",
+            "mapped S-1",
+        ],
+    ));
+    assert!(cleared.contains("status ready_to_ship"), "{cleared}");
+    let stored = table.get_order(&order.id).await.unwrap().unwrap();
+    assert!(stored.holds.is_empty());
+    assert_eq!(
+        stored.history.last().unwrap().changes,
+        vec!["unmapped_sku cleared by sato: mapped S-1"]
+    );
+    let list = stdout(&ichigen(name, &["orders", "list", "--hold"]));
+    assert!(list.contains("0 order(s), end of list"), "{list}");
+
+    let missing = ichigen(name, &["orders", "show", "rakuten:store-a:nope"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
+}
