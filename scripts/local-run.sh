@@ -12,6 +12,9 @@
 #    sample schedule event, prints what happened, re-reads the same orders (a range
 #    re-import and the next scheduled run) to show that nothing is imported twice, then
 #    sends a targeted re-import through the SQS event shape;
+# 5b. calls the shop API (shop-api, served by the same `cargo lambda watch`) with curl: lists
+#    held orders, clears a hold, reports a shipment twice with one Idempotency-Key (acted on
+#    once), sets a stock level;
 # 6. stops everything it started — or, with --keep, leaves it running for `cargo lambda invoke`
 #    from another shell (`source .local/function.env` there) until Ctrl-C.
 set -euo pipefail
@@ -28,7 +31,7 @@ ensure_python_tools --with-cargo-lambda
 start_moto
 
 say "building the CLI, the sandbox and the function"
-cargo build --locked -p ichigen-cli -p ichigen-sandbox -p import-orders
+cargo build --locked -p ichigen-cli -p ichigen-sandbox -p import-orders -p shop-api
 ICHIGEN="$ICHIGEN_ROOT/target/debug/ichigen"
 
 say "starting the mall sandbox"
@@ -46,7 +49,9 @@ say "starting the function under cargo lambda watch"
 LAMBDA_PORT="$(free_port)"
 # shellcheck disable=SC1091
 source "$LOCAL_DIR/function.env"
-setsid cargo lambda watch -A 127.0.0.1 -P "$LAMBDA_PORT" \
+# --ignore-changes: an edit in the work tree during the run must not restart the function
+# under an invocation (the invocation would be lost).
+setsid cargo lambda watch --ignore-changes -A 127.0.0.1 -P "$LAMBDA_PORT" \
   --env-vars "ICHIGEN_TABLE=$ICHIGEN_TABLE,ICHIGEN_IMPORT_QUEUE_URL=$ICHIGEN_IMPORT_QUEUE_URL,ICHIGEN_SHOP_ID=$SHOP,ICHIGEN_RAKUTEN_BASE_URL=$SANDBOX_URL,ICHIGEN_YAHOO_BASE_URL=$SANDBOX_URL,ICHIGEN_AUPAY_BASE_URL=$SANDBOX_URL,ICHIGEN_QOO10_BASE_URL=$SANDBOX_URL,ICHIGEN_AMAZON_BASE_URL=$SANDBOX_URL,ICHIGEN_MALL_RPS=50,AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL,AWS_REGION=$AWS_REGION,AWS_ACCESS_KEY_ID=test,AWS_SECRET_ACCESS_KEY=test,RUST_LOG=warn" \
   >"$LOCAL_DIR/lambda-watch.log" 2>&1 &
 STARTED_PIDS+=("$!")
@@ -131,6 +136,30 @@ say "an operator re-imports one order after the mall changed it (SQS event)"
 "$ICHIGEN" demo change-one --shop "$SHOP" --sandbox-url "$SANDBOX_URL" --event-file "$LOCAL_DIR/sqs-reimport.json"
 invoke "$LOCAL_DIR/sqs-reimport.json" "$LOCAL_DIR/run4.json"
 "$ICHIGEN" demo summarize "$LOCAL_DIR/run4.json"
+
+say "the shop API (shop-api under the same cargo lambda watch): what a warehouse and an operator do"
+API="http://127.0.0.1:$LAMBDA_PORT/lambda-url/shop-api/shops/$SHOP"
+json() { python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), ensure_ascii=False, indent=1))'; }
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+echo "\$ curl \"\$API/orders?held=true&limit=5\"    (one line per order here; the answer is JSON)" >&2
+curl -sf "$API/orders?held=true&limit=5" | field '"\n".join("  %s  %s  holds: %s  lines: %d" % (o["id"], o["status"], ", ".join(h["kind"] for h in o["holds"]), len(o["lines"])) for o in d["orders"]) + "\n  next_cursor: " + str(d["next_cursor"])[:24] + "…"'
+HELD="$(curl -sf "$API/orders?hold=totals_mismatch&store=rakuten:store-a&limit=1" | field 'd["orders"][0]["id"]')"
+echo "\$ curl -X POST \"\$API/orders/$HELD/holds/clear\" -H 'Idempotency-Key: demo-clear-1' -d '{\"by\": \"sato\", \"reason\": \"checked the amounts with the buyer\"}'" >&2
+curl -sf -X POST "$API/orders/$HELD/holds/clear" -H 'Idempotency-Key: demo-clear-1' \
+  -H 'content-type: application/json' -d '{"by": "sato", "reason": "checked the amounts with the buyer"}' \
+  | field '"  " + d["id"] + " is now " + d["status"] + "; history: " + d["history"][-1]["event"]'
+READY="$(curl -sf "$API/orders?status=ready_to_ship&store=yahoo:store-y&limit=1" | field 'd["orders"][0]["id"]')"
+echo "\$ curl -X POST \"\$API/orders/$READY/shipment\" -H 'Idempotency-Key: demo-ship-1' -d '{\"carrier\": \"yamato\", \"tracking_numbers\": [\"1234-5678-9012\"], \"shipped_on\": \"…\", \"by\": \"warehouse\"}'" >&2
+for attempt in 1 2; do
+  curl -sf -D "$LOCAL_DIR/ship-headers.txt" -X POST "$API/orders/$READY/shipment" -H 'Idempotency-Key: demo-ship-1' \
+    -H 'content-type: application/json' \
+    -d "{\"carrier\": \"yamato\", \"tracking_numbers\": [\"1234-5678-9012\"], \"shipped_on\": \"$(date +%Y-%m-%d)\", \"by\": \"warehouse\"}" \
+    | field '"  " + d["id"] + " is now " + d["status"]'
+  grep -i '^idempotent-replayed' "$LOCAL_DIR/ship-headers.txt" | sed 's/^/  (the same request again: /; s/\r$/)/' || true
+done
+echo "\$ curl -X PUT \"\$API/stock/TEA-SET\" -H 'Idempotency-Key: demo-stock-1' -d '{\"quantity\": 12}'" >&2
+curl -sf -X PUT "$API/stock/TEA-SET" -H 'Idempotency-Key: demo-stock-1' -H 'content-type: application/json' \
+  -d '{"quantity": 12}' | json
 
 say "report"
 "$ICHIGEN" demo report --shop "$SHOP" --sandbox-url "$SANDBOX_URL"
