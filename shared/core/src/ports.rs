@@ -289,6 +289,16 @@ pub trait OrderIndex: Send + Sync {
         until: Option<JstInstant>,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError>;
+
+    /// The store's orders whose mall write was refused for good, oldest failure first: by
+    /// [`crate::operator::writes::mall_write_position`], strictly after `after`, at most
+    /// `limit`, without their raw payload.
+    async fn failed_mall_writes(
+        &self,
+        store: &StoreRef,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]
