@@ -89,11 +89,9 @@ impl OrderIndex for ShopTable {
                 key: partition.clone(),
                 detail: "an index entry without an order key".to_owned(),
             })?;
-            // The index lags the table a little: an order retried (or gone) meanwhile is not
-            // a failed write any more.
-            if let Some(mut order) = self.get_order(&id).await?
-                && order.mall_sync.refused_for_good().is_some()
-            {
+            // An order gone meanwhile is skipped; one retried meanwhile (the index lags the
+            // table a little) is returned as it is now, and the caller leaves it out.
+            if let Some(mut order) = self.get_order(&id).await? {
                 order.raw = RawPayload {
                     content_type: String::new(),
                     body: String::new(),

@@ -1138,6 +1138,34 @@ async fn a_write_the_mall_refused_is_listed_and_a_retry_sends_it_on_the_next_run
     assert_eq!(write["attempts"], json!(1));
     assert_eq!(failed_writes_page(&api, "").await.0, writes, "all stores");
 
+    for (query, field) in [
+        ("?cursor=not-a-cursor", "cursor"),
+        ("?status=failed", "status"),
+    ] {
+        let reply = api
+            .call(
+                "GET",
+                &format!("/shops/{SHOP}/failed-writes{query}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        assert_eq!(reply.body["field"], json!(field));
+    }
+    let retry_unfixed = format!("/shops/{SHOP}/failed-writes/{}/retry", unfixed.id);
+    for (body, field) in [
+        (json!({}), "by"),
+        (json!({"by": " "}), "by"),
+        (json!({"by": "佐藤", "reason": "x"}), "reason"),
+    ] {
+        let reply = api
+            .call("POST", &retry_unfixed, Some(&key()), Some(body.clone()))
+            .await;
+        assert_eq!(reply.status, 400, "{body}: {}", reply.body);
+        assert_eq!(reply.body["field"], json!(field), "{body}");
+    }
+
     // The confirmed order's write is done: retrying it is a conflict naming its state.
     let retry_path = |id: &str| format!("/shops/{SHOP}/failed-writes/{id}/retry");
     let confirmed = h.order_id(&numbers[1]).to_string();

@@ -109,7 +109,8 @@ pub async fn failed_writes(
         let orders = index
             .failed_mall_writes(store, after.as_deref(), limit)
             .await?;
-        // A full read may have left some behind in this store.
+        // A full read may have left some behind in this store. (An order retried a moment
+        // ago may still be read from the lagging index: it counts here, but is not listed.)
         more |= orders.len() >= limit;
         writes.extend(orders.iter().filter_map(FailedWrite::of));
     }
