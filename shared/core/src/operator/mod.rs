@@ -56,7 +56,7 @@ pub enum OperatorError {
     },
     #[error(
         "order {id}'s mall write is {}: only a write the mall refused for good can be retried",
-        state.as_str()
+        writes::describe(state)
     )]
     WriteNotFailed { id: OrderId, state: SyncState },
     #[error("order {id} has no {what}")]

@@ -781,8 +781,19 @@ async fn retrying_a_refused_write_makes_it_owed_again_and_records_who_asked() {
     assert!(entry.changes[0].contains("ERROR_105"), "{entry:?}");
     assert!(entry.changes[0].ends_with("asked by 佐藤"), "{entry:?}");
 
-    // Now pending: a second retry is refused with the state, and so is an idle order.
-    for (number, state) in [("1", "pending"), ("2", "idle")] {
+    // Now pending: a second retry is refused with the state, and so is an idle order and
+    // one whose failure ichigen retries on its own.
+    let mut unavailable = refused("3", "rakuten:store-a", "2026-12-02T12:00:00+09:00");
+    unavailable.mall_sync.state = SyncState::Failed {
+        reason: "503".into(),
+        retryable: true,
+    };
+    book.create_order(&unavailable).await.unwrap();
+    for (number, state) in [
+        ("1", "is pending"),
+        ("2", "is idle"),
+        ("3", "sent again by the next import run on its own"),
+    ] {
         match retry_failed_write(desk, &id(number), &by).await {
             Err(e @ OperatorError::WriteNotFailed { .. }) => {
                 assert!(e.to_string().contains(state), "{e}");

@@ -9,6 +9,7 @@ use super::listing::{MAX_PAGE_SIZE, OrderCursor, list_position};
 use super::{OperatorError, OrderDesk, change_order, check_actor, history};
 use crate::order::{Order, OrderId, StoreRef};
 use crate::ports::{OrderIndex, StoreConfigs};
+use crate::status::SyncState;
 use crate::time::JstInstant;
 
 /// History event of a refused mall write a person asked to send again.
@@ -24,6 +25,16 @@ pub fn write_since(order: &Order) -> JstInstant {
 /// text form as an order list position, so the same cursor serves.
 pub fn mall_write_position(order: &Order) -> String {
     list_position(&write_since(order), &order.id)
+}
+
+/// A write's state in words, telling a failure ichigen retries on its own from a refusal.
+pub fn describe(state: &SyncState) -> &'static str {
+    match state {
+        SyncState::Failed {
+            retryable: true, ..
+        } => "failed and is sent again by the next import run on its own",
+        other => other.as_str(),
+    }
 }
 
 /// One refused write, with what an operator needs to decide (no personal data).
