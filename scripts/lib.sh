@@ -9,14 +9,18 @@ LOCAL_DIR="$ICHIGEN_ROOT/.local"
 MOTO_VERSION="5.2.5"
 CFN_LINT_VERSION="1.58.0"
 CARGO_LAMBDA_VERSION="1.9.2"
+SCHEMATHESIS_VERSION="4.32.5"
+OPENAPI_VALIDATOR_VERSION="0.9.0"
 STARTED_PIDS=()
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# Python tools in a venv of the project's own: moto (AWS emulator) and cfn-lint, and with
+# Python tools in a venv of the project's own: moto (AWS emulator), cfn-lint, schemathesis
+# (fuzzes the shop API from its OpenAPI file) and openapi-spec-validator, and with
 # `--with-cargo-lambda` also cargo-lambda (it brings zig for cross-linking).
 ensure_python_tools() {
-  local want=("moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION")
+  local want=("moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+    "schemathesis==$SCHEMATHESIS_VERSION" "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION")
   [[ "${1:-}" == "--with-cargo-lambda" ]] && want+=("cargo-lambda==$CARGO_LAMBDA_VERSION")
   if [[ ! -x "$VENV/bin/python" ]]; then
     say "creating $VENV"
@@ -33,6 +37,8 @@ ensure_python_tools() {
   fi
   export PATH="$VENV/bin:$PATH"
   export ICHIGEN_CFN_LINT="$VENV/bin/cfn-lint"
+  export ICHIGEN_SCHEMATHESIS="$VENV/bin/schemathesis"
+  export ICHIGEN_OPENAPI_VALIDATOR="$VENV/bin/openapi-spec-validator"
 }
 
 free_port() {
