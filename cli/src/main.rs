@@ -6,6 +6,8 @@
 //! - `ichigen failed list` shows the orders that could not be imported (the quarantine);
 //! - `ichigen orders list [--hold]`, `ichigen orders show ID` and `ichigen hold clear ID --by
 //!   --reason` do at a terminal what the shop API does (the same core functions);
+//! - `ichigen writes failed` lists the mall writes the mall refused for good and `ichigen
+//!   writes retry ID --by` sends one again on the next import run (as the shop API does);
 //! - `ichigen demo …` drives the local end-to-end run (see `scripts/local-run.sh`).
 
 mod demo;
@@ -61,6 +63,11 @@ enum Command {
     Hold {
         #[command(subcommand)]
         command: orders::HoldCommand,
+    },
+    /// Writes to the mall the mall refused for good: list them, retry one.
+    Writes {
+        #[command(subcommand)]
+        command: orders::WritesCommand,
     },
     /// The local end-to-end demo (run by scripts/local-run.sh).
     Demo(demo::DemoArgs),
@@ -129,6 +136,7 @@ async fn main() -> ExitCode {
         Command::Failed { command } => failed_command(command).await,
         Command::Orders { command } => orders::orders_command(command).await,
         Command::Hold { command } => orders::hold_command(command).await,
+        Command::Writes { command } => orders::writes_command(command).await,
         Command::Demo(args) => demo::run(args).await,
     };
     match result {

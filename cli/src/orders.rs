@@ -1,11 +1,12 @@
 //! The operator's order verbs at a terminal: `ichigen orders list`, `ichigen orders show`,
-//! `ichigen hold clear`. They call the same core functions as the shop API
+//! `ichigen hold clear`, `ichigen writes failed`, `ichigen writes retry`. They call the same core functions as the shop API
 //! ([`ichigen_core::operator`]) on the shop's table.
 
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use ichigen_aws::ShopTable;
+use ichigen_core::operator::writes::{self, RetryWrite};
 use ichigen_core::operator::{
     self, ClearHold, OrderCursor, OrderDesk, OrderFilter, OrderSummary, order_view,
 };
@@ -68,6 +69,33 @@ pub enum HoldCommand {
         /// Only holds of this kind.
         #[arg(long, value_parser = parse_json_name::<HoldKind>)]
         kind: Option<HoldKind>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum WritesCommand {
+    /// Writes to the mall (e.g. Rakuten confirmOrder) the mall refused for good, oldest
+    /// first, with the mall's message.
+    Failed {
+        #[command(flatten)]
+        table: TableArg,
+        #[arg(long)]
+        store: Option<StoreRef>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Continue after the page that printed this cursor.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// Send a refused write again: it is owed once more and the store's next import run
+    /// sends it. Recorded in the order's history.
+    Retry {
+        #[command(flatten)]
+        table: TableArg,
+        id: OrderId,
+        /// Who asks.
+        #[arg(long)]
+        by: String,
     },
 }
 
@@ -165,6 +193,51 @@ pub async fn hold_command(command: HoldCommand) -> anyhow::Result<ExitCode> {
                 order.id,
                 order.holds.len(),
                 order.status,
+                order.version
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn writes_command(command: WritesCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        WritesCommand::Failed {
+            table,
+            store,
+            limit,
+            cursor,
+        } => {
+            let shop = shop_table(table).await;
+            let cursor = cursor.as_deref().map(OrderCursor::decode).transpose()?;
+            let page =
+                writes::failed_writes(&shop, &shop, store.as_ref(), cursor.as_ref(), limit).await?;
+            for write in &page.writes {
+                println!(
+                    "{}  {}  {} refused after {} attempt(s): {}",
+                    write.since,
+                    write.order_id,
+                    write.operation.as_deref().unwrap_or("write"),
+                    write.attempts,
+                    write.message
+                );
+            }
+            match page.next {
+                Some(next) => println!("more: --cursor {}", next.encode()),
+                None => println!("{} failed write(s), end of list", page.writes.len()),
+            }
+        }
+        WritesCommand::Retry { table, id, by } => {
+            let shop = shop_table(table).await;
+            let desk = OrderDesk {
+                orders: &shop,
+                clock: &SystemClock,
+            };
+            let order = writes::retry_failed_write(desk, &id, &RetryWrite { by }).await?;
+            println!(
+                "{}: mall write {}, sent on the store's next import run (version {})",
+                order.id,
+                order.mall_sync.state.as_str(),
                 order.version
             );
         }

@@ -119,3 +119,84 @@ async fn an_operator_lists_held_orders_reads_one_and_clears_its_hold() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
 }
+
+#[tokio::test]
+async fn an_operator_pages_through_refused_mall_writes_and_retries_one() {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let prefix = format!("cli-{}", uuid::Uuid::new_v4().simple());
+    let handles = ensure_shop(&sdk, &ShopResources::with_prefix(&prefix))
+        .await
+        .unwrap();
+    let table = ShopTable::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        handles.table_name.clone(),
+    );
+    table
+        .put_store_config(&StoreConfig {
+            store: "rakuten:store-a".parse().unwrap(),
+            secret_id: "s".into(),
+            import: ImportSettings::default(),
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    for (number, failed_at) in [
+        ("701-1", "2026-12-02T11:00:00+09:00"),
+        ("701-2", "2026-12-02T10:00:00+09:00"),
+    ] {
+        let mut order = held_order(number, "2026-12-01T09:00:00+09:00");
+        order.mall_sync = serde_json::from_value(serde_json::json!({
+            "operation": "confirmOrder", "state": "failed", "retryable": false,
+            "reason": format!("ERROR_105 {number}"), "attempts": 1, "updated_at": failed_at
+        }))
+        .unwrap();
+        table.create_order(&order).await.unwrap();
+    }
+    let name = handles.table_name.as_str();
+
+    let first = stdout(&ichigen(name, &["writes", "failed", "--limit", "1"]));
+    assert!(
+        first.contains("rakuten:store-a:701-2"),
+        "oldest first: {first}"
+    );
+    assert!(first.contains("confirmOrder refused after 1 attempt(s): ERROR_105 701-2"));
+    let cursor = first
+        .lines()
+        .find_map(|l| l.strip_prefix("more: --cursor "))
+        .expect("a second page");
+    let second = stdout(&ichigen(
+        name,
+        &["writes", "failed", "--limit", "1", "--cursor", cursor],
+    ));
+    assert!(second.contains("rakuten:store-a:701-1"), "{second}");
+    assert!(!second.contains("701-2"), "no repeats: {second}");
+
+    let retried = stdout(&ichigen(
+        name,
+        &["writes", "retry", "rakuten:store-a:701-2", "--by", "sato"],
+    ));
+    assert!(retried.contains("mall write pending"), "{retried}");
+    let stored = table
+        .get_order(&"rakuten:store-a:701-2".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.mall_sync.is_outstanding());
+    let list = stdout(&ichigen(
+        name,
+        &["writes", "failed", "--store", "rakuten:store-a"],
+    ));
+    assert!(list.contains("1 failed write(s), end of list"), "{list}");
+    assert!(!list.contains("701-2"), "{list}");
+
+    let again = ichigen(
+        name,
+        &["writes", "retry", "rakuten:store-a:701-2", "--by", "sato"],
+    );
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("mall write is pending"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use ichigen_core::OrderStatus;
 use ichigen_core::operator::OperatorError;
 use ichigen_core::ports::StoreError;
+use ichigen_core::status::SyncState;
 use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -28,6 +29,32 @@ pub struct Problem {
     /// A stale version: the order's version now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<u64>,
+    /// A mall write that cannot be retried: where it stands now (`pending`, `done` …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_sync_state: Option<SyncStateName>,
+}
+
+/// A mall write's state by name: one byte, where the state itself carries the mall's message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStateName {
+    Idle,
+    Pending,
+    InFlight,
+    Done,
+    Failed,
+}
+
+impl From<&SyncState> for SyncStateName {
+    fn from(state: &SyncState) -> Self {
+        match state {
+            SyncState::Idle => SyncStateName::Idle,
+            SyncState::Pending => SyncStateName::Pending,
+            SyncState::InFlight => SyncStateName::InFlight,
+            SyncState::Done => SyncStateName::Done,
+            SyncState::Failed { .. } => SyncStateName::Failed,
+        }
+    }
 }
 
 impl Problem {
@@ -45,6 +72,7 @@ impl Problem {
             field: None,
             current_status: None,
             current_version: None,
+            current_sync_state: None,
         }
     }
 
@@ -151,6 +179,15 @@ impl From<OperatorError> for Problem {
                     StatusCode::CONFLICT,
                     "illegal-transition",
                     "Not possible in the order's status",
+                    detail,
+                )
+            },
+            OperatorError::WriteNotFailed { state, .. } => Problem {
+                current_sync_state: Some(SyncStateName::from(&state)),
+                ..Problem::new(
+                    StatusCode::CONFLICT,
+                    "write-not-failed",
+                    "The order's mall write is not refused",
                     detail,
                 )
             },

@@ -14,6 +14,7 @@ use axum::routing::{get, post, put};
 use ichigen_core::import::ImportCommand;
 use ichigen_core::operator::requests::{self, ReimportRequest, RequestDesk};
 use ichigen_core::operator::stores::store_overview;
+use ichigen_core::operator::writes::{self, RetryWrite};
 use ichigen_core::operator::{
     self, ClearHold, OrderCursor, OrderDesk, OrderEdit, OrderFilter, OrderSummary, PlaceHold,
     Shipment, order_view,
@@ -42,6 +43,8 @@ pub(crate) fn shop_routes() -> Router<Arc<App>> {
             "/failed-imports/{store}/{mall_order_id}/retry",
             post(retry_failed_import),
         )
+        .route("/failed-writes", get(failed_writes))
+        .route("/failed-writes/{order_id}/retry", post(retry_failed_write))
         .route("/stores", get(stores))
         .route("/stock", put(set_stock))
         .route("/stock/{sku}", get(get_stock).put(set_one_stock))
@@ -263,6 +266,61 @@ async fn retry_failed_import(State(app): State<Arc<App>>, params: PathParams) ->
     let mall_order_id = path_param(&params, "mall_order_id")?;
     let command = requests::retry_failed_import(request_desk(&app), &store, &mall_order_id).await?;
     Ok(queued(&[command]))
+}
+
+async fn failed_writes(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Answer {
+    let mut store = None;
+    let mut cursor = None;
+    let mut limit = 100;
+    for (name, value) in query_pairs(&query) {
+        match name.as_str() {
+            "store" => {
+                store = Some(
+                    value
+                        .parse::<StoreRef>()
+                        .map_err(|e| Problem::invalid(&name, e.to_string()))?,
+                );
+            }
+            "limit" => {
+                limit = value
+                    .parse()
+                    .map_err(|_| Problem::invalid(&name, "must be a whole number"))?;
+            }
+            "cursor" => {
+                cursor = Some(
+                    OrderCursor::decode(&value)
+                        .map_err(|e| Problem::invalid(&name, e.to_string()))?,
+                );
+            }
+            _ => return Err(Problem::invalid(name, "is not a filter of this list")),
+        }
+    }
+    let page = writes::failed_writes(
+        app.table.as_ref(),
+        app.table.as_ref(),
+        store.as_ref(),
+        cursor.as_ref(),
+        limit,
+    )
+    .await?;
+    Ok(json(
+        StatusCode::OK,
+        serde_json::json!({
+            "failed_writes": page.writes,
+            "next_cursor": page.next.map(|c| c.encode()),
+        }),
+    ))
+}
+
+async fn retry_failed_write(
+    State(app): State<Arc<App>>,
+    params: PathParams,
+    bytes: Bytes,
+) -> Answer {
+    let id = order_id(&params)?;
+    let request: RetryWrite = body(&bytes)?;
+    let order = writes::retry_failed_write(desk(&app), &id, &request).await?;
+    Ok(json(StatusCode::OK, order_view(&order)))
 }
 
 async fn stores(State(app): State<Arc<App>>) -> Answer {

@@ -1,4 +1,4 @@
-//! Orders in the shop table (access patterns 1–6 and 9 in [`crate::tables`]).
+//! Orders in the shop table (access patterns 1–6, 9 and 15 in [`crate::tables`]).
 //!
 //! An order item holds the order gzip-compressed as JSON in `order_gz` (**without** its raw
 //! mall payload) and the raw payload gzip-compressed in `raw_gz` (+ `raw_content_type`): the
@@ -373,17 +373,18 @@ pub(crate) fn order_item(order: &Order) -> Result<Item, StoreError> {
         item.insert(attr::GSI2PK.to_owned(), text(keys::holds_pk(&order.store)));
         item.insert(attr::GSI2SK.to_owned(), text(time_sk));
     }
-    // Sparse: only orders owing the mall a write appear in `mall_sync_owed`.
-    if owed {
-        let since = order.mall_sync.updated_at.unwrap_or(order.imported_at);
-        item.insert(
-            attr::GSI3PK.to_owned(),
-            text(keys::sync_owed_pk(&order.store)),
-        );
-        item.insert(
-            attr::GSI3SK.to_owned(),
-            text(keys::time_sk(&since, &order.id)),
-        );
+    // Sparse: only orders owing the mall a write appear in `mall_sync_owed`, and beside them,
+    // in a partition of their own, orders whose write the mall refused for good.
+    let sync_partition = if owed {
+        Some(keys::sync_owed_pk(&order.store))
+    } else if order.mall_sync.refused_for_good().is_some() {
+        Some(keys::sync_failed_pk(&order.store))
+    } else {
+        None
+    };
+    if let Some(partition) = sync_partition {
+        item.insert(attr::GSI3PK.to_owned(), text(partition));
+        item.insert(attr::GSI3SK.to_owned(), text(keys::sync_sk(order)));
     }
     Ok(item)
 }
@@ -501,7 +502,18 @@ mod tests {
             retryable: false,
         };
         let item = order_item(&order).unwrap();
-        assert!(!item.contains_key(attr::GSI3PK));
+        assert_eq!(
+            item[attr::GSI3PK],
+            text("SYNCFAILED#rakuten:s"),
+            "refused for good"
+        );
+        assert_eq!(item[field::MALL_SYNC_OWED], AttributeValue::Bool(false));
         assert_eq!(order_from_item(item).unwrap(), order);
+        order.mall_sync.state = SyncState::Done;
+        let item = order_item(&order).unwrap();
+        assert!(
+            !item.contains_key(attr::GSI3PK),
+            "nothing owed, nothing failed"
+        );
     }
 }

@@ -19,6 +19,7 @@
 //! | 12 | a SKU's stock level with its change sequence | `pk = STOCK#<sku>`, `sk = STOCK`; UpdateItem `SET quantity … ADD sequence 1` |
 //! | 13 | a write's idempotency key and its answer, kept 24 h | `pk = IDEMPOTENCY#<key>`, `sk = IDEMPOTENCY`; claimed with `attribute_not_exists(pk)`, deleted by the table's TTL on `expires_at` |
 //! | 14 | a page of orders after a cursor, by store and status or held, in time order | patterns 5 and 6 with `gsi1sk > :position` (or `gsi2sk`); the cursor is the last position returned |
+//! | 15 | a page of store Y's orders whose mall write the mall refused for good, oldest failure first | GSI `mall_sync_owed` in a partition of its own: `gsi3pk = SYNCFAILED#<store>` only while refused, `gsi3sk = <failed at>#<order id>` (`> :position` after a cursor); each order then read by key (pattern 1) |
 //!
 //! `ordered_at` in sort keys is the RFC 3339 text of a [`JstInstant`], always `+09:00` with a
 //! fixed width, so string order is time order.
@@ -26,7 +27,10 @@
 //! `by_store_status` and `with_holds` project the compressed order (`order_gz`) and the small
 //! attributes, not the raw payload: list readers want whole orders but never the mall's
 //! payload, and an index entry stays a few KB whatever the payload's size. `mall_sync_owed`
-//! projects only the mall order id, which is all the acknowledgement sweep needs.
+//! projects only the mall order id, which is all the acknowledgement sweep needs. Its
+//! `SYNCFAILED#` partitions (pattern 15) reuse it rather than add an index: an order is owed
+//! or refused, never both, so one `gsi3pk` serves; the failed list reads its few orders by
+//! key instead of widening the projection of every owed entry.
 //!
 //! [`shop_table`] is the one definition of the table: [`create_table`] builds it locally and a
 //! test holds `infra/template.yaml` to it.
@@ -116,6 +120,17 @@ pub mod keys {
     /// Pattern 9: the `mall_sync_owed` partition.
     pub fn sync_owed_pk(store: &StoreRef) -> String {
         format!("SYNC#{store}")
+    }
+
+    /// Patterns 9 and 15: `<since>#<order id>`, since when the write is in its state, so
+    /// each partition is oldest first.
+    pub fn sync_sk(order: &ichigen_core::Order) -> String {
+        ichigen_core::operator::writes::mall_write_position(order)
+    }
+
+    /// Pattern 15: the `mall_sync_owed` partition of writes the mall refused for good.
+    pub fn sync_failed_pk(store: &StoreRef) -> String {
+        format!("SYNCFAILED#{store}")
     }
 
     /// Pattern 10: a failed import's sort key in the store's partition.

@@ -289,6 +289,18 @@ pub trait OrderIndex: Send + Sync {
         until: Option<JstInstant>,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError>;
+
+    /// The store's orders whose mall write was refused for good, oldest failure first: by
+    /// [`crate::operator::writes::mall_write_position`], strictly after `after`, at most
+    /// `limit`, without their raw payload. The index may lag the table: an order retried
+    /// a moment ago can still be in the answer, as it is now (callers check its state); a
+    /// short answer means the list has ended.
+    async fn failed_mall_writes(
+        &self,
+        store: &StoreRef,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

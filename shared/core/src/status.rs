@@ -194,6 +194,26 @@ impl MallSync {
         )
     }
 
+    /// The mall refused the write for good: it waits for a person (listed as a failed
+    /// write until someone retries it). Returns the mall's message.
+    pub fn refused_for_good(&self) -> Option<&str> {
+        match &self.state {
+            SyncState::Failed {
+                reason,
+                retryable: false,
+            } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// A person asks for the refused write to be sent again: owed once more, so the next
+    /// import run's sweep sends it. The attempts so far are kept (they are the write's
+    /// record, not a budget).
+    pub fn send_again(&mut self, at: JstInstant) {
+        self.state = SyncState::Pending;
+        self.updated_at = Some(at);
+    }
+
     pub fn record_attempt(&mut self, outcome: SyncState, at: JstInstant) {
         self.state = outcome;
         self.attempts += 1;

@@ -17,7 +17,7 @@ use ichigen_core::ports::{FailedImport, FailedImportStore, ImportStep, OrderStor
 use ichigen_core::{
     HoldKind, ImportSettings, JstInstant, Order, OrderStatus, StoreConfig, StoreRef,
 };
-use ichigen_integration::emulator_sdk;
+use ichigen_integration::{Harness, emulator_sdk};
 use serde_json::{Value, json};
 use shop_api::App;
 
@@ -81,6 +81,24 @@ impl Api {
             table,
             sqs: aws_sdk_sqs::Client::new(&sdk),
             queue_url: handles.import_queue_url,
+        }
+    }
+
+    /// The API over an import harness's shop: the table and queue its import runs use, so a
+    /// test can drive the mall (sandbox) and the API together.
+    fn over(harness: &Harness) -> Api {
+        let app = App::new(
+            &harness.sdk,
+            SHOP,
+            harness.handles.table_name.clone(),
+            harness.handles.import_queue_url.clone(),
+        )
+        .expect("app");
+        Api {
+            app: Arc::new(app),
+            table: harness.table.as_ref().clone(),
+            sqs: aws_sdk_sqs::Client::new(&harness.sdk),
+            queue_url: harness.handles.import_queue_url.clone(),
         }
     }
 
@@ -1018,7 +1036,7 @@ async fn every_operation_in_the_openapi_file_is_routed() {
             );
         }
     }
-    assert_eq!(operations, 14);
+    assert_eq!(operations, 16);
     let unrouted = api
         .call("GET", &format!("/shops/{SHOP}/nothing-here"), None, None)
         .await;
@@ -1051,4 +1069,167 @@ async fn the_sample_event_lists_held_orders() {
         .unwrap();
     let body: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(body["orders"][0]["id"], json!("rakuten:store-a:800-1"));
+}
+
+/// The list of failed mall writes and its cursor, as one value per page.
+async fn failed_writes_page(api: &Api, query: &str) -> (Vec<Value>, Option<String>) {
+    let reply = api
+        .call(
+            "GET",
+            &format!("/shops/{SHOP}/failed-writes{query}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let writes = reply.body["failed_writes"].as_array().unwrap().clone();
+    let next = reply.body["next_cursor"].as_str().map(str::to_owned);
+    (writes, next)
+}
+
+#[tokio::test]
+async fn a_write_the_mall_refused_is_listed_and_a_retry_sends_it_on_the_next_run() {
+    use ichigen_sandbox::control::{GenerateOptions, OrderKind, RakutenLimits};
+    let h = Harness::new().await;
+    let api = Api::over(&h);
+    // The mall refuses to confirm an order whose postage the shop has not fixed yet.
+    let refusing = RakutenLimits {
+        confirm_rejects_unfixed_postage: true,
+        ..RakutenLimits::default()
+    };
+    h.control().rakuten_set_limits(&refusing).await.unwrap();
+    let options = GenerateOptions {
+        order_datetimes: Some(vec![
+            ichigen_integration::rakuten_time(ichigen_integration::ago(
+                ichigen_integration::hours(2),
+            )),
+            ichigen_integration::rakuten_time(ichigen_integration::ago(
+                ichigen_integration::hours(1),
+            )),
+        ]),
+        kinds: Some(vec![OrderKind::UnfixedPostage, OrderKind::Plain]),
+        seed: Some(7),
+        ..GenerateOptions::default()
+    };
+    let numbers = h
+        .control()
+        .rakuten_generate_orders(&h.shop_id, &options)
+        .await
+        .unwrap()
+        .order_numbers;
+    h.differential().await.expect("import run");
+    let unfixed = h.order(&numbers[0]).await.expect("imported");
+    let refused_message = match &unfixed.mall_sync.state {
+        ichigen_core::status::SyncState::Failed {
+            reason,
+            retryable: false,
+        } => reason.clone(),
+        other => panic!("expected a final refusal, got {other:?}"),
+    };
+
+    let (writes, next) = failed_writes_page(&api, "?store=rakuten:store-a").await;
+    assert_eq!(writes.len(), 1, "only the refused order: {writes:?}");
+    assert_eq!(next, None);
+    let write = &writes[0];
+    assert_eq!(write["order_id"], json!(unfixed.id.to_string()));
+    assert_eq!(write["mall_order_id"], json!(numbers[0]));
+    assert_eq!(write["operation"], json!("confirmOrder"));
+    assert_eq!(write["message"], json!(refused_message));
+    assert_eq!(write["attempts"], json!(1));
+    assert_eq!(failed_writes_page(&api, "").await.0, writes, "all stores");
+
+    for (query, field) in [
+        ("?cursor=not-a-cursor", "cursor"),
+        ("?status=failed", "status"),
+    ] {
+        let reply = api
+            .call(
+                "GET",
+                &format!("/shops/{SHOP}/failed-writes{query}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        assert_eq!(reply.body["field"], json!(field));
+    }
+    let retry_unfixed = format!("/shops/{SHOP}/failed-writes/{}/retry", unfixed.id);
+    for (body, field) in [
+        (json!({}), "by"),
+        (json!({"by": " "}), "by"),
+        (json!({"by": "佐藤", "reason": "x"}), "reason"),
+    ] {
+        let reply = api
+            .call("POST", &retry_unfixed, Some(&key()), Some(body.clone()))
+            .await;
+        assert_eq!(reply.status, 400, "{body}: {}", reply.body);
+        assert_eq!(reply.body["field"], json!(field), "{body}");
+    }
+
+    // The confirmed order's write is done: retrying it is a conflict naming its state.
+    let retry_path = |id: &str| format!("/shops/{SHOP}/failed-writes/{id}/retry");
+    let confirmed = h.order_id(&numbers[1]).to_string();
+    let reply = api
+        .call(
+            "POST",
+            &retry_path(&confirmed),
+            Some(&key()),
+            Some(json!({"by": "佐藤"})),
+        )
+        .await;
+    assert_eq!(reply.status, 409, "{}", reply.body);
+    assert_eq!(reply.body["current_sync_state"], json!("done"));
+    let unknown = h.order_id("100001-20261203-9999999").to_string();
+    let reply = api
+        .call(
+            "POST",
+            &retry_path(&unknown),
+            Some(&key()),
+            Some(json!({"by": "佐藤"})),
+        )
+        .await;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+
+    // The shop fixes the postage; a person asks for the confirmation again.
+    h.control()
+        .rakuten_set_limits(&RakutenLimits::default())
+        .await
+        .unwrap();
+    let reply = api
+        .call(
+            "POST",
+            &retry_path(&unfixed.id.to_string()),
+            Some(&key()),
+            Some(json!({"by": "佐藤"})),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["mall_sync"]["state"], json!("pending"));
+    let entry = reply.body["history"].as_array().unwrap().last().unwrap();
+    assert_eq!(entry["event"], json!("mall_write_retried"));
+    assert!(
+        entry["changes"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("asked by 佐藤"),
+        "{entry}"
+    );
+    assert!(
+        failed_writes_page(&api, "").await.0.is_empty(),
+        "owed, not failed"
+    );
+    assert!(
+        !h.confirmed_on_mall().await.contains(&numbers[0]),
+        "nothing sent before the next run"
+    );
+
+    h.differential().await.expect("the next import run");
+    assert!(
+        h.confirmed_on_mall().await.contains(&numbers[0]),
+        "sent again"
+    );
+    let order = h.order(&numbers[0]).await.unwrap();
+    assert_eq!(order.mall_sync.state, ichigen_core::status::SyncState::Done);
+    assert_eq!(order.mall_sync.attempts, 2);
+    assert!(failed_writes_page(&api, "").await.0.is_empty());
 }

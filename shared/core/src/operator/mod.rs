@@ -5,11 +5,13 @@
 //! - [`listing`]: list and search orders from the time-ordered indexes, with a cursor;
 //! - this module: one order's holds, operator edits and shipment report;
 //! - [`requests`]: re-import requests and the quarantine of failed imports;
-//! - [`stores`]: how each store's imports are going.
+//! - [`stores`]: how each store's imports are going;
+//! - [`writes`]: mall writes the mall refused for good, and sending one again.
 
 pub mod listing;
 pub mod requests;
 pub mod stores;
+pub mod writes;
 
 use jiff::civil::Date;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -21,7 +23,7 @@ use crate::hold::{Hold, HoldKind};
 use crate::import::merge::editable;
 use crate::order::{Address, HistoryEntry, OperatorNote, Order, OrderId, ShipmentReport, TimeSlot};
 use crate::ports::{Clock, OrderStore, QueueFailure, StoreError};
-use crate::status::{OrderStatus, StatusEvent};
+use crate::status::{OrderStatus, StatusEvent, SyncState};
 use crate::time::JstInstant;
 
 /// How often a change without a caller's version is re-read and re-applied after losing a
@@ -52,6 +54,11 @@ pub enum OperatorError {
         current: OrderStatus,
         action: &'static str,
     },
+    #[error(
+        "order {id}'s mall write is {}: only a write the mall refused for good can be retried",
+        writes::describe(state)
+    )]
+    WriteNotFailed { id: OrderId, state: SyncState },
     #[error("order {id} has no {what}")]
     NoSuchHold { id: OrderId, what: String },
     #[error("{field}: {detail}")]

@@ -81,6 +81,26 @@ impl OrderIndex for Book {
         orders.truncate(limit);
         Ok(orders)
     }
+    async fn failed_mall_writes(
+        &self,
+        store: &crate::StoreRef,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        use writes::mall_write_position;
+        let mut orders: Vec<Order> = self
+            .0
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|o| &o.store == store && o.mall_sync.refused_for_good().is_some())
+            .filter(|o| after.is_none_or(|a| mall_write_position(o).as_str() > a))
+            .cloned()
+            .collect();
+        orders.sort_by_key(mall_write_position);
+        orders.truncate(limit);
+        Ok(orders)
+    }
 }
 
 pub(crate) fn at(text: &str) -> JstInstant {
@@ -659,4 +679,135 @@ async fn a_stock_batch_is_checked_whole_before_anything_is_written() {
         set.iter().map(|l| l.sequence).collect::<Vec<_>>(),
         vec![1, 1]
     );
+}
+
+/// An order of `store` whose `confirmOrder` the mall refused at `failed_at`.
+fn refused(number: &str, store: &str, failed_at: &str) -> Order {
+    let mut order = in_store(order(number, "2026-12-01T09:00:00+09:00"), store);
+    order.mall_sync = crate::status::MallSync::pending("confirmOrder", order.imported_at);
+    order.mall_sync.record_attempt(
+        SyncState::Failed {
+            reason: format!("ERROR_105 order {number} cannot be confirmed"),
+            retryable: false,
+        },
+        at(failed_at),
+    );
+    order
+}
+
+#[tokio::test]
+async fn failed_writes_are_listed_oldest_failure_first_across_stores_in_pages() {
+    use writes::failed_writes;
+    let mut owed = refused("9", "rakuten:store-a", "2026-12-02T08:00:00+09:00");
+    owed.mall_sync.state = SyncState::Failed {
+        reason: "503".into(),
+        retryable: true,
+    };
+    let book = book_with(vec![
+        refused("1", "rakuten:store-a", "2026-12-02T12:00:00+09:00"),
+        refused("2", "yahoo:store-b", "2026-12-02T10:00:00+09:00"),
+        refused("3", "rakuten:store-a", "2026-12-02T11:00:00+09:00"),
+        owed,
+        order("4", "2026-12-01T09:00:00+09:00"),
+    ])
+    .await;
+    let stores = Stores(vec![
+        "rakuten:store-a".parse().unwrap(),
+        "yahoo:store-b".parse().unwrap(),
+    ]);
+    let first = failed_writes(&book, &stores, None, None, 2).await.unwrap();
+    let numbers = |page: &writes::FailedWritePage| -> Vec<String> {
+        page.writes
+            .iter()
+            .map(|w| w.mall_order_id.clone())
+            .collect()
+    };
+    assert_eq!(numbers(&first), ["2", "3"], "oldest failure first");
+    assert_eq!(
+        first.writes[0].message,
+        "ERROR_105 order 2 cannot be confirmed"
+    );
+    assert_eq!(first.writes[0].operation.as_deref(), Some("confirmOrder"));
+    assert_eq!(first.writes[0].attempts, 1);
+    assert_eq!(first.writes[0].since, at("2026-12-02T10:00:00+09:00"));
+    let cursor = first.next.expect("a second page");
+    let second = failed_writes(&book, &stores, None, Some(&cursor), 2)
+        .await
+        .unwrap();
+    assert_eq!(numbers(&second), ["1"]);
+    assert_eq!(second.next, None);
+
+    let store_a: crate::StoreRef = "rakuten:store-a".parse().unwrap();
+    let one_store = failed_writes(&book, &stores, Some(&store_a), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(numbers(&one_store), ["3", "1"]);
+    let unknown: crate::StoreRef = "aupay:nope".parse().unwrap();
+    assert!(matches!(
+        failed_writes(&book, &stores, Some(&unknown), None, 10).await,
+        Err(OperatorError::UnknownStore(_))
+    ));
+    assert!(matches!(
+        failed_writes(&book, &stores, None, None, 0).await,
+        Err(OperatorError::Invalid { field, .. }) if field == "limit"
+    ));
+}
+
+#[tokio::test]
+async fn retrying_a_refused_write_makes_it_owed_again_and_records_who_asked() {
+    use writes::{RetryWrite, retry_failed_write};
+    let book = book_with(vec![
+        refused("1", "rakuten:store-a", "2026-12-02T12:00:00+09:00"),
+        order("2", "2026-12-01T09:00:00+09:00"),
+    ])
+    .await;
+    let clock = clock();
+    let desk = OrderDesk {
+        orders: &book,
+        clock: &clock,
+    };
+    let by = RetryWrite {
+        by: "佐藤".to_owned(),
+    };
+    let order = retry_failed_write(desk, &id("1"), &by).await.unwrap();
+    assert_eq!(order.mall_sync.state, SyncState::Pending);
+    assert!(order.mall_sync.is_outstanding());
+    assert_eq!(order.mall_sync.attempts, 1, "the attempts so far are kept");
+    assert_eq!(order.mall_sync.updated_at, Some(clock.now()));
+    assert_eq!(order.version, 2);
+    let entry = order.history.last().unwrap();
+    assert_eq!(entry.event, writes::MALL_WRITE_RETRIED);
+    assert!(entry.changes[0].contains("confirmOrder"), "{entry:?}");
+    assert!(entry.changes[0].contains("ERROR_105"), "{entry:?}");
+    assert!(entry.changes[0].ends_with("asked by 佐藤"), "{entry:?}");
+
+    // Now pending: a second retry is refused with the state, and so is an idle order and
+    // one whose failure ichigen retries on its own.
+    let mut unavailable = refused("3", "rakuten:store-a", "2026-12-02T12:00:00+09:00");
+    unavailable.mall_sync.state = SyncState::Failed {
+        reason: "503".into(),
+        retryable: true,
+    };
+    book.create_order(&unavailable).await.unwrap();
+    for (number, state) in [
+        ("1", "is pending"),
+        ("2", "is idle"),
+        ("3", "sent again by the next import run on its own"),
+    ] {
+        match retry_failed_write(desk, &id(number), &by).await {
+            Err(e @ OperatorError::WriteNotFailed { .. }) => {
+                assert!(e.to_string().contains(state), "{e}");
+            }
+            other => panic!("order {number}: expected WriteNotFailed, got {other:?}"),
+        }
+    }
+    assert!(matches!(
+        retry_failed_write(desk, &id("404"), &by).await,
+        Err(OperatorError::OrderNotFound(_))
+    ));
+    let nobody = RetryWrite { by: " ".to_owned() };
+    assert!(matches!(
+        retry_failed_write(desk, &id("1"), &nobody).await,
+        Err(OperatorError::Invalid { field, .. }) if field == "by"
+    ));
 }
