@@ -28,27 +28,11 @@ fn stdout(output: &Output) -> String {
 }
 
 fn held_order(number: &str, ordered_at: &str) -> Order {
-    serde_json::from_value(serde_json::json!({
-        "id": format!("rakuten:store-a:{number}"), "store": "rakuten:store-a",
-        "mall_order_id": number, "ordered_at": ordered_at,
-        "buyer": {"name": "山田 太郎", "kana": null, "email": null, "phone": null, "address": null},
-        "destinations": [{"mall_destination_id": null, "recipient_name": "山田 太郎",
-            "recipient_kana": null, "phone": null,
-            "address": {"postcode": "1000001", "prefecture": "東京都", "city": "千代田区", "street": "1-1"},
-            "mall_carrier_code": null, "lines": []}],
-        "amounts": {"goods":0,"shipping":0,"cod_fee":0,"payment_fee":0,"gift_wrapping":0,
-            "coupons":0,"coupons_shop_funded":0,"points":0,"total":0,"billed":0,"tax":null},
-        "payment": {"method":"credit_card","mall_method_code":"1","mall_method_name":"card",
-            "paid_at":null,"due_date":null},
-        "delivery": {"mall_method_name":"","carrier":null,"desired_date":null,"time_slot":null},
-        "gift": {"is_gift":false,"wrappings":[],"noshi":null}, "notes": null,
-        "mall_status": {"code":"300","label":""}, "status": "on_hold",
-        "holds": [{"kind": "unmapped_sku", "field": "items[0]", "message": "S-1 has no internal SKU", "source": "import"}],
-        "mall_sync": {"operation":null,"state":"idle","attempts":0,"updated_at":null},
-        "history": [], "version": 1, "imported_at": ordered_at, "updated_at": ordered_at,
-        "raw": {"content_type":"application/json","body":"{}"}
-    }))
-    .unwrap()
+    use ichigen_core::testing::{held, ready_order};
+    held(
+        ready_order("rakuten:store-a", number, ordered_at),
+        &[ichigen_core::HoldKind::UnmappedSku],
+    )
 }
 
 #[tokio::test]

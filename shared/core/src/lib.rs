@@ -12,6 +12,8 @@ pub mod order;
 pub mod ports;
 pub mod status;
 pub mod stock;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 
 pub use config::{ImportSettings, StoreConfig};

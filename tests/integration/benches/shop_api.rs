@@ -85,7 +85,11 @@ async fn run() -> anyhow::Result<()> {
                 .collect()
         })
         .unwrap_or_default();
-    anyhow::ensure!(ids.len() == 100, "the first page holds {} orders", ids.len());
+    anyhow::ensure!(
+        ids.len() == 100,
+        "the first page holds {} orders",
+        ids.len()
+    );
 
     println!(
         "shop API benchmark: {orders} imported orders, {calls} calls of each kind, handler in-process, DynamoDB in moto\n"

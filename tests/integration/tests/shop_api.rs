@@ -298,40 +298,11 @@ fn at(text: &str) -> JstInstant {
 
 /// A paid order ready to ship, with a buyer and a ship-to.
 fn order(store: &str, number: &str, ordered_at: &str) -> Order {
-    serde_json::from_value(json!({
-        "id": format!("{store}:{number}"), "store": store,
-        "mall_order_id": number, "ordered_at": ordered_at,
-        "buyer": {"name": "山田 太郎", "kana": null, "email": "taro@example.jp", "phone": "0312345678", "address": null},
-        "destinations": [{"mall_destination_id": null, "recipient_name": "山田 太郎",
-            "recipient_kana": null, "phone": "0312345678",
-            "address": {"postcode": "1000001", "prefecture": "東京都", "city": "千代田区", "street": "1-1"},
-            "mall_carrier_code": null,
-            "lines": [{"mall_line_id": "1", "mall_item_id": "item", "seller_sku": "S-1",
-                "option_code": null, "sku": "SKU-1", "name": "お茶", "options": [],
-                "quantity": 2, "unit_price": 1000, "option_surcharge": 0,
-                "tax_rate_percent": 8, "gift_wrapped": false}]}],
-        "amounts": {"goods":2000,"shipping":0,"cod_fee":0,"payment_fee":0,"gift_wrapping":0,
-            "coupons":0,"coupons_shop_funded":0,"points":0,"total":2000,"billed":2000,"tax":null},
-        "payment": {"method":"credit_card","mall_method_code":"1","mall_method_name":"card",
-            "paid_at":null,"due_date":null},
-        "delivery": {"mall_method_name":"宅配便","carrier":"yamato","desired_date":null,"time_slot":null},
-        "gift": {"is_gift":false,"wrappings":[],"noshi":null}, "notes": null,
-        "mall_status": {"code":"300","label":"発送待ち"}, "status": "ready_to_ship", "holds": [],
-        "mall_sync": {"operation":null,"state":"idle","attempts":0,"updated_at":null},
-        "history": [], "version": 1, "imported_at": ordered_at, "updated_at": ordered_at,
-        "raw": {"content_type":"application/json","body":"{\"buyer\":\"山田 太郎\"}"}
-    }))
-    .unwrap()
+    ichigen_core::testing::ready_order(store, number, ordered_at)
 }
 
-fn held(mut order: Order, kind: HoldKind) -> Order {
-    order.status = OrderStatus::OnHold;
-    order.holds = vec![ichigen_core::Hold::new(
-        kind,
-        Some("items[0].sku".to_owned()),
-        "S-1 has no internal SKU",
-    )];
-    order
+fn held(order: Order, kind: HoldKind) -> Order {
+    ichigen_core::testing::held(order, &[kind])
 }
 
 fn orders_path(query: &str) -> String {

@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::*;
-use crate::hold::Hold;
 use crate::ports::{FixedClock, OrderIndex, OrderList, StoredOrderSummary};
+use crate::testing::held;
 
 /// Orders by id, with the version check the real store makes.
 #[derive(Default)]
@@ -109,39 +109,7 @@ pub(crate) fn at(text: &str) -> JstInstant {
 
 /// A paid order of `rakuten:store-a`, ready to ship, ordered at `ordered_at`.
 pub(crate) fn order(number: &str, ordered_at: &str) -> Order {
-    serde_json::from_value(serde_json::json!({
-        "id": format!("rakuten:store-a:{number}"), "store": "rakuten:store-a",
-        "mall_order_id": number, "ordered_at": ordered_at,
-        "buyer": {"name": "山田 太郎", "kana": null, "email": null, "phone": null, "address": null},
-        "destinations": [{"mall_destination_id": null, "recipient_name": "山田 太郎",
-            "recipient_kana": null, "phone": "0312345678",
-            "address": {"postcode": "1000001", "prefecture": "東京都", "city": "千代田区", "street": "1-1"},
-            "mall_carrier_code": null,
-            "lines": [{"mall_line_id": "1", "mall_item_id": "item", "seller_sku": "S-1",
-                "option_code": null, "sku": "SKU-1", "name": "お茶", "options": [],
-                "quantity": 2, "unit_price": 1000, "option_surcharge": 0,
-                "tax_rate_percent": 8, "gift_wrapped": false}]}],
-        "amounts": {"goods":2000,"shipping":0,"cod_fee":0,"payment_fee":0,"gift_wrapping":0,
-            "coupons":0,"coupons_shop_funded":0,"points":0,"total":2000,"billed":2000,"tax":null},
-        "payment": {"method":"credit_card","mall_method_code":"1","mall_method_name":"card",
-            "paid_at":null,"due_date":null},
-        "delivery": {"mall_method_name":"","carrier":"yamato","desired_date":null,"time_slot":null},
-        "gift": {"is_gift":false,"wrappings":[],"noshi":null}, "notes": null,
-        "mall_status": {"code":"300","label":""}, "status": "ready_to_ship", "holds": [],
-        "mall_sync": {"operation":null,"state":"idle","attempts":0,"updated_at":null},
-        "history": [], "version": 1, "imported_at": ordered_at, "updated_at": ordered_at,
-        "raw": {"content_type":"application/json","body":"{}"}
-    }))
-    .unwrap()
-}
-
-fn held(mut order: Order, kinds: &[HoldKind]) -> Order {
-    order.status = OrderStatus::OnHold;
-    order.holds = kinds
-        .iter()
-        .map(|k| Hold::new(*k, Some("f".to_owned()), "why"))
-        .collect();
-    order
+    crate::testing::ready_order("rakuten:store-a", number, ordered_at)
 }
 
 async fn book_with(orders: Vec<Order>) -> Book {
