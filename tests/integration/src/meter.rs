@@ -1,20 +1,21 @@
 //! Counts what a DynamoDB client costs: requests sent (retries included) and, for reads, the
 //! capacity DynamoDB reports (the reads are asked for it) and an estimate by DynamoDB's own
-//! rule from the bytes read (moto reports a fixed 1 per Query and 0.5 per GetItem).
+//! rule from the sizes of the items read (moto reports a fixed 1 per Query and 0.5 per
+//! GetItem).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::config::interceptors::{
-    BeforeDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextMut,
-    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+    BeforeSerializationInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::operation::batch_get_item::{BatchGetItemInput, BatchGetItemOutput};
 use aws_sdk_dynamodb::operation::get_item::{GetItemInput, GetItemOutput};
 use aws_sdk_dynamodb::operation::query::{QueryInput, QueryOutput};
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -49,7 +50,8 @@ impl DynamoDbMeter {
     }
 
     /// Read capacity units by DynamoDB's rule for eventually consistent reads: half a unit
-    /// per 4 KB read, per request, from the size of the answer.
+    /// per 4 KB of items read, per request (item sizes as DynamoDB counts them: names and
+    /// values).
     pub fn estimated_read_units(&self) -> f64 {
         self.estimated_read_milli.load(Ordering::Relaxed) as f64 / MILLI
     }
@@ -91,25 +93,6 @@ impl Intercept for DynamoDbMeter {
         Ok(())
     }
 
-    fn read_before_deserialization(
-        &self,
-        context: &BeforeDeserializationInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if let Some(bytes) = context.response().body().bytes()
-            && bytes.starts_with(b"{")
-            && (bytes.windows(8).any(|w| w == b"\"Items\":")
-                || bytes.windows(7).any(|w| w == b"\"Item\":"))
-        {
-            add(
-                &self.estimated_read_milli,
-                0.5 * (bytes.len() as f64 / 4096.0).ceil(),
-            );
-        }
-        Ok(())
-    }
-
     fn read_after_execution(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
@@ -119,6 +102,29 @@ impl Intercept for DynamoDbMeter {
         let Some(Ok(output)) = context.output_or_error() else {
             return Ok(());
         };
+        let item_bytes: Option<usize> = if let Some(query) = output.downcast_ref::<QueryOutput>() {
+            query
+                .items
+                .as_ref()
+                .map(|items| items.iter().map(item_size).sum())
+        } else if let Some(get) = output.downcast_ref::<GetItemOutput>() {
+            get.item.as_ref().map(item_size)
+        } else if let Some(batch) = output.downcast_ref::<BatchGetItemOutput>() {
+            batch.responses.as_ref().map(|tables| {
+                tables
+                    .values()
+                    .flat_map(|items| items.iter().map(item_size))
+                    .sum()
+            })
+        } else {
+            None
+        };
+        if let Some(bytes) = item_bytes {
+            add(
+                &self.estimated_read_milli,
+                0.5 * (bytes as f64 / 4096.0).ceil().max(1.0),
+            );
+        }
         let units = if let Some(query) = output.downcast_ref::<QueryOutput>() {
             query
                 .consumed_capacity
@@ -140,5 +146,27 @@ impl Intercept for DynamoDbMeter {
             add(&self.reported_read_milli, units);
         }
         Ok(())
+    }
+}
+
+/// An item's size as DynamoDB counts it: each attribute's name and value.
+fn item_size(item: &std::collections::HashMap<String, AttributeValue>) -> usize {
+    item.iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum()
+}
+
+fn value_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(text) => text.len(),
+        AttributeValue::N(number) => number.len().div_ceil(2) + 1,
+        AttributeValue::B(blob) => blob.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::Ss(texts) => texts.iter().map(String::len).sum(),
+        AttributeValue::Ns(numbers) => numbers.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+        AttributeValue::Bs(blobs) => blobs.iter().map(|b| b.as_ref().len()).sum(),
+        AttributeValue::L(values) => 3 + values.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        AttributeValue::M(map) => 3 + item_size(map) + map.len(),
+        _ => 0,
     }
 }
