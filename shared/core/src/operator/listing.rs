@@ -204,6 +204,30 @@ impl OrderFilter {
 
 /// Lists orders matching `filter` after `cursor`, at most `limit`, in (order time, id)
 /// order, across the shop's stores (or the one store named).
+/// The stores a list covers: the one asked for (which must exist), or every store of the
+/// shop (of one mall, when asked).
+pub(crate) async fn stores_in_scope(
+    configs: &dyn StoreConfigs,
+    store: Option<&StoreRef>,
+    mall: Option<MallId>,
+) -> Result<Vec<StoreRef>, OperatorError> {
+    match store {
+        Some(store) => {
+            if configs.get_store_config(store).await?.is_none() {
+                return Err(OperatorError::UnknownStore(store.to_string()));
+            }
+            Ok(vec![store.clone()])
+        }
+        None => Ok(configs
+            .list_store_configs()
+            .await?
+            .into_iter()
+            .map(|c| c.store)
+            .filter(|s| mall.is_none_or(|m| s.mall == m))
+            .collect()),
+    }
+}
+
 pub async fn list_orders(
     index: &dyn OrderIndex,
     configs: &dyn StoreConfigs,
@@ -222,22 +246,7 @@ pub async fn list_orders(
     {
         return Err(OperatorError::invalid("to", "must be after from"));
     }
-    let stores: Vec<StoreRef> = match &filter.store {
-        Some(store) => {
-            let known = configs.get_store_config(store).await?.is_some();
-            if !known {
-                return Err(OperatorError::UnknownStore(store.to_string()));
-            }
-            vec![store.clone()]
-        }
-        None => configs
-            .list_store_configs()
-            .await?
-            .into_iter()
-            .map(|c| c.store)
-            .filter(|s| filter.mall.is_none_or(|m| s.mall == m))
-            .collect(),
-    };
+    let stores = stores_in_scope(configs, filter.store.as_ref(), filter.mall).await?;
     if filter
         .mall
         .is_some_and(|m| stores.iter().any(|s| s.mall != m))

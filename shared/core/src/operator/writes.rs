@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::listing::{MAX_PAGE_SIZE, OrderCursor, list_position};
+use super::listing::{MAX_PAGE_SIZE, OrderCursor, list_position, stores_in_scope};
 use super::{OperatorError, OrderDesk, change_order, check_actor, history};
 use crate::order::{Order, OrderId, StoreRef};
 use crate::ports::{OrderIndex, StoreConfigs};
@@ -99,20 +99,7 @@ pub async fn failed_writes(
             format!("must be between 1 and {MAX_PAGE_SIZE}"),
         ));
     }
-    let stores: Vec<StoreRef> = match store {
-        Some(store) => {
-            if configs.get_store_config(store).await?.is_none() {
-                return Err(OperatorError::UnknownStore(store.to_string()));
-            }
-            vec![store.clone()]
-        }
-        None => configs
-            .list_store_configs()
-            .await?
-            .into_iter()
-            .map(|c| c.store)
-            .collect(),
-    };
+    let stores = stores_in_scope(configs, store, None).await?;
     let after = cursor.map(OrderCursor::position);
     let mut writes = Vec::new();
     let mut more = false;
