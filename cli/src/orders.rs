@@ -20,6 +20,26 @@ pub struct TableArg {
     table: String,
 }
 
+/// Where a listed page starts and how long it is (`orders list`, `writes failed`).
+#[derive(Args)]
+pub struct PageArgs {
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// Continue after the page that printed this cursor.
+    #[arg(long)]
+    cursor: Option<String>,
+}
+
+impl PageArgs {
+    fn cursor(&self) -> anyhow::Result<Option<OrderCursor>> {
+        Ok(self
+            .cursor
+            .as_deref()
+            .map(OrderCursor::decode)
+            .transpose()?)
+    }
+}
+
 #[derive(Subcommand)]
 pub enum OrdersCommand {
     /// List orders in time order, one page at a time (no personal data).
@@ -39,11 +59,8 @@ pub enum OrdersCommand {
         mall: Option<MallId>,
         #[arg(long)]
         store: Option<StoreRef>,
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
-        /// Continue after the page that printed this cursor.
-        #[arg(long)]
-        cursor: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// One order: lines, holds, ship-to, mall sync state, history.
     Show {
@@ -81,11 +98,8 @@ pub enum WritesCommand {
         table: TableArg,
         #[arg(long)]
         store: Option<StoreRef>,
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
-        /// Continue after the page that printed this cursor.
-        #[arg(long)]
-        cursor: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Send a refused write again: it is owed once more and the store's next import run
     /// sends it. Recorded in the order's history.
@@ -118,11 +132,10 @@ pub async fn orders_command(command: OrdersCommand) -> anyhow::Result<ExitCode> 
             status,
             mall,
             store,
-            limit,
-            cursor,
+            page: paging,
         } => {
             let shop = shop_table(table).await;
-            let cursor = cursor.as_deref().map(OrderCursor::decode).transpose()?;
+            let cursor = paging.cursor()?;
             let filter = OrderFilter {
                 store,
                 mall,
@@ -132,7 +145,8 @@ pub async fn orders_command(command: OrdersCommand) -> anyhow::Result<ExitCode> 
                 from: None,
                 to: None,
             };
-            let page = operator::list_orders(&shop, &shop, &filter, cursor.as_ref(), limit).await?;
+            let page =
+                operator::list_orders(&shop, &shop, &filter, cursor.as_ref(), paging.limit).await?;
             for order in &page.orders {
                 let summary = OrderSummary::of(order);
                 let holds: Vec<String> = summary.holds.iter().map(|h| h.to_string()).collect();
@@ -205,13 +219,13 @@ pub async fn writes_command(command: WritesCommand) -> anyhow::Result<ExitCode> 
         WritesCommand::Failed {
             table,
             store,
-            limit,
-            cursor,
+            page: paging,
         } => {
             let shop = shop_table(table).await;
-            let cursor = cursor.as_deref().map(OrderCursor::decode).transpose()?;
+            let cursor = paging.cursor()?;
             let page =
-                writes::failed_writes(&shop, &shop, store.as_ref(), cursor.as_ref(), limit).await?;
+                writes::failed_writes(&shop, &shop, store.as_ref(), cursor.as_ref(), paging.limit)
+                    .await?;
             for write in &page.writes {
                 println!(
                     "{}  {}  {} refused after {} attempt(s): {}",
