@@ -85,7 +85,8 @@ impl App {
         &self.openapi
     }
 
-    /// Answers one request (the Lambda runtime and the tests both come through here).
+    /// Answers one request through a router built for it: for tests. The Lambda (`main`) and
+    /// anything measuring the handler build [`router`] once and serve every request with it.
     pub async fn handle(self: &Arc<Self>, request: Request) -> Response {
         match router(self.clone()).oneshot(request).await {
             Ok(response) => response,
