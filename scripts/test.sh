@@ -6,6 +6,9 @@ source "$(dirname "$0")/lib.sh"
 cd "$ICHIGEN_ROOT"
 trap cleanup EXIT
 
+# A fresh clone gains nothing from incremental compilation, and its files cost disk.
+[[ "${CI:-}" == "true" ]] && export CARGO_INCREMENTAL=0
+
 ensure_python_tools
 start_moto
 
@@ -19,3 +22,4 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+say "build directory: $(du -sh target 2>/dev/null | cut -f1)"
