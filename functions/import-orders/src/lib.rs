@@ -327,6 +327,7 @@ impl App {
             orders: self.store.as_ref(),
             checkpoints: self.store.as_ref(),
             failed_imports: self.store.as_ref(),
+            index: self.store.as_ref(),
             clock: self.clock.as_ref(),
             deadline: stop_at,
         };

@@ -31,6 +31,9 @@ pub enum HoldKind {
     /// The mall's own status says not to ship yet: still screening (fraud, credit), on hold
     /// at the mall, or a status we do not know (au PAY's 不正取引審査中, 与信待ち …).
     MallStatus,
+    /// The mall changed the order in a way ichigen does not follow on its own (a new payment
+    /// method, lines added, a cancellation after shipment): a person decides.
+    ChangedOnMall,
 }
 
 impl HoldKind {
@@ -47,6 +50,7 @@ impl HoldKind {
             HoldKind::Manual => "manual",
             HoldKind::AwaitingRecipientAddress => "awaiting_recipient_address",
             HoldKind::MallStatus => "mall_status",
+            HoldKind::ChangedOnMall => "changed_on_mall",
         }
     }
 }

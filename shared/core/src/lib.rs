@@ -4,6 +4,7 @@
 //! mall adapters live in other crates, so this crate has no AWS or HTTP dependency.
 
 pub mod config;
+pub mod follow;
 pub mod hold;
 pub mod import;
 pub mod mall;

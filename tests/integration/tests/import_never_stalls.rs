@@ -328,6 +328,7 @@ async fn a_run_past_its_deadline_stops_at_a_batch_boundary_and_leaves_the_rest()
         orders: h.table.as_ref(),
         checkpoints: h.table.as_ref(),
         failed_imports: h.table.as_ref(),
+        index: h.table.as_ref(),
         clock: h.app.clock.as_ref(),
         // Already past: one batch runs (progress), then the run stops.
         deadline: Some(std::time::Instant::now()),

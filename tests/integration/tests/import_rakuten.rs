@@ -338,6 +338,7 @@ async fn a_crash_before_the_checkpoint_is_recovered_by_the_rerun_with_every_orde
         orders: &crashing,
         checkpoints: h.table.as_ref(),
         failed_imports: h.table.as_ref(),
+        index: h.table.as_ref(),
         clock: h.app.clock.as_ref(),
         deadline: None,
     };
@@ -439,6 +440,7 @@ async fn orders_stored_while_the_mall_cannot_confirm_are_confirmed_by_the_next_r
         orders: h.table.as_ref(),
         checkpoints: h.table.as_ref(),
         failed_imports: h.table.as_ref(),
+        index: h.table.as_ref(),
         clock: h.app.clock.as_ref(),
         deadline: None,
     };
@@ -659,6 +661,7 @@ async fn a_stored_order_the_list_shows_moved_on_the_mall_is_refreshed_once_not_d
         orders: h.table.as_ref(),
         checkpoints: h.table.as_ref(),
         failed_imports: h.table.as_ref(),
+        index: h.table.as_ref(),
         clock: h.app.clock.as_ref(),
         deadline: None,
     };

@@ -23,45 +23,7 @@ pub mod editable {
 /// The stored order refreshed with the mall's current data; see the module documentation for
 /// what is kept. Adds a history entry listing what changed.
 pub fn refresh_from_mall(stored: Order, fresh: Order, now: JstInstant) -> Order {
-    refresh(stored, fresh, now, REIMPORTED)
-}
-
-/// History event of an explicit re-import (注文再取込).
-pub const REIMPORTED: &str = "reimported";
-/// History event of an order refreshed because the mall's list showed its status moved.
-pub const CHANGED_ON_MALL: &str = "changed_on_mall";
-
-/// Like [`refresh_from_mall`], for an order the mall changed on its own (paid, cancelled,
-/// completed): the same merge, recorded as the mall's change. Our status is left to the
-/// order's lifecycle; the history names what moved.
-pub fn follow_mall_change(stored: Order, fresh: Order, now: JstInstant) -> Order {
-    refresh(stored, fresh, now, CHANGED_ON_MALL)
-}
-
-fn refresh(stored: Order, fresh: Order, now: JstInstant, event: &str) -> Order {
-    let changes = describe_changes(&stored, &fresh);
-    let edited = |field: &str| stored.operator.edited_fields.contains(field);
-
-    let mut merged = fresh;
-    if edited(editable::DESTINATIONS) {
-        merged.destinations = stored.destinations.clone();
-    } else {
-        keep_resolved_skus(&stored, &mut merged);
-    }
-    if edited(editable::DESIRED_DATE) {
-        merged.delivery.desired_date = stored.delivery.desired_date;
-    }
-    if edited(editable::TIME_SLOT) {
-        merged.delivery.time_slot = stored.delivery.time_slot.clone();
-    }
-    if stored.delivery.carrier.is_some() || edited(editable::CARRIER) {
-        merged.delivery.carrier = stored.delivery.carrier.clone();
-    }
-    // A payment the order book already knows is not forgotten because the mall's copy is late.
-    if merged.payment.paid_at.is_none() {
-        merged.payment.paid_at = stored.payment.paid_at;
-    }
-
+    let merged = merge_mall_data(&stored, fresh);
     let new_holds: Vec<Hold> = merged
         .holds
         .iter()
@@ -77,21 +39,62 @@ fn refresh(stored: Order, fresh: Order, now: JstInstant, event: &str) -> Order {
     if !new_holds.is_empty() && status.is_before_shipment() && status != OrderStatus::OnHold {
         status = crate::status::transition(status, StatusEvent::Hold).unwrap_or(status);
     }
-    let mut holds = stored.holds;
+    let mut holds = stored.holds.clone();
     holds.extend(new_holds);
-
-    let mut history = stored.history;
+    let mut changes = describe_changes(&stored, &merged);
+    if changes.is_empty() {
+        changes.push("no changes".into());
+    }
+    let mut history = stored.history.clone();
     history.push(HistoryEntry {
         at: now,
-        event: event.into(),
+        event: REIMPORTED.into(),
         changes,
     });
     Order {
         status,
         holds,
         history,
-        operator: stored.operator,
-        mall_sync: stored.mall_sync,
+        ..keep_ours(&stored, merged, now)
+    }
+}
+
+/// History event of an explicit re-import (注文再取込).
+pub const REIMPORTED: &str = "reimported";
+
+/// The mall's current data with what is ours kept: edited fields, resolved SKUs, the mapped
+/// carrier and a payment already known. Holds, status and history are still the fresh order's:
+/// the caller decides those, and [`keep_ours`] puts back the rest.
+pub(crate) fn merge_mall_data(stored: &Order, fresh: Order) -> Order {
+    let edited = |field: &str| stored.operator.edited_fields.contains(field);
+    let mut merged = fresh;
+    if edited(editable::DESTINATIONS) {
+        merged.destinations = stored.destinations.clone();
+    } else {
+        keep_resolved_skus(stored, &mut merged);
+    }
+    if edited(editable::DESIRED_DATE) {
+        merged.delivery.desired_date = stored.delivery.desired_date;
+    }
+    if edited(editable::TIME_SLOT) {
+        merged.delivery.time_slot = stored.delivery.time_slot.clone();
+    }
+    if stored.delivery.carrier.is_some() || edited(editable::CARRIER) {
+        merged.delivery.carrier = stored.delivery.carrier.clone();
+    }
+    // A payment the order book already knows is not forgotten because the mall's copy is late.
+    if merged.payment.paid_at.is_none() {
+        merged.payment.paid_at = stored.payment.paid_at;
+    }
+    merged
+}
+
+/// `merged` with what only ichigen knows put back from `stored`: people's work, the mall sync
+/// state, the import time, and the next version.
+pub(crate) fn keep_ours(stored: &Order, merged: Order, now: JstInstant) -> Order {
+    Order {
+        operator: stored.operator.clone(),
+        mall_sync: stored.mall_sync.clone(),
         imported_at: stored.imported_at,
         version: stored.version + 1,
         updated_at: now,
@@ -114,9 +117,9 @@ fn keep_resolved_skus(stored: &Order, merged: &mut Order) {
     }
 }
 
-/// What differs between two versions of an order, in words an operator can read. Personal
-/// data is named, never shown.
-fn describe_changes(old: &Order, new: &Order) -> Vec<String> {
+/// What differs between two versions of an order, in words an operator can read (empty when
+/// nothing an operator tracks changed). Personal data is named, never shown.
+pub(crate) fn describe_changes(old: &Order, new: &Order) -> Vec<String> {
     let mut changes = Vec::new();
     let mut compare = |field: &str, before: String, after: String| {
         let shown = |value: String| {
@@ -153,6 +156,18 @@ fn describe_changes(old: &Order, new: &Order) -> Vec<String> {
         "payment.method",
         format!("{:?}", old.payment.method),
         format!("{:?}", new.payment.method),
+    );
+    let paid_at = |o: &Order| {
+        o.payment
+            .paid_at
+            .map(|at| at.to_string())
+            .unwrap_or_default()
+    };
+    compare("payment.paid_at", paid_at(old), paid_at(new));
+    compare(
+        "delivery.method",
+        old.delivery.mall_method_name.clone(),
+        new.delivery.mall_method_name.clone(),
     );
     compare(
         "destinations",
@@ -198,9 +213,6 @@ fn describe_changes(old: &Order, new: &Order) -> Vec<String> {
             .map(|d| (&d.recipient_name, &d.address, &d.phone)))
     {
         changes.push("ship-to details changed".into());
-    }
-    if changes.is_empty() {
-        changes.push("no changes".into());
     }
     changes
 }

@@ -1,6 +1,6 @@
 //! The import job (受注取込): bring a store's orders from its mall into the order book.
 //!
-//! Three kinds of request share one pipeline (list → fetch → normalise → store → acknowledge):
+//! Four kinds of request share one pipeline (list → fetch → normalise → store → acknowledge):
 //! - **differential**: the scheduled run. Lists from the checkpoint (minus an overlap wide
 //!   enough for the mall's search lag) up to now, window by window, and advances the
 //!   checkpoint after each window is stored. With no checkpoint it starts at the store's sync
@@ -8,14 +8,17 @@
 //! - **range**: re-import a past window on request, a bounded span per message; the
 //!   checkpoint is not touched;
 //! - **orders**: targeted order numbers (from the mail trigger or an operator), either
-//!   import-once or an explicit re-import (注文再取込, see [`merge`]).
+//!   import-once or an explicit re-import (注文再取込, see [`merge`]);
+//! - **open orders**: the scheduled sync. The store's open orders are read from the mall again
+//!   and the order book follows what changed there (paid, cancelled, lines cancelled, a
+//!   cancel request made or withdrawn; see [`crate::follow`]). It goes through the store's
+//!   queue and mall client like an import, so both share one rate budget.
 //!
 //! What keeps a store moving:
 //! - **Import-once**: an order is created with a conditional write, so a second import never
 //!   creates a second record and never overwrites what the shop changed. Where the mall's
 //!   list reports each order's status (Amazon lists by update time), a stored order listed
-//!   with another status is refreshed through the re-import merge and its history records
-//!   the mall's change (`changed_on_mall`); our status is left to the order's lifecycle.
+//!   with another status is followed the same way ([`crate::follow`]).
 //! - **Quarantine**: an order that cannot be imported (the mall does not return it, its
 //!   payload is unreadable, the store refuses it) is recorded as a [`FailedImport`] and the
 //!   run goes on; later differential runs retry it with backoff, an `orders` request retries
@@ -36,14 +39,15 @@ use std::collections::{HashMap, HashSet};
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
-pub use self::merge::{follow_mall_change, refresh_from_mall};
+pub use self::merge::refresh_from_mall;
 use crate::config::{ImportSettings, StoreConfig};
+use crate::follow::{MallChange, follow_mall};
 use crate::hold::{Hold, HoldKind};
 use crate::mall::{AckOutcome, ListedOrder, Mall, MallCapabilities, MallError};
 use crate::order::{HistoryEntry, Order, OrderId, RawPayload, StoreRef};
 use crate::ports::{
-    Checkpoint, CheckpointStore, Clock, FailedImport, FailedImportStore, ImportStep, OrderStore,
-    StoreError, StoredOrderSummary,
+    Checkpoint, CheckpointStore, Clock, FailedImport, FailedImportStore, ImportStep, OrderIndex,
+    OrderList, OrderStore, StoreError, StoredOrderSummary,
 };
 use crate::status::{MallSync, OrderStatus, StatusEvent, SyncState};
 use crate::time::{JstInstant, TimeWindow};
@@ -54,6 +58,10 @@ const STORE_CONCURRENCY: usize = 16;
 const ACKNOWLEDGEMENT_SWEEP_LIMIT: usize = 1_000;
 /// How many quarantined orders one differential run retries at most.
 const QUARANTINE_RETRIES_PER_RUN: usize = 100;
+/// How many open orders one [`ImportRequest::OpenOrders`] run reads at most.
+const OPEN_ORDERS_PER_RUN: usize = 10_000;
+/// Open orders read from the index per page.
+const OPEN_ORDERS_PAGE: usize = 500;
 /// The longest span of a range re-import handled by one message; the rest is queued.
 pub const RANGE_SPAN_PER_MESSAGE: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
 
@@ -70,6 +78,13 @@ pub enum ImportRequest {
         mall_order_ids: Vec<String>,
         #[serde(default)]
         reimport: bool,
+    },
+    /// Read the store's open orders (awaiting payment, ready to ship, on hold) from the mall
+    /// again and follow what changed there: payments, cancellations, cancel requests
+    /// ([`crate::follow`]). `only`: these order numbers (the rest of an unfinished run).
+    OpenOrders {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        only: Vec<String>,
     },
 }
 
@@ -103,6 +118,8 @@ pub struct ImportContext<'a> {
     pub orders: &'a dyn OrderStore,
     pub checkpoints: &'a dyn CheckpointStore,
     pub failed_imports: &'a dyn FailedImportStore,
+    /// Where the store's open orders are found for [`ImportRequest::OpenOrders`].
+    pub index: &'a dyn OrderIndex,
     pub clock: &'a dyn Clock,
     /// Stop at the next batch boundary once this instant has passed (the function's remaining
     /// time less a margin). The first batch always runs, so every run makes progress.
@@ -123,9 +140,19 @@ pub struct ImportReport {
     pub already_imported: usize,
     /// Refreshed from the mall on an explicit re-import.
     pub reimported: Vec<OrderId>,
-    /// Stored orders the list showed with another mall status: refreshed, the change in
-    /// their history (paid, cancelled, completed on the mall).
+    /// Stored orders the mall changed (its list showed another status, or an open order read
+    /// again differed): followed, the change in their history.
     pub changed_on_mall: Vec<OrderId>,
+    /// Of those: paid on the mall, now ready to ship (or still held for another reason).
+    pub paid_on_mall: Vec<OrderId>,
+    /// Of those: some lines cancelled on the mall, the order re-totalled.
+    pub lines_cancelled_on_mall: Vec<OrderId>,
+    /// Of those: a cancel request withdrawn, its hold released.
+    pub cancel_withdrawn_on_mall: Vec<OrderId>,
+    /// Of those: changed in a way ichigen does not apply on its own (held for a person).
+    pub not_applied_on_mall: Vec<OrderId>,
+    /// Open orders read again that had not changed on the mall (not written).
+    pub unchanged_on_mall: usize,
     /// Ordered before the store's sync start: not imported.
     pub before_sync_start: usize,
     /// Created orders that carry holds, with the reasons.
@@ -140,9 +167,10 @@ pub struct ImportReport {
     pub quarantine_size: usize,
     pub acknowledged: usize,
     pub acknowledgement_failures: Vec<OrderFailure>,
-    /// Orders the mall's answers showed cancelled: our order was cancelled to follow.
+    /// Orders the mall showed cancelled (in its data or its answers): our order was cancelled
+    /// to follow (or, once shipped, held for a person).
     pub cancelled_on_mall: Vec<OrderId>,
-    /// Orders the mall's answers showed with a cancel request: our order was held.
+    /// Orders the mall showed with a cancel request: our order was held.
     pub cancel_requested_on_mall: Vec<OrderId>,
     /// Where the checkpoint moved to, if it moved.
     pub checkpoint_advanced_to: Option<JstInstant>,
@@ -155,13 +183,16 @@ impl ImportReport {
     /// One line of counts for logs and errors; no order ids beyond the first failure.
     pub fn summary(&self) -> String {
         let mut text = format!(
-            "{}: listed {}, created {}, already imported {}, re-imported {}, changed on the mall {}, held {}, quarantined {}, recovered {}, acknowledged {}, acknowledgement failures {}",
+            "{}: listed {}, created {}, already imported {}, re-imported {}, changed on the mall {} (paid {}, cancelled {}, lines cancelled {}), held {}, quarantined {}, recovered {}, acknowledged {}, acknowledgement failures {}",
             self.store,
             self.listed,
             self.created.len(),
             self.already_imported,
             self.reimported.len(),
             self.changed_on_mall.len(),
+            self.paid_on_mall.len(),
+            self.cancelled_on_mall.len(),
+            self.lines_cancelled_on_mall.len(),
             self.held.len(),
             self.quarantined.len(),
             self.recovered.len(),
@@ -289,6 +320,7 @@ pub async fn run_import(
                 });
             }
         }
+        ImportRequest::OpenOrders { only } => run.follow_open_orders(only).await?,
     }
     let outstanding = run.acknowledgements_to_retry;
     let quarantine_size = run.quarantine.len();
@@ -307,7 +339,11 @@ pub async fn run_import(
         recovered = report.recovered.len(),
         acknowledged = report.acknowledged,
         acknowledgement_failures = report.acknowledgement_failures.len(),
+        changed_on_mall = report.changed_on_mall.len(),
+        paid_on_mall = report.paid_on_mall.len(),
         cancelled_on_mall = report.cancelled_on_mall.len(),
+        lines_cancelled_on_mall = report.lines_cancelled_on_mall.len(),
+        unchanged_on_mall = report.unchanged_on_mall,
         unfinished = report.unfinished.is_some(),
         checkpoint = ?report.checkpoint_advanced_to.map(|c| c.to_string()),
         "import finished"
@@ -334,8 +370,8 @@ enum Mode {
     ImportOnce,
     /// Explicit re-import: every order refreshed from the mall.
     Reimport,
-    /// Stored orders whose mall status moved on the mall: refreshed, recorded as the mall's
-    /// change.
+    /// Stored orders the mall changed: followed ([`crate::follow::follow_mall`]); an
+    /// unchanged one is not written.
     FollowMall,
 }
 
@@ -850,15 +886,25 @@ impl<'a, 'c> Run<'a, 'c> {
                 return Ok(owed.into_iter().next());
             };
             let expected = stored.version;
-            let refreshed = if mode == Mode::FollowMall {
-                follow_mall_change(stored, fresh.clone(), self.now)
+            let (refreshed, changes) = if mode == Mode::FollowMall {
+                match follow_mall(&stored, fresh.clone(), self.now) {
+                    Some(followed) => (followed.order, followed.changes),
+                    None => {
+                        self.report.unchanged_on_mall += 1;
+                        self.clear_quarantine(&fresh.mall_order_id).await?;
+                        return Ok(None);
+                    }
+                }
             } else {
-                refresh_from_mall(stored, fresh.clone(), self.now)
+                (
+                    refresh_from_mall(stored, fresh.clone(), self.now),
+                    Vec::new(),
+                )
             };
             match self.ctx.orders.update_order(&refreshed, expected).await {
                 Ok(()) => {
                     if mode == Mode::FollowMall {
-                        self.report.changed_on_mall.push(refreshed.id.clone());
+                        self.report_followed(&refreshed.id, &changes);
                     } else {
                         self.report.reimported.push(refreshed.id.clone());
                     }
@@ -889,6 +935,83 @@ impl<'a, 'c> Run<'a, 'c> {
         )
         .await?;
         Ok(None)
+    }
+
+    /// Reads the store's open orders from the mall again and follows what changed there.
+    /// Orders are read in the mall's batch sizes through the store's one mall client (its
+    /// rate budget is the import's). What the deadline leaves is the next request.
+    async fn follow_open_orders(&mut self, only: &[String]) -> Result<(), ImportError> {
+        let numbers = if only.is_empty() {
+            self.open_order_numbers().await?
+        } else {
+            only.to_vec()
+        };
+        let listed = numbers.into_iter().map(ListedOrder::id).collect();
+        if let Some(rest) = self.import_listed(listed, Mode::FollowMall).await? {
+            self.report.unfinished = Some(ImportRequest::OpenOrders { only: rest });
+        }
+        Ok(())
+    }
+
+    /// The mall order numbers of the store's open orders, oldest first, at most
+    /// [`OPEN_ORDERS_PER_RUN`] (a split order's number once).
+    async fn open_order_numbers(&self) -> Result<Vec<String>, ImportError> {
+        let mut seen = HashSet::new();
+        let mut numbers = Vec::new();
+        for status in [
+            OrderStatus::AwaitingPayment,
+            OrderStatus::OnHold,
+            OrderStatus::ReadyToShip,
+        ] {
+            let list = OrderList::InStatus(self.store().clone(), status);
+            let mut after: Option<String> = None;
+            loop {
+                let page = self
+                    .ctx
+                    .index
+                    .list_orders(&list, after.as_deref(), None, OPEN_ORDERS_PAGE)
+                    .await
+                    .map_err(|e| self.store_error(e))?;
+                let full = page.len() == OPEN_ORDERS_PAGE;
+                after = page
+                    .last()
+                    .map(|o| crate::operator::list_position(&o.ordered_at, &o.id));
+                for order in page {
+                    if numbers.len() >= OPEN_ORDERS_PER_RUN {
+                        return Ok(numbers);
+                    }
+                    if seen.insert(order.mall_order_id.clone()) {
+                        numbers.push(order.mall_order_id);
+                    }
+                }
+                if !full {
+                    break;
+                }
+            }
+        }
+        Ok(numbers)
+    }
+
+    /// Counts a followed order in the report by what the mall changed.
+    fn report_followed(&mut self, id: &OrderId, changes: &[MallChange]) {
+        let report = &mut self.report;
+        report.changed_on_mall.push(id.clone());
+        for change in changes {
+            let list = match change {
+                MallChange::Paid => &mut report.paid_on_mall,
+                MallChange::Cancelled | MallChange::CancelledAfterShipment => {
+                    &mut report.cancelled_on_mall
+                }
+                MallChange::LinesCancelled(_) => &mut report.lines_cancelled_on_mall,
+                MallChange::CancelRequested => &mut report.cancel_requested_on_mall,
+                MallChange::CancelWithdrawn => &mut report.cancel_withdrawn_on_mall,
+                MallChange::NotApplied(_) => &mut report.not_applied_on_mall,
+                MallChange::Refreshed => continue,
+            };
+            if !list.contains(id) {
+                list.push(id.clone());
+            }
+        }
     }
 
     /// Sends the acknowledgement owed by orders imported earlier (pending, or failed in a way
