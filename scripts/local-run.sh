@@ -107,10 +107,19 @@ say "invoking import-orders for amazon:store-amz (first run: LWA token, getOrder
 printf '{"type": "differential", "store": "amazon:store-amz"}\n' >"$LOCAL_DIR/schedule-store-amz.json"
 invoke "$LOCAL_DIR/schedule-store-amz.json" "$LOCAL_DIR/run1-store-amz.json"
 "$ICHIGEN" demo summarize "$LOCAL_DIR/run1-store-amz.json"
-"$ICHIGEN" demo amazon-pay --shop "$SHOP" --sandbox-url "$SANDBOX_URL"
-say "and again for amazon:store-amz (the paid orders are completed, not imported twice)"
+
+say "life goes on at the malls: buyers pay, lines and orders are cancelled, a buyer asks to cancel"
+"$ICHIGEN" demo mall-changes --shop "$SHOP" --sandbox-url "$SANDBOX_URL"
+say "and again for amazon:store-amz (its list shows the paid orders: followed, not imported twice)"
 invoke "$LOCAL_DIR/schedule-store-amz.json" "$LOCAL_DIR/run2-store-amz.json"
 "$ICHIGEN" demo summarize "$LOCAL_DIR/run2-store-amz.json"
+for store in rakuten:store-a yahoo:store-y aupay:store-au1 qoo10:store-q amazon:store-amz; do
+  say "following $store's open orders on the mall (the open-orders schedule)"
+  event="$LOCAL_DIR/open-orders-${store#*:}.json"
+  printf '{"type": "open_orders", "store": "%s"}\n' "$store" >"$event"
+  invoke "$event" "$LOCAL_DIR/open-${store#*:}.json"
+  "$ICHIGEN" demo summarize "$LOCAL_DIR/open-${store#*:}.json"
+done
 
 FROM="$(date -u -d '-24 hours' +%Y-%m-%dT%H:%M:%SZ)"
 TO="$(date -u +%Y-%m-%dT%H:%M:%SZ)"

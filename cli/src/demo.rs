@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
 use ichigen_core::ports::{Clock, StoreConfigs, SystemClock};
-use ichigen_core::{ImportSettings, MallId, OrderStatus, StoreConfig, StoreRef};
+use ichigen_core::{ImportSettings, MallId, Order, OrderStatus, StoreConfig, StoreRef};
 use ichigen_sandbox::ControlClient;
 use ichigen_sandbox::control::{GenerateOptions, RegisterStoreRequest};
 use serde_json::{Value, json};
@@ -84,9 +84,10 @@ enum Step {
         #[arg(long, default_value = "demo")]
         shop: String,
     },
-    /// The buyers of the Amazon store's orders awaiting payment pay at the konbini
-    /// (Pending → Unshipped on Amazon, five minutes ago).
-    AmazonPay {
+    /// Life goes on at the malls after import: on each mall a buyer pays an order awaiting
+    /// payment (every one on Amazon: Pending → Unshipped, five minutes ago), lines or whole
+    /// orders are cancelled and a buyer asks to cancel, each through the sandbox's control API.
+    MallChanges {
         #[arg(long, default_value = "demo")]
         shop: String,
         #[arg(long)]
@@ -116,7 +117,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             event_file,
         } => change_one(&shop, &sandbox_url, &event_file).await?,
         Step::Report { shop, sandbox_url } => report(&shop, &sandbox_url).await?,
-        Step::AmazonPay { shop, sandbox_url } => amazon_pay(&shop, &sandbox_url).await?,
+        Step::MallChanges { shop, sandbox_url } => mall_changes(&shop, &sandbox_url).await?,
         Step::Quarantine {
             sandbox_url,
             set,
@@ -476,24 +477,135 @@ fn count_kinds<K: std::fmt::Debug>(kinds: &[K]) -> String {
         .join(", ")
 }
 
-async fn amazon_pay(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {
-    use ichigen_sandbox::control::AmazonOrderEventRequest;
+async fn mall_changes(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {
     let sdk = sdk().await;
     let table = ShopTable::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         resources(shop).table_name,
     );
     let sandbox = ControlClient::new(sandbox_url);
+    let in_status = |store: StoreRef, status: OrderStatus| {
+        let table = &table;
+        async move { table.orders_by_status(&store, status, 1_000).await }
+    };
+    // A multi-line order ready to ship, and one more ready order, of a store.
+    let pick = |orders: &[Order]| {
+        let multi = orders.iter().find(|o| o.lines().count() >= 2).cloned();
+        let other = orders
+            .iter()
+            .find(|o| Some(&o.id) != multi.as_ref().map(|m| &m.id))
+            .cloned();
+        (multi, other)
+    };
+
+    // Rakuten: one order cancelled (900), one with a cancel request (800). Payment
+    // confirmation on Rakuten needs getPayment, which ichigen does not call yet.
+    let (store_id, shop_id) = STORES[0];
+    let ready = in_status(store_ref(store_id), OrderStatus::ReadyToShip).await?;
+    let (requested, cancelled) = pick(&ready);
+    if let Some(order) = &cancelled {
+        sandbox
+            .rakuten_set_progress(shop_id, &order.mall_order_id, 900)
+            .await?;
+        println!(
+            "  Rakuten: order {} cancelled (900 キャンセル確定)",
+            order.mall_order_id
+        );
+    }
+    if let Some(order) = &requested {
+        sandbox
+            .rakuten_set_progress(shop_id, &order.mall_order_id, 800)
+            .await?;
+        println!(
+            "  Rakuten: the buyer of order {} asks to cancel (800 キャンセル確定待ち)",
+            order.mall_order_id
+        );
+    }
+
+    // Yahoo: one unpaid order paid, one order cancelled (OrderStatus 4).
+    let (store_id, seller_id) = YAHOO_STORE;
+    let store = StoreRef::new(MallId::Yahoo, store_id);
+    if let Some(order) = in_status(store.clone(), OrderStatus::AwaitingPayment)
+        .await?
+        .first()
+    {
+        sandbox
+            .yahoo_set_pay_status(seller_id, &order.mall_order_id, 1)
+            .await?;
+        println!("  Yahoo: order {} paid (PayStatus 1)", order.mall_order_id);
+    }
+    if let Some(order) = in_status(store, OrderStatus::ReadyToShip).await?.first() {
+        sandbox
+            .yahoo_set_order_status(seller_id, &order.mall_order_id, 4)
+            .await?;
+        println!(
+            "  Yahoo: order {} cancelled (OrderStatus 4)",
+            order.mall_order_id
+        );
+    }
+
+    // au PAY: one unpaid order paid (発送前入金待ち → 発送待ち), one line of a multi-line order
+    // cancelled (au PAY's line values are not public: ichigen holds the order for a person).
+    let (store_id, shop_id, _) = AUPAY_STORES[0];
+    let store = StoreRef::new(MallId::Aupay, store_id);
+    if let Some(order) = in_status(store.clone(), OrderStatus::AwaitingPayment)
+        .await?
+        .first()
+    {
+        sandbox.aupay_pay(shop_id, &order.mall_order_id).await?;
+        println!("  au PAY: order {} paid", order.mall_order_id);
+    }
+    let (multi, _) = pick(&in_status(store, OrderStatus::ReadyToShip).await?);
+    if let Some(order) = multi
+        && let Some(line) = order.lines().last()
+    {
+        sandbox
+            .aupay_cancel_lines(shop_id, &order.mall_order_id, &[line.mall_line_id.as_str()])
+            .await?;
+        println!(
+            "  au PAY: line {} of order {} cancelled",
+            line.mall_line_id, order.mall_order_id
+        );
+    }
+
+    // Qoo10: one unpaid cart paid, one line of a multi-line cart cancelled (claim 3).
+    let (store_id, seller_id) = QOO10_STORE;
+    let store = StoreRef::new(MallId::Qoo10, store_id);
+    if let Some(order) = in_status(store.clone(), OrderStatus::AwaitingPayment)
+        .await?
+        .first()
+    {
+        let pack_no = order.mall_order_id.parse()?;
+        sandbox.qoo10_pay_cart(seller_id, pack_no).await?;
+        println!("  Qoo10: cart {pack_no} paid");
+    }
+    let (multi, _) = pick(&in_status(store, OrderStatus::ReadyToShip).await?);
+    if let Some(order) = multi
+        && let Some(line) = order.lines().last()
+    {
+        let claim = ichigen_sandbox::control::Qoo10ClaimRequest {
+            claim_stat: 3,
+            reason: "buyer changed mind".into(),
+        };
+        sandbox
+            .qoo10_claim_line(seller_id, line.mall_line_id.parse()?, &claim)
+            .await?;
+        println!(
+            "  Qoo10: line {} of cart {} cancelled (claim キャンセル完了)",
+            line.mall_line_id, order.mall_order_id
+        );
+    }
+
+    // Amazon: every order awaiting payment is paid at the konbini, five minutes ago (inside
+    // the next run's window, which ends two minutes before now).
+    use ichigen_sandbox::control::AmazonOrderEventRequest;
     let (store_id, seller_id) = AMAZON_STORE;
     let store = StoreRef::new(MallId::Amazon, store_id);
-    // Five minutes ago: inside the next run's window, which ends two minutes before now.
     let paid_at = jiff::Timestamp::now()
         .checked_sub(jiff::SignedDuration::from_mins(5))?
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
-    let waiting = table
-        .orders_by_status(&store, OrderStatus::AwaitingPayment, 1_000)
-        .await?;
+    let waiting = in_status(store.clone(), OrderStatus::AwaitingPayment).await?;
     for order in &waiting {
         sandbox
             .amazon_pay(
@@ -506,7 +618,7 @@ async fn amazon_pay(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {
             .await?;
     }
     println!(
-        "  on Amazon, the {} order(s) of {store} awaiting payment are paid (Pending → Unshipped)",
+        "  Amazon: the {} order(s) of {store} awaiting payment are paid (Pending → Unshipped)",
         waiting.len()
     );
     Ok(())
@@ -549,6 +661,18 @@ fn summarize(file: &Path) -> anyhow::Result<()> {
         count("quarantined"),
         count("recovered"),
     );
+    if count("changed_on_mall") + count("unchanged_on_mall") > 0 {
+        println!(
+            "    followed on the mall: paid {}, cancelled {}, lines cancelled {}, cancel requested {}, request withdrawn {}, not applied {}, unchanged {}",
+            count("paid_on_mall"),
+            count("cancelled_on_mall"),
+            count("lines_cancelled_on_mall"),
+            count("cancel_requested_on_mall"),
+            count("cancel_withdrawn_on_mall"),
+            count("not_applied_on_mall"),
+            count("unchanged_on_mall"),
+        );
+    }
     if let Some(checkpoint) = output.get("checkpoint_advanced_to").and_then(Value::as_str) {
         println!("    checkpoint advanced to {checkpoint}");
     }

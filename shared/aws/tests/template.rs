@@ -14,6 +14,7 @@ use ichigen_aws::setup::{
 };
 use ichigen_aws::tables::{AttributeDef, AttributeType, IndexDef, KeyDef, ProjectionDef};
 use ichigen_aws::{ShopResources, TableDefinition, shop_table};
+use ichigen_core::import::ImportRequest;
 use serde_yaml::Value;
 
 fn workspace_root() -> PathBuf {
@@ -567,8 +568,8 @@ fn each_store_on_any_mall_gets_a_schedule_naming_it_a_secret_and_an_alarm() {
     };
     assert_eq!(
         expanded.len(),
-        3 * stores.len(),
-        "a schedule, a secret and an alarm per store"
+        4 * stores.len(),
+        "two schedules, a secret and an alarm per store"
     );
     for (store, logical, secret_name) in [
         (
@@ -585,29 +586,35 @@ fn each_store_on_any_mall_gets_a_schedule_naming_it_a_secret_and_an_alarm() {
         ),
     ] {
         let store_ref: ichigen_core::StoreRef = store.parse().unwrap();
-        let schedule = resource(&format!("ImportSchedule{logical}"));
-        assert_eq!(schedule["Type"], "AWS::Scheduler::Schedule");
-        let target = &schedule["Properties"]["Target"];
-        // Into the FIFO import queue, in the store's own message group.
-        let Value::Tagged(arn) = &target["Arn"] else {
-            panic!("the schedule should target !GetAtt ImportQueue.Arn")
-        };
-        assert_eq!(arn.value, Value::from("ImportQueue.Arn"));
-        assert_eq!(target["SqsParameters"]["MessageGroupId"], store);
-        // The body is an import command for the store; the scheduled time makes each run's
-        // body distinct for FIFO de-duplication.
-        let body = text(&target["Input"], "Input");
-        let command: ichigen_core::import::ImportCommand =
-            serde_json::from_str(body).expect("the schedule's message is an ImportCommand");
-        assert_eq!(command.store, store_ref);
-        assert_eq!(
-            command.request,
-            ichigen_core::import::ImportRequest::Differential
-        );
-        assert!(
-            body.contains(r#""sent_at":"<aws.scheduler.scheduled-time>""#),
-            "{body}"
-        );
+        for (schedule, request) in [
+            ("ImportSchedule", ImportRequest::Differential),
+            (
+                "OpenOrdersSchedule",
+                ImportRequest::OpenOrders { only: vec![] },
+            ),
+        ] {
+            let schedule = resource(&format!("{schedule}{logical}"));
+            assert_eq!(schedule["Type"], "AWS::Scheduler::Schedule");
+            let target = &schedule["Properties"]["Target"];
+            // Into the FIFO import queue, in the store's own message group: a store's runs
+            // never overlap and share its mall rate budget.
+            let Value::Tagged(arn) = &target["Arn"] else {
+                panic!("the schedule should target !GetAtt ImportQueue.Arn")
+            };
+            assert_eq!(arn.value, Value::from("ImportQueue.Arn"));
+            assert_eq!(target["SqsParameters"]["MessageGroupId"], store);
+            // The body is an import command for the store; the scheduled time makes each
+            // run's body distinct for FIFO de-duplication.
+            let body = text(&target["Input"], "Input");
+            let command: ichigen_core::import::ImportCommand =
+                serde_json::from_str(body).expect("the schedule's message is an ImportCommand");
+            assert_eq!(command.store, store_ref);
+            assert_eq!(command.request, request);
+            assert!(
+                body.contains(r#""sent_at":"<aws.scheduler.scheduled-time>""#),
+                "{body}"
+            );
+        }
 
         let secret = &resource(&format!("StoreSecret{logical}"))["Properties"];
         assert_eq!(secret["Name"], secret_name);
