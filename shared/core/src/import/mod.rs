@@ -350,7 +350,10 @@ pub async fn run_import(
     );
     // A scheduled run leaves owed acknowledgements to the next run's sweep; a queued request
     // fails so the queue brings it back (and, in the end, to the dead-letter queue).
-    let queued = !matches!(command.request, ImportRequest::Differential);
+    let queued = !matches!(
+        command.request,
+        ImportRequest::Differential | ImportRequest::OpenOrders { .. }
+    );
     if queued && outstanding > 0 {
         let first = report.acknowledgement_failures.first();
         return Err(ImportError::AcknowledgementsOutstanding {
