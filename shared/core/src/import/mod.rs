@@ -1239,6 +1239,7 @@ enum Follow {
 /// mall reports cancels it (or, once shipped, is left to a person in the history), a cancel
 /// request holds it.
 fn apply_answer(order: &mut Order, answer: &Answer, now: JstInstant) -> Follow {
+    log_mall_write(order, answer, now);
     let record = |order: &mut Order, event: &str, change: String| {
         order.history.push(HistoryEntry {
             at: now,
@@ -1260,13 +1261,24 @@ fn apply_answer(order: &mut Order, answer: &Answer, now: JstInstant) -> Follow {
                     "cancelled_on_mall",
                     format!("status: {before} → cancelled ({reason})"),
                 ),
-                Err(_) => record(
-                    order,
-                    "cancelled_on_mall",
-                    format!(
-                        "the mall reports the order cancelled but it is {before}: a person must check ({reason})"
-                    ),
-                ),
+                Err(_) => {
+                    // Shipped already: a person handles the refund or return, as when the
+                    // open-orders sync finds it (`crate::follow`).
+                    order.holds.push(Hold::new(
+                        HoldKind::ChangedOnMall,
+                        None,
+                        format!(
+                            "the mall cancelled this order after it was {before}: handle the refund or return ({reason})"
+                        ),
+                    ));
+                    record(
+                        order,
+                        "cancelled_on_mall",
+                        format!(
+                            "the mall reports the order cancelled but it is {before}: a person must check ({reason})"
+                        ),
+                    )
+                }
             }
             Follow::Cancelled(order.id.clone())
         }
@@ -1321,6 +1333,56 @@ fn apply_answer(order: &mut Order, answer: &Answer, now: JstInstant) -> Follow {
                 retryable: *retryable,
             }
         }
+    }
+}
+
+/// History event of the write log: what ichigen sent the mall for this order and what the
+/// mall answered.
+pub const MALL_WRITE: &str = "mall_write";
+
+/// Adds the write and the mall's answer to the order's write log (its history). The same
+/// answer again (the mall still unavailable, run after run) is not repeated: the log says
+/// when it started, the sync state counts the attempts.
+fn log_mall_write(order: &mut Order, answer: &Answer, now: JstInstant) {
+    let operation = order
+        .mall_sync
+        .operation
+        .clone()
+        .unwrap_or_else(|| "acknowledgement".to_owned());
+    let answered = match answer {
+        Answer::Mall(AckOutcome::Accepted) => "accepted".to_owned(),
+        Answer::Mall(AckOutcome::NotNeeded { reason }) => format!("not needed: {reason}"),
+        Answer::Mall(AckOutcome::Cancelled { reason }) => {
+            format!("the mall says the order is cancelled: {reason}")
+        }
+        Answer::Mall(AckOutcome::CancelRequested { reason }) => {
+            format!("the mall says the buyer asked to cancel: {reason}")
+        }
+        Answer::Mall(AckOutcome::Rejected { reason }) => {
+            format!("refused for good (waits for a person): {reason}")
+        }
+        Answer::Failed {
+            reason,
+            retryable: true,
+        } => format!("not delivered (sent again by the next run): {reason}"),
+        Answer::Failed {
+            reason,
+            retryable: false,
+        } => format!("failed (waits for a person): {reason}"),
+    };
+    let line = format!("{operation}: {answered}");
+    let repeated = order
+        .history
+        .iter()
+        .rev()
+        .find(|entry| entry.event == MALL_WRITE)
+        .is_some_and(|entry| entry.changes.first() == Some(&line));
+    if !repeated {
+        order.history.push(HistoryEntry {
+            at: now,
+            event: MALL_WRITE.to_owned(),
+            changes: vec![line],
+        });
     }
 }
 
@@ -1520,7 +1582,49 @@ mod tests {
         // A shipped order is not changed silently: the history asks a person to look.
         let (order, _) = answered(answer, OrderStatus::Shipped);
         assert_eq!(order.status, OrderStatus::Shipped);
-        assert!(order.history[0].changes[0].contains("a person must check"));
+        assert!(
+            order.history.last().unwrap().changes[0].contains("a person must check"),
+            "{:?}",
+            order.history
+        );
+        assert_eq!(order.holds[0].kind, HoldKind::ChangedOnMall);
+    }
+
+    #[test]
+    fn each_write_and_the_malls_answer_go_to_the_write_log_once() {
+        let unavailable = Answer::Failed {
+            reason: "rakuten:s: confirmOrder — mall unavailable after 3 attempts: 503".into(),
+            retryable: true,
+        };
+        let (mut order, _) = answered(unavailable.clone(), OrderStatus::ReadyToShip);
+        // The next run meets the same outage: the log does not grow.
+        apply_answer(&mut order, &unavailable, at("2026-11-22T11:03:00+09:00"));
+        apply_answer(
+            &mut order,
+            &Answer::Mall(AckOutcome::Accepted),
+            at("2026-11-22T11:06:00+09:00"),
+        );
+        let log: Vec<(String, &str)> = order
+            .history
+            .iter()
+            .filter(|e| e.event == MALL_WRITE)
+            .map(|e| (e.at.to_string(), e.changes[0].as_str()))
+            .collect();
+        assert_eq!(
+            log,
+            [
+                (
+                    "2026-11-22T11:00:00+09:00".to_owned(),
+                    "confirmOrder: not delivered (sent again by the next run): rakuten:s: confirmOrder — mall unavailable after 3 attempts: 503"
+                ),
+                (
+                    "2026-11-22T11:06:00+09:00".to_owned(),
+                    "confirmOrder: accepted"
+                ),
+            ]
+        );
+        assert_eq!(order.mall_sync.attempts, 3);
+        assert_eq!(order.mall_sync.state, SyncState::Done);
     }
 
     #[test]
