@@ -30,7 +30,7 @@ use ichigen_core::import::{
     ImportCommand, ImportContext, ImportError, ImportReport, ImportRequest, run_import,
 };
 use ichigen_core::ports::{
-    CheckpointStore, Clock, FailedImportStore, SecretValue, StoreConfigs, StoreError,
+    CheckpointStore, Clock, FailedImportStore, OrderIndex, SecretValue, StoreConfigs, StoreError,
     StoreRunStatus, StoreStatusStore, SystemClock, Vault, VaultError,
 };
 use ichigen_core::{Mall, StoreRef};
@@ -398,6 +398,24 @@ impl App {
                 metrics
                     .count(name::IMPORT_RUN_FAILED, 0)
                     .count(name::CREDENTIAL_REJECTED, 0);
+                // Refused writes wait for a person however the runs go: counted every run, so
+                // the alarm stays up until someone retries or settles them.
+                match self
+                    .store
+                    .failed_mall_writes(store, None, name::FAILED_MALL_WRITES_COUNTED)
+                    .await
+                {
+                    Ok(failed) => {
+                        let refused = failed
+                            .iter()
+                            .filter(|o| o.mall_sync.refused_for_good().is_some())
+                            .count();
+                        metrics.count(name::FAILED_MALL_WRITES, refused);
+                    }
+                    Err(e) => {
+                        tracing::warn!(store = %store, error = %e, "could not count the refused mall writes")
+                    }
+                }
             }
             Err(error) => {
                 status.last_error = Some(error.to_string());

@@ -20,6 +20,11 @@ pub mod name {
     /// Orders waiting in the quarantine after the run.
     pub const FAILED_IMPORTS: &str = "FailedImports";
     pub const ACKNOWLEDGEMENT_FAILURES: &str = "AcknowledgementFailures";
+    /// The store's orders whose mall write was refused for good, waiting for a person (counted
+    /// up to [`FAILED_MALL_WRITES_COUNTED`]).
+    pub const FAILED_MALL_WRITES: &str = "FailedMallWrites";
+    /// How many refused writes a run counts at most (one index page).
+    pub const FAILED_MALL_WRITES_COUNTED: usize = 100;
     /// Seconds between now and the store's checkpoint (differential runs only).
     pub const CHECKPOINT_AGE: &str = "CheckpointAgeSeconds";
     pub const IMPORT_RUN_FAILED: &str = "ImportRunFailed";

@@ -704,6 +704,7 @@ fn every_alarm_notifies_the_topic_and_watches_a_published_metric() {
     let published = [
         name::FAILED_IMPORTS,
         name::ACKNOWLEDGEMENT_FAILURES,
+        name::FAILED_MALL_WRITES,
         name::CHECKPOINT_AGE,
         name::CREDENTIAL_REJECTED,
     ];
