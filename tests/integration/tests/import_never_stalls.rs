@@ -511,3 +511,77 @@ async fn no_buyer_data_reaches_the_logs_even_at_trace() {
         );
     }
 }
+
+/// The open-orders sync reads every open order again, in Rakuten's batch of 100 per getOrder,
+/// through the store's one paced client: with the sandbox refusing anything over 20 requests
+/// a second and the client paced at that rate, 1,000 open orders cost ten getOrder calls and
+/// no call is refused. A second run finds nothing changed and writes nothing.
+#[tokio::test]
+async fn a_thousand_open_orders_are_read_again_in_batches_within_the_rate_budget() {
+    const RATE: f64 = 20.0;
+    let mut h = Harness::new().await;
+    h.seed(1_000, 77, ago(hours(20)), ago(minutes(5))).await;
+    let first = h.differential().await.unwrap();
+    assert_eq!(first.created.len(), 1_000, "{}", first.summary());
+
+    let mut open = 0;
+    for status in [
+        OrderStatus::AwaitingPayment,
+        OrderStatus::OnHold,
+        OrderStatus::ReadyToShip,
+    ] {
+        open += h
+            .table
+            .orders_by_status(&h.store, status, 2_000)
+            .await
+            .unwrap()
+            .len();
+    }
+    assert!(open > 900, "{open} open orders");
+
+    h.control()
+        .rakuten_set_limits(&RakutenLimits {
+            requests_per_second: Some(RATE),
+            ..RakutenLimits::default()
+        })
+        .await
+        .unwrap();
+    let mut app = import_orders::App::new(
+        &h.sdk,
+        h.handles.table_name.clone(),
+        ichigen_malls::MallEndpoints {
+            rakuten: h.sandbox.base_url(),
+            ..ichigen_malls::MallEndpoints::default()
+        },
+        ichigen_malls::ClientSettings {
+            requests_per_second: RATE,
+            ..fast_client_settings()
+        },
+    );
+    app.clock = h.clock.clone();
+    app.store = h.table.clone();
+    h.app = app;
+
+    let before = h.control().stats().await.unwrap();
+    let sync = h
+        .run_to_end(ImportRequest::OpenOrders { only: vec![] })
+        .await;
+    let after = h.control().stats().await.unwrap();
+    let calls = |endpoint: &str| after.requests_for(endpoint) - before.requests_for(endpoint);
+    let listed: usize = sync.iter().map(|r| r.listed).sum();
+    assert_eq!(listed, open);
+    assert_eq!(calls("rakuten.getOrder"), open.div_ceil(100) as u64);
+    assert_eq!(
+        calls("rakuten.searchOrder"),
+        0,
+        "open orders come from our table"
+    );
+    assert_eq!(after.rate_limited - before.rate_limited, 0);
+
+    let again = h
+        .run_to_end(ImportRequest::OpenOrders { only: vec![] })
+        .await;
+    let report = again.last().unwrap();
+    assert!(report.changed_on_mall.is_empty(), "{}", report.summary());
+    assert_eq!(report.unchanged_on_mall, open);
+}

@@ -388,6 +388,9 @@ struct Run<'a, 'c> {
     /// Acknowledgements that failed in a way worth retrying (the mall was unavailable).
     acknowledgements_to_retry: usize,
     batches_done: usize,
+    /// Stored orders already read by this run (the open-orders list), so following them does
+    /// not read each again; taken once, then read from the store.
+    known: HashMap<OrderId, Order>,
 }
 
 impl<'a, 'c> Run<'a, 'c> {
@@ -414,6 +417,7 @@ impl<'a, 'c> Run<'a, 'c> {
             quarantine,
             acknowledgements_to_retry: 0,
             batches_done: 0,
+            known: HashMap::new(),
         })
     }
 
@@ -878,13 +882,16 @@ impl<'a, 'c> Run<'a, 'c> {
     ) -> Result<Option<Order>, ImportError> {
         // Two attempts: a concurrent writer may bump the version between read and write.
         for _ in 0..2 {
-            let Some(stored) = self
-                .ctx
-                .orders
-                .get_order(&fresh.id)
-                .await
-                .map_err(|e| self.store_error(e))?
-            else {
+            let stored = match self.known.remove(&fresh.id) {
+                Some(known) => Some(known),
+                None => self
+                    .ctx
+                    .orders
+                    .get_order(&fresh.id)
+                    .await
+                    .map_err(|e| self.store_error(e))?,
+            };
+            let Some(stored) = stored else {
                 let owed = self.create_all(vec![(fresh, payload)]).await?;
                 return Ok(owed.into_iter().next());
             };
@@ -958,7 +965,7 @@ impl<'a, 'c> Run<'a, 'c> {
 
     /// The mall order numbers of the store's open orders, oldest first, at most
     /// [`OPEN_ORDERS_PER_RUN`] (a split order's number once).
-    async fn open_order_numbers(&self) -> Result<Vec<String>, ImportError> {
+    async fn open_order_numbers(&mut self) -> Result<Vec<String>, ImportError> {
         let mut seen = HashSet::new();
         let mut numbers = Vec::new();
         for status in [
@@ -984,8 +991,10 @@ impl<'a, 'c> Run<'a, 'c> {
                         return Ok(numbers);
                     }
                     if seen.insert(order.mall_order_id.clone()) {
-                        numbers.push(order.mall_order_id);
+                        numbers.push(order.mall_order_id.clone());
                     }
+                    // The list's copy lacks only the raw payload, which following replaces.
+                    self.known.insert(order.id.clone(), order);
                 }
                 if !full {
                     break;
