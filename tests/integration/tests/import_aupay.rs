@@ -342,3 +342,80 @@ async fn new_year_0005_jst_lands_on_new_years_eve_1505_utc() {
     let writes = shop.control.aupay_writes().await.unwrap();
     assert_eq!(writes[0].order_status, "発送前入金待ち");
 }
+
+/// Where au PAY leaves a paid order in 発送前入金待ち (who moves it is not public), the
+/// open-orders sync sees the payment, makes the order ready to ship and sends au PAY its next
+/// status, 発送待ち, once; where au PAY moved it itself, nothing is written.
+#[tokio::test]
+async fn a_paid_order_au_pay_leaves_waiting_is_moved_on_to_hasso_machi_once() {
+    let shop = AupayShop::new().await;
+    let limits = ichigen_sandbox::control::AupayLimits {
+        payment_moves_status: false,
+        ..Default::default()
+    };
+    shop.control.aupay_set_limits(&limits).await.unwrap();
+    let ids = shop
+        .generate(
+            0,
+            2,
+            Some(vec![
+                AupayOrderKind::KonbiniUnpaid,
+                AupayOrderKind::BankUnpaid,
+            ]),
+        )
+        .await;
+    shop.import(0).await.unwrap();
+    let waiting_writes = shop.control.aupay_writes().await.unwrap().len();
+    shop.control
+        .aupay_pay(AupayShop::shop_id(0), &ids[0])
+        .await
+        .unwrap();
+
+    let open_orders = ImportCommand::new(
+        AupayShop::store(0),
+        ImportRequest::OpenOrders { only: vec![] },
+    );
+    let report = match shop
+        .app
+        .handle(Invocation::Command(open_orders.clone()), None)
+        .await
+        .unwrap()
+    {
+        Outcome::Report(report) => *report,
+        other => panic!("expected a report, got {other:?}"),
+    };
+    let paid = OrderId::new(&AupayShop::store(0), &ids[0]);
+    assert_eq!(report.paid_on_mall, [paid.clone()], "{}", report.summary());
+    assert_eq!(report.acknowledged, 1, "{}", report.summary());
+    let writes = shop.control.aupay_writes().await.unwrap();
+    let new: Vec<_> = writes[waiting_writes..].iter().collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(
+        (
+            new[0].order_id.as_str(),
+            new[0].from_status.as_str(),
+            new[0].order_status.as_str()
+        ),
+        (ids[0].as_str(), "発送前入金待ち", "発送待ち")
+    );
+    let order = shop.table.get_order(&paid).await.unwrap().unwrap();
+    assert_eq!(order.status, OrderStatus::ReadyToShip);
+    assert!(
+        order
+            .history
+            .iter()
+            .any(|e| e.event == "mall_write" && e.changes == ["updateTradeStsProc: accepted"]),
+        "{:?}",
+        order.history
+    );
+
+    // The next sync finds au PAY in step: nothing written again.
+    shop.app
+        .handle(Invocation::Command(open_orders), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        shop.control.aupay_writes().await.unwrap().len(),
+        waiting_writes + 1
+    );
+}

@@ -798,6 +798,25 @@ impl<'a, 'c> Run<'a, 'c> {
         }
     }
 
+    /// Whether the mall now expects its own next status for a followed order (au PAY: a paid
+    /// order still in 発送前入金待ち goes to 発送待ち; Qoo10: a cart paid after import is
+    /// confirmed); if so the order owes it from now, sent with this run's acknowledgements.
+    /// A write the mall refused for good is not sent again on its own: it waits for a person.
+    fn owes_next_status(&self, order: &mut Order) -> bool {
+        let idle = matches!(order.mall_sync.state, SyncState::Idle | SyncState::Done);
+        let Some(operation) = self.ctx.mall.capabilities().acknowledgement else {
+            return false;
+        };
+        if !idle
+            || order.status == OrderStatus::Cancelled
+            || !self.ctx.mall.needs_acknowledgement(order)
+        {
+            return false;
+        }
+        order.mall_sync = MallSync::pending(operation, self.now);
+        true
+    }
+
     /// Creates orders that are not stored yet; returns the created orders owed an
     /// acknowledgement. An order the store refuses for good is quarantined; the store being
     /// unavailable ends the run (what was stored stays; the rerun skips it).
@@ -896,7 +915,7 @@ impl<'a, 'c> Run<'a, 'c> {
                 return Ok(owed.into_iter().next());
             };
             let expected = stored.version;
-            let (refreshed, changes) = if mode == Mode::FollowMall {
+            let (mut refreshed, changes) = if mode == Mode::FollowMall {
                 match follow_mall(&stored, fresh.clone(), self.now) {
                     Some(followed) => (followed.order, followed.changes),
                     None => {
@@ -911,6 +930,7 @@ impl<'a, 'c> Run<'a, 'c> {
                     Vec::new(),
                 )
             };
+            let owes = mode == Mode::FollowMall && self.owes_next_status(&mut refreshed);
             match self.ctx.orders.update_order(&refreshed, expected).await {
                 Ok(()) => {
                     if mode == Mode::FollowMall {
@@ -919,7 +939,7 @@ impl<'a, 'c> Run<'a, 'c> {
                         self.report.reimported.push(refreshed.id.clone());
                     }
                     self.clear_quarantine(&refreshed.mall_order_id).await?;
-                    return Ok(None);
+                    return Ok(owes.then_some(refreshed));
                 }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) if e.is_permanent_for_item() => {

@@ -313,14 +313,19 @@ pub fn normalise_order(
     Ok(result)
 }
 
-/// The status the post-import acknowledgement moves a new order to, or `None` when the order
-/// is not new (`新規受付`) or its payment method is unknown (a person decides). Unpaid
-/// prepayment orders go to `発送前入金待ち`, everything else to `発送待ち`.
+/// The status ichigen moves an order to, or `None` when au PAY expects nothing from the shop.
+/// A new order (`新規受付`) goes to `発送前入金待ち` while a prepayment is unpaid, else to
+/// `発送待ち`; an order waiting in `発送前入金待ち` whose payment has arrived (`paymentDate`)
+/// goes on to `発送待ち`, unless au PAY moved it itself. Never for a cancelled order or an
+/// unknown payment method (a person decides).
 pub fn acknowledgement_target(order: &Order) -> Option<&'static str> {
-    if order.mall_status.code != status::NEW
-        || order.status == OrderStatus::Cancelled
-        || order.has_hold(HoldKind::UnknownPaymentMethod)
-    {
+    if order.status == OrderStatus::Cancelled || order.has_hold(HoldKind::UnknownPaymentMethod) {
+        return None;
+    }
+    if order.mall_status.code == status::AWAITING_PREPAYMENT {
+        return (!order.payment.awaits_payment()).then_some(status::READY_TO_SHIP);
+    }
+    if order.mall_status.code != status::NEW {
         return None;
     }
     Some(if order.payment.awaits_payment() {

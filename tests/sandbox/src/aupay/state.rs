@@ -412,16 +412,18 @@ impl AupayState {
     }
 
     /// The buyer paid a prepayment order: `paymentDate` today, and an order waiting for the
-    /// payment (`発送前入金待ち`) moves to `発送待ち` as au PAY does.
+    /// payment (`発送前入金待ち`) moves to `発送待ち` (unless the limits say au PAY leaves that
+    /// to the shop).
     pub(crate) async fn pay(
         &self,
         shop_id: &str,
         order_id: &str,
         now: i64,
     ) -> Result<Element, StateError> {
+        let moves_status = self.limits().await.payment_moves_status;
         self.with_order(shop_id, order_id, |order| {
             order.set_leaf("paymentDate", format_date(now));
-            if order.status() == "発送前入金待ち" {
+            if moves_status && order.status() == "発送前入金待ち" {
                 order.set_leaf("orderStatus", "発送待ち");
             }
             Ok(())

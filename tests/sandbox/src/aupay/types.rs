@@ -146,6 +146,10 @@ pub struct AupayLimits {
     /// The `startDate`/`endDate` shapes accepted (default: both).
     pub request_date_format: RequestDateFormat,
     pub result_count: ResultCountMeaning,
+    /// Whether a payment moves an order waiting in `発送前入金待ち` on to `発送待ち` by itself
+    /// (default `true`: production data shows paid orders in 発送待ち, aupay.md §3d). Who
+    /// moves it is not public; `false` leaves it for the shop's `updateTradeStsProc`.
+    pub payment_moves_status: bool,
 }
 
 impl Default for AupayLimits {
@@ -155,6 +159,7 @@ impl Default for AupayLimits {
             max_total_count: 1_000,
             request_date_format: RequestDateFormat::Either,
             result_count: ResultCountMeaning::Total,
+            payment_moves_status: true,
         }
     }
 }
