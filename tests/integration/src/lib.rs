@@ -278,3 +278,33 @@ pub fn ago(duration: jiff::SignedDuration) -> JstInstant {
 pub fn rakuten_time(at: JstInstant) -> String {
     format!("{}+0900", at.civil().strftime("%Y-%m-%dT%H:%M:%S"))
 }
+
+/// The open-orders command for `store`, read from the JSON the schedule sends
+/// (`{"type":"open_orders","store":"yahoo:my-shop"}`), so the tests go through its wire form.
+pub fn open_orders_command(store: &StoreRef) -> ImportCommand {
+    serde_json::from_value(serde_json::json!({
+        "type": "open_orders",
+        "store": store.to_string(),
+    }))
+    .expect("an open-orders command")
+}
+
+/// Runs the open-orders request for `store` through the function's handler.
+pub async fn follow_open_orders(app: &App, store: &StoreRef) -> ImportReport {
+    let command = open_orders_command(store);
+    match app.handle(Invocation::Command(command), None).await {
+        Ok(Outcome::Report(report)) => *report,
+        other => panic!("expected an open-orders report, got {other:?}"),
+    }
+}
+
+/// A clock `days` days from now: the run that reads the mall after the buyer paid days later.
+pub fn clock_days_later(days: i64) -> Arc<dyn Clock> {
+    let later = now().checked_add(hours(24 * days)).expect("in range");
+    Arc::new(FixedClock::new(later))
+}
+
+/// The history events of an order, oldest first (for asserting what happened to it).
+pub fn events(order: &Order) -> Vec<&str> {
+    order.history.iter().map(|h| h.event.as_str()).collect()
+}
