@@ -81,7 +81,8 @@ pub enum ImportRequest {
     },
     /// Read the store's open orders (awaiting payment, ready to ship, on hold) from the mall
     /// again and follow what changed there: payments, cancellations, cancel requests
-    /// ([`crate::follow`]). `only`: these order numbers (the rest of an unfinished run).
+    /// ([`crate::follow`]). `only`: these numbers (the rest of an unfinished run, as
+    /// [`Mall::refetch_id`] gave them).
     OpenOrders {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         only: Vec<String>,
@@ -953,8 +954,8 @@ impl<'a, 'c> Run<'a, 'c> {
         Ok(())
     }
 
-    /// The mall order numbers of the store's open orders, oldest first, at most
-    /// [`OPEN_ORDERS_PER_RUN`] (a split order's number once).
+    /// The numbers that fetch the store's open orders again ([`Mall::refetch_id`]), oldest
+    /// first, at most [`OPEN_ORDERS_PER_RUN`] (a split order once).
     async fn open_order_numbers(&self) -> Result<Vec<String>, ImportError> {
         let mut seen = HashSet::new();
         let mut numbers = Vec::new();
@@ -981,7 +982,7 @@ impl<'a, 'c> Run<'a, 'c> {
                         return Ok(numbers);
                     }
                     if seen.insert(order.mall_order_id.clone()) {
-                        numbers.push(order.mall_order_id);
+                        numbers.push(self.ctx.mall.refetch_id(&order));
                     }
                 }
                 if !full {
