@@ -386,6 +386,10 @@ struct Run<'a, 'c> {
     /// Acknowledgements that failed in a way worth retrying (the mall was unavailable).
     acknowledgements_to_retry: usize,
     batches_done: usize,
+    /// Orders this run has followed already. One fetch can bring several orders (a Qoo10
+    /// cart split by carrier comes back whole through any of its parts): each is followed,
+    /// and counted, once.
+    followed: HashSet<OrderId>,
 }
 
 impl<'a, 'c> Run<'a, 'c> {
@@ -412,6 +416,7 @@ impl<'a, 'c> Run<'a, 'c> {
             quarantine,
             acknowledgements_to_retry: 0,
             batches_done: 0,
+            followed: HashSet::new(),
         })
     }
 
@@ -716,6 +721,9 @@ impl<'a, 'c> Run<'a, 'c> {
             Mode::Reimport | Mode::FollowMall => {
                 let mut owed = Vec::new();
                 for (fresh, payload) in normalised {
+                    if mode == Mode::FollowMall && !self.followed.insert(fresh.id.clone()) {
+                        continue;
+                    }
                     if let Some(created) = self.reimport(fresh, payload, mode).await? {
                         owed.push(created);
                     }
