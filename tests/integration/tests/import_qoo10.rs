@@ -630,3 +630,74 @@ async fn a_cart_qoo10_cancelled_is_cancelled_by_the_open_orders_run() {
         after.history
     );
 }
+
+#[tokio::test]
+async fn a_cart_split_by_carrier_is_read_again_whole_and_each_part_followed_once() {
+    let shop = Qoo10Shop::new().await;
+    let cart = shop.generate(&[Qoo10OrderKind::ThreeCarriers]).await[0];
+    let report = shop.differential().await.expect("import");
+    assert_eq!(report.created.len(), 3, "{}", report.summary());
+
+    // A fresh process reads the cart again through one line of each part. The first read
+    // records only what our own confirmation moved (the stored mall status does not follow
+    // acknowledgements, see `ListedOrder::mall_status`).
+    let report = shop.open_orders().await;
+    assert!(report.quarantined.is_empty(), "{}", report.summary());
+    assert!(report.created.is_empty(), "{}", report.summary());
+    let mut versions = Vec::new();
+    for part in 1..=3 {
+        let order = shop.order(&format!("{cart}-{part}")).await.unwrap();
+        for entry in order
+            .history
+            .iter()
+            .filter(|h| h.event == "changed_on_mall")
+        {
+            assert!(
+                entry.changes.iter().all(|c| c.starts_with("mall_status")),
+                "{entry:?}"
+            );
+        }
+        versions.push(order.version);
+    }
+
+    // Nothing moved on Qoo10 since: nothing changes.
+    let report = shop.open_orders().await;
+    assert!(report.changed_on_mall.is_empty(), "{}", report.summary());
+    assert_eq!(report.unchanged_on_mall, 3, "{report:?}");
+
+    // The second part's line is cancelled: only that part is cancelled (its only line).
+    let part = shop.order(&format!("{cart}-2")).await.unwrap();
+    let line: i64 = lines(&part)[0].parse().unwrap();
+    shop.control
+        .qoo10_claim_line(
+            SELLER,
+            line,
+            &Qoo10ClaimRequest {
+                claim_stat: 3,
+                reason: "在庫切れ".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.cancelled_on_mall,
+        vec![part.id.clone()],
+        "{}",
+        report.summary()
+    );
+    assert_eq!(
+        report.changed_on_mall,
+        vec![part.id.clone()],
+        "{}",
+        report.summary()
+    );
+    for (n, version) in [(1, versions[0]), (3, versions[2])] {
+        let other = shop.order(&format!("{cart}-{n}")).await.unwrap();
+        assert_eq!(other.version, version, "part {n} untouched");
+    }
+    assert_eq!(
+        shop.order(&format!("{cart}-2")).await.unwrap().status,
+        OrderStatus::Cancelled
+    );
+}
