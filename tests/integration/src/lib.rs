@@ -289,10 +289,28 @@ pub fn open_orders_command(store: &StoreRef) -> ImportCommand {
     .expect("an open-orders command")
 }
 
-/// Runs the open-orders request for `store` through the function's handler.
-pub async fn follow_open_orders(app: &App, store: &StoreRef) -> ImportReport {
+/// `app` as a cold start finds it: same table, endpoints, settings and clock, but no mall
+/// client (nor what one learnt while listing) kept from earlier runs. The open-orders schedule
+/// fires hours after the import, in whatever process Lambda gives it.
+pub fn cold_app(app: &App, sdk: &SdkConfig) -> App {
+    let mut cold = App::new(
+        sdk,
+        app.table.clone(),
+        app.endpoints.clone(),
+        app.client_settings.clone(),
+    );
+    cold.clock = app.clock.clone();
+    cold
+}
+
+/// Runs the open-orders request for `store` through the function's handler, in a fresh
+/// process ([`cold_app`]).
+pub async fn follow_open_orders(app: &App, sdk: &SdkConfig, store: &StoreRef) -> ImportReport {
     let command = open_orders_command(store);
-    match app.handle(Invocation::Command(command), None).await {
+    match cold_app(app, sdk)
+        .handle(Invocation::Command(command), None)
+        .await
+    {
         Ok(Outcome::Report(report)) => *report,
         other => panic!("expected an open-orders report, got {other:?}"),
     }

@@ -34,6 +34,7 @@ struct AmazonShop {
     control: ControlClient,
     table: Arc<ShopTable>,
     app: App,
+    sdk: aws_config::SdkConfig,
     store: StoreRef,
 }
 
@@ -106,6 +107,7 @@ impl AmazonShop {
             control,
             table,
             app,
+            sdk,
             store,
         }
     }
@@ -119,7 +121,7 @@ impl AmazonShop {
     }
 
     async fn open_orders(&self) -> ImportReport {
-        follow_open_orders(&self.app, &self.store).await
+        follow_open_orders(&self.app, &self.sdk, &self.store).await
     }
 
     async fn order(&self, order_id: &str) -> Order {

@@ -34,6 +34,7 @@ struct AupayShop {
     control: ControlClient,
     table: Arc<ShopTable>,
     app: App,
+    sdk: aws_config::SdkConfig,
 }
 
 impl AupayShop {
@@ -88,6 +89,7 @@ impl AupayShop {
             control,
             table,
             app,
+            sdk,
         }
     }
 
@@ -108,7 +110,7 @@ impl AupayShop {
     }
 
     async fn open_orders(&self, index: usize) -> ImportReport {
-        follow_open_orders(&self.app, &Self::store(index)).await
+        follow_open_orders(&self.app, &self.sdk, &Self::store(index)).await
     }
 
     async fn order(&self, index: usize, order_id: &str) -> Order {

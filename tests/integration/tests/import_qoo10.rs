@@ -35,7 +35,6 @@ struct Qoo10Shop {
     app: App,
     store: StoreRef,
     sdk: aws_config::SdkConfig,
-    endpoints: MallEndpoints,
 }
 
 impl Qoo10Shop {
@@ -91,12 +90,7 @@ impl Qoo10Shop {
             qoo10: MallEndpoints::qoo10_at(&sandbox.base_url()),
             ..MallEndpoints::default()
         };
-        let mut app = App::new(
-            &sdk,
-            handles.table_name,
-            endpoints.clone(),
-            fast_client_settings(),
-        );
+        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings());
         app.store = table.clone();
         Self {
             _sandbox: sandbox,
@@ -105,23 +99,7 @@ impl Qoo10Shop {
             app,
             store,
             sdk,
-            endpoints,
         }
-    }
-
-    /// The function as a cold start finds it: no mall client (and none of what it learnt
-    /// while listing) kept from earlier runs. The open-orders schedule fires hours after the
-    /// import, so it must not rely on the import's process.
-    fn cold_app(&self) -> App {
-        let mut app = App::new(
-            &self.sdk,
-            self.app.table.clone(),
-            self.endpoints.clone(),
-            fast_client_settings(),
-        );
-        app.store = self.table.clone();
-        app.clock = self.app.clock.clone();
-        app
     }
 
     async fn run(&self, request: ImportRequest) -> Result<ImportReport, FunctionError> {
@@ -136,9 +114,9 @@ impl Qoo10Shop {
         self.run(ImportRequest::Differential).await
     }
 
-    /// The open-orders run, in a fresh process (see [`Self::cold_app`]).
+    /// The open-orders run, in a fresh process.
     async fn open_orders(&self) -> ImportReport {
-        follow_open_orders(&self.cold_app(), &self.store).await
+        follow_open_orders(&self.app, &self.sdk, &self.store).await
     }
 
     /// One paid cart (credit card, one carrier) with these lines at 1,000 yen each, imported.

@@ -741,7 +741,7 @@ async fn a_cancel_request_on_rakuten_holds_the_order_and_its_withdrawal_releases
         .rakuten_set_progress(&h.shop_id, &number, 800)
         .await
         .unwrap();
-    let report = follow_open_orders(&h.app, &h.store).await;
+    let report = follow_open_orders(&h.app, &h.sdk, &h.store).await;
     assert_eq!(
         report.cancel_requested_on_mall,
         vec![before.id.clone()],
@@ -757,7 +757,7 @@ async fn a_cancel_request_on_rakuten_holds_the_order_and_its_withdrawal_releases
         .rakuten_set_progress(&h.shop_id, &number, 300)
         .await
         .unwrap();
-    let report = follow_open_orders(&h.app, &h.store).await;
+    let report = follow_open_orders(&h.app, &h.sdk, &h.store).await;
     assert_eq!(
         report.cancel_withdrawn_on_mall,
         vec![before.id.clone()],
@@ -779,7 +779,7 @@ async fn a_cancel_request_on_rakuten_holds_the_order_and_its_withdrawal_releases
     );
 
     // Nothing moved since.
-    let again = follow_open_orders(&h.app, &h.store).await;
+    let again = follow_open_orders(&h.app, &h.sdk, &h.store).await;
     assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
     assert_eq!(h.order(&number).await.unwrap().version, released.version);
 }
@@ -793,7 +793,7 @@ async fn an_order_rakuten_cancelled_is_cancelled_by_the_open_orders_run() {
         .rakuten_set_progress(&h.shop_id, &number, 900)
         .await
         .unwrap();
-    let report = follow_open_orders(&h.app, &h.store).await;
+    let report = follow_open_orders(&h.app, &h.sdk, &h.store).await;
     assert_eq!(
         report.cancelled_on_mall,
         vec![before.id.clone()],

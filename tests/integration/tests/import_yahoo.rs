@@ -29,6 +29,7 @@ struct YahooShop {
     control: ControlClient,
     table: Arc<ShopTable>,
     app: App,
+    sdk: aws_config::SdkConfig,
     store: StoreRef,
 }
 
@@ -115,6 +116,7 @@ impl YahooShop {
             control,
             table,
             app,
+            sdk,
             store,
         }
     }
@@ -128,7 +130,7 @@ impl YahooShop {
     }
 
     async fn open_orders(&self) -> ImportReport {
-        follow_open_orders(&self.app, &self.store).await
+        follow_open_orders(&self.app, &self.sdk, &self.store).await
     }
 
     async fn order(&self, order_id: &str) -> Order {
