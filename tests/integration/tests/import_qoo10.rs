@@ -540,6 +540,32 @@ async fn one_line_of_three_cancelled_on_qoo10_is_dropped_and_the_order_re_totall
         shop.order("540088001").await.unwrap().version,
         after.version
     );
+
+    // Then the first line, the one the order is read again by: still found, through its claim.
+    shop.control
+        .qoo10_claim_line(
+            SELLER,
+            1088888001,
+            &Qoo10ClaimRequest {
+                claim_stat: 3,
+                reason: "在庫切れ".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.lines_cancelled_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let last = shop.order("540088001").await.unwrap();
+    assert_eq!(lines(&last), ["1088888003"]);
+    assert_eq!(last.amounts.goods, 1000);
+    let again = shop.open_orders().await;
+    assert!(again.quarantined.is_empty(), "{}", again.summary());
+    assert_eq!(again.unchanged_on_mall, 1, "{}", again.summary());
 }
 
 #[tokio::test]
