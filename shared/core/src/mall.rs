@@ -219,6 +219,13 @@ pub trait Mall: Send + Sync {
     /// Full payloads for up to `detail_batch_size` orders.
     async fn fetch_orders(&self, mall_order_ids: &[String]) -> Result<FetchOutcome, MallError>;
 
+    /// The number [`Self::fetch_orders`] takes to read a stored order again, in a process that
+    /// never listed it: its order number, unless the mall cannot look an order up by that
+    /// (Qoo10's cart number: only a line's number is looked up).
+    fn refetch_id(&self, order: &Order) -> String {
+        order.mall_order_id.clone()
+    }
+
     /// Turns one payload into unified orders. Odd data becomes holds on the order; only a
     /// payload with no readable identity is an error. Never panics.
     fn normalise(

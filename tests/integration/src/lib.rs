@@ -278,3 +278,51 @@ pub fn ago(duration: jiff::SignedDuration) -> JstInstant {
 pub fn rakuten_time(at: JstInstant) -> String {
     format!("{}+0900", at.civil().strftime("%Y-%m-%dT%H:%M:%S"))
 }
+
+/// The open-orders command for `store`, read from the JSON the schedule sends
+/// (`{"type":"open_orders","store":"yahoo:my-shop"}`), so the tests go through its wire form.
+pub fn open_orders_command(store: &StoreRef) -> ImportCommand {
+    serde_json::from_value(serde_json::json!({
+        "type": "open_orders",
+        "store": store.to_string(),
+    }))
+    .expect("an open-orders command")
+}
+
+/// `app` as a cold start finds it: same table, endpoints, settings and clock, but no mall
+/// client (nor what one learnt while listing) kept from earlier runs. The open-orders schedule
+/// fires hours after the import, in whatever process Lambda gives it.
+pub fn cold_app(app: &App, sdk: &SdkConfig) -> App {
+    let mut cold = App::new(
+        sdk,
+        app.table.clone(),
+        app.endpoints.clone(),
+        app.client_settings.clone(),
+    );
+    cold.clock = app.clock.clone();
+    cold
+}
+
+/// Runs the open-orders request for `store` through the function's handler, in a fresh
+/// process ([`cold_app`]).
+pub async fn follow_open_orders(app: &App, sdk: &SdkConfig, store: &StoreRef) -> ImportReport {
+    let command = open_orders_command(store);
+    match cold_app(app, sdk)
+        .handle(Invocation::Command(command), None)
+        .await
+    {
+        Ok(Outcome::Report(report)) => *report,
+        other => panic!("expected an open-orders report, got {other:?}"),
+    }
+}
+
+/// A clock `days` days from now: the run that reads the mall after the buyer paid days later.
+pub fn clock_days_later(days: i64) -> Arc<dyn Clock> {
+    let later = now().checked_add(hours(24 * days)).expect("in range");
+    Arc::new(FixedClock::new(later))
+}
+
+/// The history events of an order, oldest first (for asserting what happened to it).
+pub fn events(order: &Order) -> Vec<&str> {
+    order.history.iter().map(|h| h.event.as_str()).collect()
+}

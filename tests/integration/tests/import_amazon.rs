@@ -9,13 +9,17 @@ use std::sync::Arc;
 use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
 use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
 use ichigen_core::ports::{OrderStore, StoreConfigs};
-use ichigen_core::{ImportSettings, MallId, OrderStatus, StoreConfig, StoreRef};
-use ichigen_integration::{emulator_sdk, fast_client_settings, hours};
+use ichigen_core::{
+    HoldKind, ImportSettings, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef,
+};
+use ichigen_integration::{
+    clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders, hours,
+};
 use ichigen_malls::{AmazonEndpoints, MallEndpoints};
 use ichigen_sandbox::amazon::{endpoints, format_utc};
 use ichigen_sandbox::control::{
-    AmazonGenerateOptions, AmazonLimits, AmazonOrderEventRequest, AmazonOrderKind,
-    AmazonRegisterSellerRequest,
+    AmazonBuyerCancelRequest, AmazonGenerateOptions, AmazonLimits, AmazonOrderEventRequest,
+    AmazonOrderKind, AmazonRegisterSellerRequest,
 };
 use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
 use import_orders::{App, FunctionError, Invocation, Outcome};
@@ -30,6 +34,7 @@ struct AmazonShop {
     control: ControlClient,
     table: Arc<ShopTable>,
     app: App,
+    sdk: aws_config::SdkConfig,
     store: StoreRef,
 }
 
@@ -102,6 +107,7 @@ impl AmazonShop {
             control,
             table,
             app,
+            sdk,
             store,
         }
     }
@@ -112,6 +118,37 @@ impl AmazonShop {
             Outcome::Report(report) => Ok(*report),
             other => panic!("expected a report, got {other:?}"),
         }
+    }
+
+    async fn open_orders(&self) -> ImportReport {
+        follow_open_orders(&self.app, &self.sdk, &self.store).await
+    }
+
+    async fn order(&self, order_id: &str) -> Order {
+        self.table
+            .get_order(&OrderId::new(&self.store, order_id))
+            .await
+            .unwrap()
+            .expect("the order is stored")
+    }
+
+    /// One order of this kind, imported; its id.
+    async fn imported(&self, kind: AmazonOrderKind) -> String {
+        let made = self
+            .control
+            .amazon_generate_orders(
+                SELLER,
+                &AmazonGenerateOptions {
+                    count: 1,
+                    kinds: vec![kind],
+                    ..AmazonGenerateOptions::default()
+                },
+            )
+            .await
+            .unwrap();
+        let report = self.differential().await.expect("import");
+        assert_eq!(report.created.len(), 1, "{}", report.summary());
+        made.order_ids[0].clone()
     }
 
     async fn count(&self, status: OrderStatus) -> usize {
@@ -276,4 +313,129 @@ async fn a_revoked_refresh_token_stops_the_store_naming_the_lwa_credential() {
         0,
         "nothing half-written"
     );
+}
+
+#[tokio::test]
+async fn a_pending_konbini_order_paid_three_days_later_is_ready_to_ship_and_followed_once() {
+    let mut shop = AmazonShop::new().await;
+    let id = shop.imported(AmazonOrderKind::Pending).await;
+    let before = shop.order(&id).await;
+    assert_eq!(
+        before.status,
+        OrderStatus::AwaitingPayment,
+        "{:?}",
+        before.holds
+    );
+
+    // The buyer pays at the konbini: Pending → Unshipped, prices and address arrive.
+    shop.control
+        .amazon_pay(SELLER, &id, &AmazonOrderEventRequest::default())
+        .await
+        .unwrap();
+    shop.app.clock = clock_days_later(3);
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.paid_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    assert_eq!(report.changed_on_mall, vec![before.id.clone()]);
+    let after = shop.order(&id).await;
+    assert_eq!(after.status, OrderStatus::ReadyToShip, "{:?}", after.holds);
+    assert_eq!(after.mall_status.code, "Unshipped");
+    assert!(after.payment.paid_at.is_some());
+    assert!(after.amounts.billed > 0, "prices arrive with the payment");
+    assert!(
+        events(&after).contains(&"paid_on_mall"),
+        "{:?}",
+        after.history
+    );
+
+    let again = shop.open_orders().await;
+    assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+    assert_eq!(again.unchanged_on_mall, 1, "{}", again.summary());
+    assert_eq!(shop.order(&id).await.version, after.version);
+}
+
+#[tokio::test]
+async fn an_order_amazon_cancelled_is_cancelled_by_the_open_orders_run() {
+    let shop = AmazonShop::new().await;
+    let id = shop.imported(AmazonOrderKind::Standard).await;
+    let before = shop.order(&id).await;
+    assert_eq!(
+        before.status,
+        OrderStatus::ReadyToShip,
+        "{:?}",
+        before.holds
+    );
+    shop.control
+        .amazon_cancel(SELLER, &id, &AmazonOrderEventRequest::default())
+        .await
+        .unwrap();
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.cancelled_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let after = shop.order(&id).await;
+    assert_eq!(after.status, OrderStatus::Cancelled);
+    assert!(
+        events(&after).contains(&"cancelled_on_mall"),
+        "{:?}",
+        after.history
+    );
+    let again = shop.open_orders().await;
+    assert_eq!(
+        again.listed,
+        0,
+        "a cancelled order is not open: {}",
+        again.summary()
+    );
+}
+
+#[tokio::test]
+async fn a_buyer_cancel_request_on_amazon_holds_the_order() {
+    let shop = AmazonShop::new().await;
+    let id = shop.imported(AmazonOrderKind::Standard).await;
+    let before = shop.order(&id).await;
+    assert_eq!(
+        before.status,
+        OrderStatus::ReadyToShip,
+        "{:?}",
+        before.holds
+    );
+    shop.control
+        .amazon_buyer_cancel_request(
+            SELLER,
+            &id,
+            &AmazonBuyerCancelRequest {
+                reason: "注文を間違えた".into(),
+                at: None,
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.cancel_requested_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let after = shop.order(&id).await;
+    assert_eq!(after.status, OrderStatus::OnHold);
+    let hold = after
+        .holds
+        .iter()
+        .find(|h| h.kind == HoldKind::CancelRequested)
+        .expect("a cancel-request hold");
+    assert!(hold.message.contains("注文を間違えた"), "{hold}");
+
+    // Followed once: the same request read again changes nothing.
+    let again = shop.open_orders().await;
+    assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+    assert_eq!(shop.order(&id).await.version, after.version);
 }

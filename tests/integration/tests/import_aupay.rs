@@ -12,9 +12,12 @@ use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
 use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
 use ichigen_core::ports::{CheckpointStore, FixedClock, OrderStore, StoreConfigs};
 use ichigen_core::{
-    ImportSettings, JstInstant, MallId, OrderId, OrderStatus, StoreConfig, StoreRef,
+    HoldKind, ImportSettings, JstInstant, MallId, Order, OrderId, OrderStatus, StoreConfig,
+    StoreRef,
 };
-use ichigen_integration::{emulator_sdk, fast_client_settings, hours};
+use ichigen_integration::{
+    clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders, hours,
+};
 use ichigen_malls::MallEndpoints;
 use ichigen_sandbox::control::{AupayGenerateOptions, AupayOrderKind, AupayRegisterStoreRequest};
 use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
@@ -31,6 +34,7 @@ struct AupayShop {
     control: ControlClient,
     table: Arc<ShopTable>,
     app: App,
+    sdk: aws_config::SdkConfig,
 }
 
 impl AupayShop {
@@ -85,6 +89,7 @@ impl AupayShop {
             control,
             table,
             app,
+            sdk,
         }
     }
 
@@ -102,6 +107,26 @@ impl AupayShop {
             Outcome::Report(report) => Ok(*report),
             other => panic!("expected a report, got {other:?}"),
         }
+    }
+
+    async fn open_orders(&self, index: usize) -> ImportReport {
+        follow_open_orders(&self.app, &self.sdk, &Self::store(index)).await
+    }
+
+    async fn order(&self, index: usize, order_id: &str) -> Order {
+        self.table
+            .get_order(&OrderId::new(&Self::store(index), order_id))
+            .await
+            .unwrap()
+            .expect("the order is stored")
+    }
+
+    /// Orders of these kinds in the first store, imported; their ids.
+    async fn imported(&self, count: usize, kinds: Vec<AupayOrderKind>) -> Vec<String> {
+        let made = self.generate(0, count, Some(kinds)).await;
+        let report = self.import(0).await.expect("import");
+        assert_eq!(report.created.len(), count, "{}", report.summary());
+        made
     }
 
     async fn generate(
@@ -417,5 +442,209 @@ async fn a_paid_order_au_pay_leaves_waiting_is_moved_on_to_hasso_machi_once() {
     assert_eq!(
         shop.control.aupay_writes().await.unwrap().len(),
         waiting_writes + 1
+
+#[tokio::test]
+async fn a_konbini_order_paid_on_au_pay_three_days_later_is_ready_to_ship_and_followed_once() {
+    let mut shop = AupayShop::new().await;
+    let id = shop
+        .imported(1, vec![AupayOrderKind::KonbiniUnpaid])
+        .await
+        .remove(0);
+    let before = shop.order(0, &id).await;
+    assert_eq!(before.status, OrderStatus::AwaitingPayment);
+
+    // Three days later the buyer pays: paymentDate set, 発送前入金待ち → 発送待ち.
+    shop.control
+        .aupay_pay(AupayShop::shop_id(0), &id)
+        .await
+        .unwrap();
+    shop.app.clock = clock_days_later(3);
+    let report = shop.open_orders(0).await;
+    assert_eq!(
+        report.paid_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    assert_eq!(report.changed_on_mall, vec![before.id.clone()]);
+    let after = shop.order(0, &id).await;
+    assert_eq!(after.status, OrderStatus::ReadyToShip, "{:?}", after.holds);
+    assert!(after.payment.paid_at.is_some());
+    assert!(
+        events(&after).contains(&"paid_on_mall"),
+        "{:?}",
+        after.history
+    );
+
+    let again = shop.open_orders(0).await;
+    assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+    assert_eq!(again.unchanged_on_mall, 1, "{}", again.summary());
+    assert_eq!(shop.order(0, &id).await.version, after.version);
+}
+
+#[tokio::test]
+async fn a_line_au_pay_cancelled_holds_the_order_naming_it_and_keeps_the_lines() {
+    let shop = AupayShop::new().await;
+    let made = shop.imported(8, vec![AupayOrderKind::CardPaid]).await;
+    let mut three = None;
+    for id in &made {
+        let order = shop.order(0, id).await;
+        if order.lines().count() == 3 {
+            three = Some(order);
+            break;
+        }
+    }
+    let before = three.expect("a generated order with three lines");
+    assert_eq!(
+        before.status,
+        OrderStatus::ReadyToShip,
+        "{:?}",
+        before.holds
+    );
+    let second = before.lines().nth(1).unwrap().mall_line_id.clone();
+
+    // au PAY cancels the second line (itemCancelStatus Y). Its values are not public, so the
+    // normaliser holds the order rather than dropping the line: a person checks it.
+    shop.control
+        .aupay_cancel_lines(AupayShop::shop_id(0), &before.mall_order_id, &[&second])
+        .await
+        .unwrap();
+    let report = shop.open_orders(0).await;
+    assert!(
+        report.changed_on_mall.contains(&before.id),
+        "{}",
+        report.summary()
+    );
+    // The others changed too, by our own acknowledgement only: the stored mall status does
+    // not follow it (see `ListedOrder::mall_status`), so the first read records the move.
+    let other = made.iter().find(|id| **id != before.mall_order_id).unwrap();
+    let other = shop.order(0, other).await;
+    let last = other.history.last().unwrap();
+    assert_eq!(last.event, "changed_on_mall", "{:?}", other.history);
+    assert!(
+        last.changes.iter().all(|c| c.starts_with("mall_status")),
+        "{last:?}"
+    );
+    assert!(
+        report.lines_cancelled_on_mall.is_empty(),
+        "{}",
+        report.summary()
+    );
+    let after = shop.order(0, &before.mall_order_id).await;
+    assert_eq!(after.status, OrderStatus::OnHold);
+    let hold = after
+        .holds
+        .iter()
+        .find(|h| h.kind == HoldKind::MallStatus)
+        .expect("a mall-status hold");
+    assert!(hold.message.contains("itemCancelStatus"), "{hold}");
+    assert!(
+        hold.field
+            .as_deref()
+            .is_some_and(|f| f.contains("itemCancelStatus")),
+        "{hold:?}"
+    );
+    assert_eq!(after.lines().count(), 3, "no line dropped on a guess");
+    assert_eq!(after.amounts, before.amounts);
+    assert!(!events(&after).contains(&"lines_cancelled_on_mall"));
+    assert!(
+        events(&after).contains(&"mall_hold_added"),
+        "{:?}",
+        after.history
+    );
+
+    // Followed once: the hold is not added again.
+    let again = shop.open_orders(0).await;
+    assert_eq!(again.unchanged_on_mall, made.len(), "{}", again.summary());
+    assert_eq!(
+        shop.order(0, &before.mall_order_id).await.version,
+        after.version
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_request_on_au_pay_holds_the_order_and_its_withdrawal_releases_it() {
+    let shop = AupayShop::new().await;
+    let id = shop
+        .imported(1, vec![AupayOrderKind::CardPaid])
+        .await
+        .remove(0);
+    let before = shop.order(0, &id).await;
+    assert_eq!(before.status, OrderStatus::ReadyToShip);
+
+    shop.control
+        .aupay_set_status(AupayShop::shop_id(0), &id, "キャンセル受付中")
+        .await
+        .unwrap();
+    let report = shop.open_orders(0).await;
+    assert_eq!(
+        report.cancel_requested_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let held = shop.order(0, &id).await;
+    assert_eq!(held.status, OrderStatus::OnHold);
+    assert!(held.has_hold(HoldKind::CancelRequested), "{:?}", held.holds);
+
+    // The buyer withdraws the request: au PAY puts the order back to 発送待ち.
+    shop.control
+        .aupay_set_status(AupayShop::shop_id(0), &id, "発送待ち")
+        .await
+        .unwrap();
+    let report = shop.open_orders(0).await;
+    assert_eq!(
+        report.cancel_withdrawn_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let released = shop.order(0, &id).await;
+    assert_eq!(
+        released.status,
+        OrderStatus::ReadyToShip,
+        "{:?}",
+        released.holds
+    );
+    assert!(released.holds.is_empty(), "{:?}", released.holds);
+    assert!(
+        events(&released).contains(&"mall_hold_released"),
+        "{:?}",
+        released.history
+    );
+}
+
+#[tokio::test]
+async fn an_order_au_pay_cancelled_is_cancelled_by_the_open_orders_run() {
+    let shop = AupayShop::new().await;
+    let id = shop
+        .imported(1, vec![AupayOrderKind::BankUnpaid])
+        .await
+        .remove(0);
+    let before = shop.order(0, &id).await;
+    shop.control
+        .aupay_cancel(AupayShop::shop_id(0), &id)
+        .await
+        .unwrap();
+    let report = shop.open_orders(0).await;
+    assert_eq!(
+        report.cancelled_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let after = shop.order(0, &id).await;
+    assert_eq!(after.status, OrderStatus::Cancelled);
+    assert!(
+        events(&after).contains(&"cancelled_on_mall"),
+        "{:?}",
+        after.history
+    );
+    let again = shop.open_orders(0).await;
+    assert_eq!(
+        again.listed,
+        0,
+        "a cancelled order is not open: {}",
+        again.summary()
     );
 }

@@ -13,7 +13,9 @@ use ichigen_core::ports::{CheckpointStore, OrderStore, StoreConfigs, StoreStatus
 use ichigen_core::{
     HoldKind, ImportSettings, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef,
 };
-use ichigen_integration::{emulator_sdk, fast_client_settings, hours};
+use ichigen_integration::{
+    clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders, hours,
+};
 use ichigen_malls::MallEndpoints;
 use ichigen_sandbox::control::{
     Qoo10ClaimRequest, Qoo10GenerateOptions, Qoo10InsertRowsRequest, Qoo10OrderKind,
@@ -32,6 +34,7 @@ struct Qoo10Shop {
     table: Arc<ShopTable>,
     app: App,
     store: StoreRef,
+    sdk: aws_config::SdkConfig,
 }
 
 impl Qoo10Shop {
@@ -95,6 +98,7 @@ impl Qoo10Shop {
             table,
             app,
             store,
+            sdk,
         }
     }
 
@@ -108,6 +112,39 @@ impl Qoo10Shop {
 
     async fn differential(&self) -> Result<ImportReport, FunctionError> {
         self.run(ImportRequest::Differential).await
+    }
+
+    /// The open-orders run, in a fresh process.
+    async fn open_orders(&self) -> ImportReport {
+        follow_open_orders(&self.app, &self.sdk, &self.store).await
+    }
+
+    /// One paid cart (credit card, one carrier) with these lines at 1,000 yen each, imported.
+    async fn imported_cart(&self, pack_no: i64, order_nos: &[i64]) -> Order {
+        let at = format_datetime(jiff::Timestamp::now().as_second() - 600);
+        let rows = order_nos
+            .iter()
+            .enumerate()
+            .map(|(i, order_no)| {
+                json!({"orderNo": order_no, "packNo": pack_no, "orderDate": at,
+                       "PaymentDate": at, "itemCode": "1123456789",
+                       "sellerItemCode": format!("SKU-{i}"), "optionCode": "",
+                       "itemTitle": format!("T{i}"), "orderPrice": "1000.0000", "orderQty": 1,
+                       "discount": 0, "total": 1000, "DeliveryCompany": "ヤマト運輸",
+                       "PaymentMethod": "クレジットカード", "buyer": "山田 花子",
+                       "receiver": "山田 花子"})
+            })
+            .collect();
+        self.control
+            .qoo10_insert_rows(SELLER, &Qoo10InsertRowsRequest { rows })
+            .await
+            .unwrap();
+        let report = self.differential().await.expect("import");
+        assert_eq!(report.created.len(), 1, "{}", report.summary());
+        let order = self.order(&pack_no.to_string()).await.expect("the cart");
+        assert_eq!(order.status, OrderStatus::ReadyToShip, "{:?}", order.holds);
+        assert_eq!(order.lines().count(), order_nos.len());
+        order
     }
 
     async fn order(&self, mall_order_id: &str) -> Option<Order> {
@@ -411,4 +448,260 @@ async fn bursts_of_5xx_pages_and_429s_are_ridden_out_without_duplicates() {
     lines.sort_unstable();
     lines.dedup();
     assert_eq!(lines.len(), before);
+}
+
+#[tokio::test]
+async fn an_unpaid_cart_paid_on_qoo10_three_days_later_is_ready_to_ship_and_followed_once() {
+    let mut shop = Qoo10Shop::new().await;
+    let cart = shop.generate(&[Qoo10OrderKind::Unpaid]).await[0];
+    let report = shop.differential().await.expect("import");
+    assert_eq!(report.created.len(), 1, "{}", report.summary());
+    let before = shop.order(&cart.to_string()).await.unwrap();
+    assert_eq!(
+        before.status,
+        OrderStatus::AwaitingPayment,
+        "{:?}",
+        before.holds
+    );
+
+    shop.control.qoo10_pay_cart(SELLER, cart).await.unwrap();
+    shop.app.clock = clock_days_later(3);
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.paid_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    assert_eq!(report.changed_on_mall, vec![before.id.clone()]);
+    let after = shop.order(&cart.to_string()).await.unwrap();
+    assert_eq!(after.status, OrderStatus::ReadyToShip, "{:?}", after.holds);
+    assert!(after.payment.paid_at.is_some());
+    assert!(
+        events(&after).contains(&"paid_on_mall"),
+        "{:?}",
+        after.history
+    );
+
+    let again = shop.open_orders().await;
+    assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+    assert_eq!(again.unchanged_on_mall, 1, "{}", again.summary());
+    assert_eq!(
+        shop.order(&cart.to_string()).await.unwrap().version,
+        after.version
+    );
+}
+
+#[tokio::test]
+async fn one_line_of_three_cancelled_on_qoo10_is_dropped_and_the_order_re_totalled() {
+    let shop = Qoo10Shop::new().await;
+    let before = shop
+        .imported_cart(540088001, &[1088888001, 1088888002, 1088888003])
+        .await;
+    assert_eq!(before.amounts.goods, 3000);
+
+    shop.control
+        .qoo10_claim_line(
+            SELLER,
+            1088888002,
+            &Qoo10ClaimRequest {
+                claim_stat: 3,
+                reason: "在庫切れ".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.lines_cancelled_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    assert!(report.cancelled_on_mall.is_empty(), "{}", report.summary());
+    let after = shop.order("540088001").await.unwrap();
+    assert_eq!(lines(&after), ["1088888001", "1088888003"]);
+    assert_eq!(after.amounts.goods, 2000);
+    assert_eq!(after.amounts.billed, before.amounts.billed - 1000);
+    assert_eq!(after.status, OrderStatus::ReadyToShip, "{:?}", after.holds);
+    let entry = after
+        .history
+        .iter()
+        .find(|h| h.event == "lines_cancelled_on_mall")
+        .expect("a lines_cancelled_on_mall entry");
+    assert!(
+        entry.changes.iter().any(|c| c.contains("1088888002")),
+        "{entry:?}"
+    );
+
+    let again = shop.open_orders().await;
+    assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+    assert_eq!(
+        shop.order("540088001").await.unwrap().version,
+        after.version
+    );
+
+    // Then the first line, the one the order is read again by: still found, through its claim.
+    shop.control
+        .qoo10_claim_line(
+            SELLER,
+            1088888001,
+            &Qoo10ClaimRequest {
+                claim_stat: 3,
+                reason: "在庫切れ".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.lines_cancelled_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let last = shop.order("540088001").await.unwrap();
+    assert_eq!(lines(&last), ["1088888003"]);
+    assert_eq!(last.amounts.goods, 1000);
+    let again = shop.open_orders().await;
+    assert!(again.quarantined.is_empty(), "{}", again.summary());
+    assert_eq!(again.unchanged_on_mall, 1, "{}", again.summary());
+}
+
+#[tokio::test]
+async fn a_cancel_request_on_qoo10_holds_the_order() {
+    let shop = Qoo10Shop::new().await;
+    let before = shop
+        .imported_cart(540088002, &[1088888011, 1088888012])
+        .await;
+    shop.control
+        .qoo10_claim_line(
+            SELLER,
+            1088888012,
+            &Qoo10ClaimRequest {
+                claim_stat: 1,
+                reason: "注文内容を変更したい".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.cancel_requested_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let after = shop.order("540088002").await.unwrap();
+    assert_eq!(after.status, OrderStatus::OnHold);
+    assert!(
+        after.has_hold(HoldKind::CancelRequested),
+        "{:?}",
+        after.holds
+    );
+    assert_eq!(after.lines().count(), 2, "a request cancels nothing yet");
+}
+
+#[tokio::test]
+async fn a_cart_qoo10_cancelled_is_cancelled_by_the_open_orders_run() {
+    let shop = Qoo10Shop::new().await;
+    let before = shop
+        .imported_cart(540088003, &[1088888021, 1088888022])
+        .await;
+    shop.control
+        .qoo10_claim_cart(
+            SELLER,
+            540088003,
+            &Qoo10ClaimRequest {
+                claim_stat: 3,
+                reason: "購入者都合".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.cancelled_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let after = shop.order("540088003").await.unwrap();
+    assert_eq!(after.status, OrderStatus::Cancelled);
+    assert!(
+        events(&after).contains(&"cancelled_on_mall"),
+        "{:?}",
+        after.history
+    );
+}
+
+#[tokio::test]
+async fn a_cart_split_by_carrier_is_read_again_whole_and_each_part_followed_once() {
+    let shop = Qoo10Shop::new().await;
+    let cart = shop.generate(&[Qoo10OrderKind::ThreeCarriers]).await[0];
+    let report = shop.differential().await.expect("import");
+    assert_eq!(report.created.len(), 3, "{}", report.summary());
+
+    // A fresh process reads the cart again through one line of each part. The first read
+    // records only what our own confirmation moved (the stored mall status does not follow
+    // acknowledgements, see `ListedOrder::mall_status`).
+    let report = shop.open_orders().await;
+    assert!(report.quarantined.is_empty(), "{}", report.summary());
+    assert!(report.created.is_empty(), "{}", report.summary());
+    let mut versions = Vec::new();
+    for part in 1..=3 {
+        let order = shop.order(&format!("{cart}-{part}")).await.unwrap();
+        for entry in order
+            .history
+            .iter()
+            .filter(|h| h.event == "changed_on_mall")
+        {
+            assert!(
+                entry.changes.iter().all(|c| c.starts_with("mall_status")),
+                "{entry:?}"
+            );
+        }
+        versions.push(order.version);
+    }
+
+    // Nothing moved on Qoo10 since: nothing changes.
+    let report = shop.open_orders().await;
+    assert!(report.changed_on_mall.is_empty(), "{}", report.summary());
+    assert_eq!(report.unchanged_on_mall, 3, "{report:?}");
+
+    // The second part's line is cancelled: only that part is cancelled (its only line).
+    let part = shop.order(&format!("{cart}-2")).await.unwrap();
+    let line: i64 = lines(&part)[0].parse().unwrap();
+    shop.control
+        .qoo10_claim_line(
+            SELLER,
+            line,
+            &Qoo10ClaimRequest {
+                claim_stat: 3,
+                reason: "在庫切れ".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.cancelled_on_mall,
+        vec![part.id.clone()],
+        "{}",
+        report.summary()
+    );
+    assert_eq!(
+        report.changed_on_mall,
+        vec![part.id.clone()],
+        "{}",
+        report.summary()
+    );
+    for (n, version) in [(1, versions[0]), (3, versions[2])] {
+        let other = shop.order(&format!("{cart}-{n}")).await.unwrap();
+        assert_eq!(other.version, version, "part {n} untouched");
+    }
+    assert_eq!(
+        shop.order(&format!("{cart}-2")).await.unwrap().status,
+        OrderStatus::Cancelled
+    );
 }

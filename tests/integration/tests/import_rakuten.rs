@@ -715,3 +715,96 @@ async fn a_stored_order_the_list_shows_moved_on_the_mall_is_refreshed_once_not_d
     assert!(third.changed_on_mall.is_empty(), "{}", third.summary());
     assert_eq!(third.fetched, 0);
 }
+
+/// One order Rakuten has confirmed (progress 300), imported ready to ship without holds.
+async fn imported_ready_order(h: &Harness) -> Order {
+    let seeded = h.seed(8, 17, ago(minutes(50)), ago(minutes(5))).await;
+    let report = h.differential().await.expect("import");
+    assert_eq!(report.created.len(), 8, "{}", report.summary());
+    for number in &seeded {
+        let order = h.order(number).await.unwrap();
+        if order.status == OrderStatus::ReadyToShip && order.holds.is_empty() {
+            return order;
+        }
+    }
+    panic!("no generated order is ready to ship without holds");
+}
+
+#[tokio::test]
+async fn a_cancel_request_on_rakuten_holds_the_order_and_its_withdrawal_releases_it() {
+    let h = Harness::new().await;
+    let before = imported_ready_order(&h).await;
+    let number = before.mall_order_id.clone();
+
+    // The buyer asks to cancel: orderProgress 800 キャンセル確定待ち.
+    h.control()
+        .rakuten_set_progress(&h.shop_id, &number, 800)
+        .await
+        .unwrap();
+    let report = follow_open_orders(&h.app, &h.sdk, &h.store).await;
+    assert_eq!(
+        report.cancel_requested_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let held = h.order(&number).await.unwrap();
+    assert_eq!(held.status, OrderStatus::OnHold);
+    assert!(held.has_hold(HoldKind::CancelRequested), "{:?}", held.holds);
+
+    // The request is withdrawn: back to 300 発送待ち, the hold goes with it.
+    h.control()
+        .rakuten_set_progress(&h.shop_id, &number, 300)
+        .await
+        .unwrap();
+    let report = follow_open_orders(&h.app, &h.sdk, &h.store).await;
+    assert_eq!(
+        report.cancel_withdrawn_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let released = h.order(&number).await.unwrap();
+    assert_eq!(
+        released.status,
+        OrderStatus::ReadyToShip,
+        "{:?}",
+        released.holds
+    );
+    assert!(released.holds.is_empty(), "{:?}", released.holds);
+    assert!(
+        events(&released).contains(&"mall_hold_released"),
+        "{:?}",
+        released.history
+    );
+
+    // Nothing moved since.
+    let again = follow_open_orders(&h.app, &h.sdk, &h.store).await;
+    assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+    assert_eq!(h.order(&number).await.unwrap().version, released.version);
+}
+
+#[tokio::test]
+async fn an_order_rakuten_cancelled_is_cancelled_by_the_open_orders_run() {
+    let h = Harness::new().await;
+    let before = imported_ready_order(&h).await;
+    let number = before.mall_order_id.clone();
+    h.control()
+        .rakuten_set_progress(&h.shop_id, &number, 900)
+        .await
+        .unwrap();
+    let report = follow_open_orders(&h.app, &h.sdk, &h.store).await;
+    assert_eq!(
+        report.cancelled_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let after = h.order(&number).await.unwrap();
+    assert_eq!(after.status, OrderStatus::Cancelled);
+    assert!(
+        events(&after).contains(&"cancelled_on_mall"),
+        "{:?}",
+        after.history
+    );
+}

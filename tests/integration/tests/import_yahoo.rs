@@ -10,9 +10,11 @@ use std::sync::Arc;
 
 use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
 use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
-use ichigen_core::ports::{CheckpointStore, StoreConfigs, StoreStatusStore};
-use ichigen_core::{ImportSettings, MallId, OrderStatus, StoreConfig, StoreRef};
-use ichigen_integration::{emulator_sdk, fast_client_settings, hours};
+use ichigen_core::ports::{CheckpointStore, OrderStore, StoreConfigs, StoreStatusStore};
+use ichigen_core::{ImportSettings, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef};
+use ichigen_integration::{
+    clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders, hours,
+};
 use ichigen_malls::{ClientSettings, MallEndpoints, YahooEndpoints};
 use ichigen_sandbox::control::{
     YahooGenerateOptions, YahooLimits, YahooOrderKind, YahooRegisterStoreRequest,
@@ -27,6 +29,7 @@ struct YahooShop {
     control: ControlClient,
     table: Arc<ShopTable>,
     app: App,
+    sdk: aws_config::SdkConfig,
     store: StoreRef,
 }
 
@@ -113,6 +116,7 @@ impl YahooShop {
             control,
             table,
             app,
+            sdk,
             store,
         }
     }
@@ -123,6 +127,46 @@ impl YahooShop {
             Outcome::Report(report) => Ok(*report),
             other => panic!("expected a report, got {other:?}"),
         }
+    }
+
+    async fn open_orders(&self) -> ImportReport {
+        follow_open_orders(&self.app, &self.sdk, &self.store).await
+    }
+
+    async fn order(&self, order_id: &str) -> Order {
+        self.table
+            .get_order(&OrderId::new(&self.store, order_id))
+            .await
+            .unwrap()
+            .expect("the order is stored")
+    }
+
+    /// One konbini or bank-transfer order, not paid yet (`PayStatus` 0), imported.
+    async fn imported_unpaid_order(&self) -> String {
+        let made = self
+            .control
+            .yahoo_generate_orders(
+                SELLER,
+                &YahooGenerateOptions {
+                    count: Some(1),
+                    days: Some(1),
+                    kinds: Some(vec![YahooOrderKind::Unpaid]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let id = made.order_ids[0].clone();
+        let report = self.differential().await.expect("import");
+        assert_eq!(report.created.len(), 1, "{}", report.summary());
+        let order = self.order(&id).await;
+        assert_eq!(
+            order.status,
+            OrderStatus::AwaitingPayment,
+            "{:?}",
+            order.holds
+        );
+        id
     }
 
     /// `count` plain orders (no pre-orders or odd ones) over the last `days` days.
@@ -350,4 +394,75 @@ async fn a_refused_public_key_or_refresh_token_stops_the_store_naming_the_creden
         assert_eq!(shop.table.load_checkpoint(&shop.store).await.unwrap(), None);
         assert!(shop.control.yahoo_writes().await.unwrap().is_empty());
     }
+}
+
+#[tokio::test]
+async fn a_konbini_order_paid_on_yahoo_three_days_later_is_ready_to_ship_and_followed_once() {
+    let mut shop = YahooShop::new().await;
+    let id = shop.imported_unpaid_order().await;
+    let before = shop.order(&id).await;
+
+    // Three days later the buyer pays at the konbini; the open-orders run reads it again.
+    shop.control
+        .yahoo_set_pay_status(SELLER, &id, 1)
+        .await
+        .unwrap();
+    shop.app.clock = clock_days_later(3);
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.paid_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    assert_eq!(report.changed_on_mall, vec![before.id.clone()]);
+    assert!(report.created.is_empty(), "{}", report.summary());
+    let after = shop.order(&id).await;
+    assert_eq!(after.status, OrderStatus::ReadyToShip, "{:?}", after.holds);
+    assert!(after.payment.paid_at.is_some());
+    assert!(
+        events(&after).contains(&"paid_on_mall"),
+        "{:?}",
+        after.history
+    );
+    assert!(after.version > before.version);
+
+    // Nothing moved on Yahoo since: counted unchanged, not written.
+    let again = shop.open_orders().await;
+    assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+    assert_eq!(again.unchanged_on_mall, 1, "{}", again.summary());
+    assert_eq!(shop.order(&id).await.version, after.version);
+}
+
+#[tokio::test]
+async fn an_order_yahoo_cancelled_is_cancelled_by_the_open_orders_run() {
+    let shop = YahooShop::new().await;
+    let id = shop.imported_unpaid_order().await;
+    let before = shop.order(&id).await;
+
+    // The buyer never paid; the shop (or Yahoo) cancels it: OrderStatus 4 キャンセル.
+    shop.control
+        .yahoo_set_order_status(SELLER, &id, 4)
+        .await
+        .unwrap();
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.cancelled_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    assert!(report.paid_on_mall.is_empty());
+    let after = shop.order(&id).await;
+    assert_eq!(after.status, OrderStatus::Cancelled);
+    assert!(
+        events(&after).contains(&"cancelled_on_mall"),
+        "{:?}",
+        after.history
+    );
+
+    // A cancelled order is no longer open: the next run does not read it.
+    let again = shop.open_orders().await;
+    assert_eq!(again.listed, 0, "{}", again.summary());
+    assert_eq!(shop.order(&id).await.version, after.version);
 }

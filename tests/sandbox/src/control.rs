@@ -675,6 +675,29 @@ impl ControlClient {
         .await
     }
 
+    /// `POST …/orders/{orderId}/buyer-cancel-request`: the buyer asks to cancel; every item
+    /// carries `BuyerRequestedCancel`, the status stays.
+    pub async fn amazon_buyer_cancel_request(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+        request: &AmazonBuyerCancelRequest,
+    ) -> Result<AmazonOrderIdsResponse, SandboxError> {
+        self.post(
+            &[
+                "_control",
+                "amazon",
+                "sellers",
+                seller_id,
+                "orders",
+                order_id,
+                "buyer-cancel-request",
+            ],
+            request,
+        )
+        .await
+    }
+
     /// `POST /_control/amazon/limits`: replace all Amazon knobs.
     pub async fn amazon_set_limits(
         &self,

@@ -81,7 +81,8 @@ pub enum ImportRequest {
     },
     /// Read the store's open orders (awaiting payment, ready to ship, on hold) from the mall
     /// again and follow what changed there: payments, cancellations, cancel requests
-    /// ([`crate::follow`]). `only`: these order numbers (the rest of an unfinished run).
+    /// ([`crate::follow`]). `only`: these numbers (the rest of an unfinished run, as
+    /// [`Mall::refetch_id`] gave them).
     OpenOrders {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         only: Vec<String>,
@@ -391,6 +392,10 @@ struct Run<'a, 'c> {
     /// Stored orders already read by this run (the open-orders list), so following them does
     /// not read each again; taken once, then read from the store.
     known: HashMap<OrderId, Order>,
+    /// Orders this run has followed already. One fetch can bring several orders (a Qoo10
+    /// cart split by carrier comes back whole through any of its parts): each is followed,
+    /// and counted, once.
+    followed: HashSet<OrderId>,
 }
 
 impl<'a, 'c> Run<'a, 'c> {
@@ -418,6 +423,7 @@ impl<'a, 'c> Run<'a, 'c> {
             acknowledgements_to_retry: 0,
             batches_done: 0,
             known: HashMap::new(),
+            followed: HashSet::new(),
         })
     }
 
@@ -722,6 +728,9 @@ impl<'a, 'c> Run<'a, 'c> {
             Mode::Reimport | Mode::FollowMall => {
                 let mut owed = Vec::new();
                 for (fresh, payload) in normalised {
+                    if mode == Mode::FollowMall && !self.followed.insert(fresh.id.clone()) {
+                        continue;
+                    }
                     if let Some(created) = self.reimport(fresh, payload, mode).await? {
                         owed.push(created);
                     }
@@ -983,8 +992,8 @@ impl<'a, 'c> Run<'a, 'c> {
         Ok(())
     }
 
-    /// The mall order numbers of the store's open orders, oldest first, at most
-    /// [`OPEN_ORDERS_PER_RUN`] (a split order's number once).
+    /// The numbers that fetch the store's open orders again ([`Mall::refetch_id`]), oldest
+    /// first, at most [`OPEN_ORDERS_PER_RUN`] (a split order once).
     async fn open_order_numbers(&mut self) -> Result<Vec<String>, ImportError> {
         let mut seen = HashSet::new();
         let mut numbers = Vec::new();
@@ -1011,7 +1020,7 @@ impl<'a, 'c> Run<'a, 'c> {
                         return Ok(numbers);
                     }
                     if seen.insert(order.mall_order_id.clone()) {
-                        numbers.push(order.mall_order_id.clone());
+                        numbers.push(self.ctx.mall.refetch_id(&order));
                     }
                     // The list's copy lacks only the raw payload, which following replaces.
                     self.known.insert(order.id.clone(), order);

@@ -621,6 +621,16 @@ impl Mall for Qoo10Mall {
         Ok(Normalised { orders })
     }
 
+    /// One of the order's lines (注文番号): Qoo10 looks lines up, not carts, and a fresh
+    /// process has not listed the cart. The line's cart comes back whole, as at import.
+    fn refetch_id(&self, order: &Order) -> String {
+        order
+            .lines()
+            .map(|line| line.mall_line_id.clone())
+            .find(|id| id.parse::<i64>().is_ok())
+            .unwrap_or_else(|| order.mall_order_id.clone())
+    }
+
     /// New orders (2 新規注文) still to be confirmed; not a cancelled one, nor one the buyer
     /// asked to cancel (confirming it would tell Qoo10 it is being prepared).
     fn needs_acknowledgement(&self, order: &Order) -> bool {

@@ -8,9 +8,9 @@ use axum::extract::{Path, State};
 
 use super::state::{StateError, StoredOrder};
 use super::types::{
-    AmazonClock, AmazonGenerateOptions, AmazonGenerateResponse, AmazonInsertOrderRequest,
-    AmazonLimits, AmazonOrderEventRequest, AmazonOrderIdsResponse, AmazonOrderKind,
-    AmazonPiiDisclosure, AmazonRegisterSellerRequest, AmazonSellerResponse,
+    AmazonBuyerCancelRequest, AmazonClock, AmazonGenerateOptions, AmazonGenerateResponse,
+    AmazonInsertOrderRequest, AmazonLimits, AmazonOrderEventRequest, AmazonOrderIdsResponse,
+    AmazonOrderKind, AmazonPiiDisclosure, AmazonRegisterSellerRequest, AmazonSellerResponse,
 };
 use super::{format_utc, generator, parse_utc};
 use crate::AppState;
@@ -209,6 +209,26 @@ pub(crate) async fn cancel(
         "Canceled",
     )
     .await
+}
+
+/// The buyer asks to cancel (`BuyerRequestedCancel` on every item); the status stays.
+pub(crate) async fn buyer_cancel_request(
+    State(app): Shared,
+    Path((seller_id, order_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<AmazonOrderIdsResponse>, ControlError> {
+    let request: AmazonBuyerCancelRequest = optional_json(&body)?;
+    let mut inner = app.amazon.inner.lock().await;
+    let at = match request.at {
+        Some(text) => parse_utc(&text)
+            .ok_or_else(|| ControlError::bad_request("at must be a UTC date-time (…Z)"))?,
+        None => inner.now(),
+    };
+    inner.request_cancel(&seller_id, &order_id, &request.reason, at)?;
+    tracing::info!(order_id, at = %format_utc(at), "amazon buyer cancel request");
+    Ok(Json(AmazonOrderIdsResponse {
+        order_ids: vec![order_id],
+    }))
 }
 
 pub(crate) async fn set_limits(

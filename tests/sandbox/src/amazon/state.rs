@@ -508,6 +508,46 @@ impl Inner {
         }
         Ok(())
     }
+
+    /// The buyer asked to cancel: every item of an order not shipped yet carries
+    /// `BuyerRequestedCancel` with the reason, and `LastUpdateDate` moves.
+    pub(crate) fn request_cancel(
+        &mut self,
+        seller_id: &str,
+        order_id: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<(), StateError> {
+        let seller = self.seller_mut(seller_id)?;
+        let order = seller
+            .orders
+            .get_mut(order_id)
+            .ok_or_else(|| StateError::UnknownOrder(order_id.to_owned()))?;
+        let status = order.status().to_owned();
+        if !["PendingAvailability", "Pending", "Unshipped"].contains(&status.as_str()) {
+            return Err(StateError::Invalid(format!(
+                "order {order_id} is {status}: a cancel request needs an order not shipped yet"
+            )));
+        }
+        for item in &mut order.items {
+            if let Some(fields) = item.as_object_mut() {
+                fields.insert(
+                    "BuyerRequestedCancel".into(),
+                    serde_json::json!({
+                        "IsBuyerRequestedCancel": "true",
+                        "BuyerCancelReason": reason,
+                    }),
+                );
+            }
+        }
+        if let Some(fields) = order.order.as_object_mut() {
+            fields.insert(
+                "LastUpdateDate".into(),
+                Value::String(super::format_utc(at)),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// 64-bit FNV-1a: a tamper check for NextTokens and token ids, not security.

@@ -145,6 +145,19 @@ pub struct AmazonOrderEventRequest {
     pub at: Option<String>,
 }
 
+/// `POST …/orders/{orderId}/buyer-cancel-request`: the buyer asks Amazon to cancel the
+/// order. SP-API shows it on each `OrderItem` as `BuyerRequestedCancel:
+/// {IsBuyerRequestedCancel: "true", BuyerCancelReason}` (amazon.md §4); the order keeps its
+/// status until the seller cancels it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AmazonBuyerCancelRequest {
+    /// `BuyerCancelReason` as the buyer gave it.
+    pub reason: String,
+    /// The `LastUpdateDate` to stamp (`YYYY-MM-DDThh:mm:ssZ`); default: the sandbox clock.
+    pub at: Option<String>,
+}
+
 /// `POST /_control/amazon/clock`: moves the sandbox clock (the 2-minute rule, token expiry,
 /// new `LastUpdateDate`s) by `offset_secs` from the real clock.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
