@@ -442,6 +442,8 @@ async fn a_paid_order_au_pay_leaves_waiting_is_moved_on_to_hasso_machi_once() {
     assert_eq!(
         shop.control.aupay_writes().await.unwrap().len(),
         waiting_writes + 1
+    );
+}
 
 #[tokio::test]
 async fn a_konbini_order_paid_on_au_pay_three_days_later_is_ready_to_ship_and_followed_once() {
