@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
-use crate::order::{MallId, Order, RawPayload, StoreRef};
+use crate::order::{MallId, MallStatus, Order, RawPayload, StoreRef};
 use crate::time::{JstInstant, TimeWindow};
 
 /// What a mall can do, so jobs adapt without knowing which mall they talk to.
@@ -233,6 +233,13 @@ pub trait Mall: Send + Sync {
         payload: &RawPayload,
         imported_at: JstInstant,
     ) -> Result<Normalised, NormaliseError>;
+
+    /// The mall status an accepted acknowledgement leaves `order` in (Rakuten 100 → 300), so
+    /// the stored status follows ichigen's own write and the open-orders sync does not take
+    /// it for the mall's change. `None`: not known; the sync records whatever it finds.
+    fn status_after_acknowledgement(&self, _order: &Order) -> Option<MallStatus> {
+        None
+    }
 
     /// Whether this freshly imported order still needs the post-import acknowledgement.
     fn needs_acknowledgement(&self, order: &Order) -> bool;

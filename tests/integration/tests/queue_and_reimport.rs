@@ -159,8 +159,8 @@ async fn an_explicit_reimport_refreshes_the_order_and_records_what_changed() {
     let numbers = h.seed(3, 47, ago(hours(2)), ago(minutes(1))).await;
     h.differential().await.expect("import");
     let before = h.order(&numbers[0]).await.unwrap();
-    // The mall status is what the mall last said (import time); confirmOrder moved the mall on.
-    assert_eq!(before.mall_status.code, "100");
+    // confirmOrder moved the mall on (100 → 300), and the stored status followed it.
+    assert_eq!(before.mall_status.code, "300");
 
     // On the mall the buyer asks to cancel: 800 キャンセル確定待ち.
     h.control()
@@ -198,7 +198,7 @@ async fn an_explicit_reimport_refreshes_the_order_and_records_what_changed() {
     let entry = after.history.last().expect("history entry");
     assert_eq!(entry.event, "reimported");
     assert!(
-        entry.changes.iter().any(|c| c == "mall_status: 100 → 800"),
+        entry.changes.iter().any(|c| c == "mall_status: 300 → 800"),
         "{:?}",
         entry.changes
     );

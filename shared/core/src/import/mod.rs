@@ -1163,7 +1163,13 @@ impl<'a, 'c> Run<'a, 'c> {
     ) -> Result<Option<Follow>, ImportError> {
         let id = OrderId::new(self.store(), &owed.mall_order_id);
         let now = self.now;
+        let mall = self.ctx.mall;
         self.update_stored(&id, owed.stored_copy, |order| {
+            if matches!(answer, Answer::Mall(AckOutcome::Accepted))
+                && let Some(status) = mall.status_after_acknowledgement(order)
+            {
+                order.mall_status = status;
+            }
             apply_answer(order, &answer, now)
         })
         .await

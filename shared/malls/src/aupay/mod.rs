@@ -22,7 +22,7 @@ use ichigen_core::mall::{
     AckOutcome, Acknowledgement, FetchOutcome, FetchedOrder, ListedOrder, MallCapabilities,
     NormaliseError, Normalised,
 };
-use ichigen_core::order::RawPayload;
+use ichigen_core::order::{MallStatus, RawPayload};
 use ichigen_core::ports::SecretValue;
 use ichigen_core::{JstInstant, Mall, MallError, MallId, Order, StoreRef, TimeWindow};
 use jiff::SignedDuration;
@@ -436,6 +436,14 @@ impl Mall for AupayMall {
         })?;
         Ok(Normalised {
             orders: vec![self.normalise_element(&element, imported_at)?],
+        })
+    }
+
+    /// updateTradeStsProc leaves the order in the status it wrote.
+    fn status_after_acknowledgement(&self, order: &Order) -> Option<MallStatus> {
+        normalise::acknowledgement_target(order).map(|target| MallStatus {
+            code: target.into(),
+            label: target.into(),
         })
     }
 

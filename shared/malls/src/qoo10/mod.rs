@@ -30,7 +30,7 @@ use ichigen_core::mall::{
     AckOutcome, Acknowledgement, FetchOutcome, FetchedOrder, ListedOrder, MallCapabilities,
     NormaliseError, Normalised,
 };
-use ichigen_core::order::RawPayload;
+use ichigen_core::order::{MallStatus, RawPayload};
 use ichigen_core::ports::SecretValue;
 use ichigen_core::{JstInstant, Mall, MallError, Order, StoreRef, TimeWindow};
 use jiff::SignedDuration;
@@ -633,6 +633,14 @@ impl Mall for Qoo10Mall {
 
     /// New orders (2 新規注文) still to be confirmed; not a cancelled one, nor one the buyer
     /// asked to cancel (confirming it would tell Qoo10 it is being prepared).
+    /// SetSellerCheckYN_V2 moves a new order (2 新規注文) to 3 配送準備 (qoo10.md §7).
+    fn status_after_acknowledgement(&self, order: &Order) -> Option<MallStatus> {
+        (order.mall_status.code == "2").then(|| MallStatus {
+            code: "3".into(),
+            label: normalise::status_label(3).into(),
+        })
+    }
+
     fn needs_acknowledgement(&self, order: &Order) -> bool {
         order.mall_status.code == "2"
             && order.status != ichigen_core::OrderStatus::Cancelled

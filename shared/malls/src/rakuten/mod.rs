@@ -19,7 +19,7 @@ use ichigen_core::mall::{
     AckOutcome, Acknowledgement, FetchOutcome, FetchedOrder, ListedOrder, MallCapabilities,
     NormaliseError, Normalised,
 };
-use ichigen_core::order::RawPayload;
+use ichigen_core::order::{MallStatus, RawPayload};
 use ichigen_core::ports::SecretValue;
 use ichigen_core::{JstInstant, Mall, MallError, MallId, Order, StoreRef, TimeWindow};
 use jiff::SignedDuration;
@@ -483,6 +483,14 @@ impl Mall for RakutenMall {
 
     fn needs_acknowledgement(&self, order: &Order) -> bool {
         order.mall_status.code == AWAITING_CONFIRMATION
+    }
+
+    /// confirmOrder moves 100 注文確認待ち to 300 発送待ち (rakuten.md §3c).
+    fn status_after_acknowledgement(&self, order: &Order) -> Option<MallStatus> {
+        (order.mall_status.code == AWAITING_CONFIRMATION).then(|| MallStatus {
+            code: "300".into(),
+            label: normalise::status_label(300).unwrap_or_default().into(),
+        })
     }
 
     async fn acknowledge(
