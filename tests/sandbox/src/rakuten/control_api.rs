@@ -202,7 +202,7 @@ pub(crate) async fn set_order_fault(
 }
 
 /// The operations a store's key can lose mid-run.
-const REJECTABLE: [&str; 3] = ["searchOrder", "getOrder", "confirmOrder"];
+const REJECTABLE: [&str; 4] = ["searchOrder", "getOrder", "confirmOrder", "getPayment"];
 
 pub(crate) async fn reject_operation(
     State(app): Shared,
