@@ -465,7 +465,7 @@ impl RakutenMall {
 /// shipped or cancelled (`orderProgress` below 500). Other orders never cost the call.
 fn awaits_payment_answer(order: &Value) -> bool {
     let progress = order.get("orderProgress").and_then(Value::as_i64);
-    if !progress.is_some_and(|p| p < 500) {
+    if progress.is_none_or(|p| p >= 500) {
         return false;
     }
     let settlement = order.get("SettlementModel");

@@ -625,7 +625,7 @@ pub(crate) fn parse_get_payment(
     };
     if let Some(version) = map.get("version")
         && !version.is_null()
-        && !version.as_i64().is_some_and(|v| v >= 1)
+        && version.as_i64().is_none_or(|v| v < 1)
     {
         errors.push(MessageModel::bad_format(op, "version"));
     }
