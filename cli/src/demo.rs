@@ -498,11 +498,44 @@ async fn mall_changes(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {
         (multi, other)
     };
 
-    // Rakuten: one order cancelled (900), one with a cancel request (800). Payment
-    // confirmation on Rakuten needs getPayment, which ichigen does not call yet.
+    // Rakuten: one order cancelled (900), one with a cancel request (800), one prepayment
+    // paid (getPayment 30600 決済確定), one line of another multi-line order cancelled.
     let (store_id, shop_id) = STORES[0];
+    if let Some(order) = in_status(store_ref(store_id), OrderStatus::AwaitingPayment)
+        .await?
+        .first()
+    {
+        sandbox
+            .rakuten_pay(shop_id, &order.mall_order_id, None)
+            .await?;
+        println!(
+            "  Rakuten: order {} paid (getPayment 30600 決済確定)",
+            order.mall_order_id
+        );
+    }
     let ready = in_status(store_ref(store_id), OrderStatus::ReadyToShip).await?;
     let (requested, cancelled) = pick(&ready);
+    let taken = [&requested, &cancelled].map(|o| o.as_ref().map(|o| o.id.clone()));
+    // A line whose destination keeps another line (the last line of one is a cancellation
+    // of more than a line).
+    let line_cancel = ready
+        .iter()
+        .filter(|o| !taken.contains(&Some(o.id.clone())))
+        .find_map(|o| {
+            let line = o
+                .destinations
+                .iter()
+                .find(|d| d.lines.len() >= 2)?
+                .lines
+                .last()?;
+            Some((o.mall_order_id.clone(), line.mall_line_id.clone()))
+        });
+    if let Some((number, line)) = &line_cancel {
+        sandbox
+            .rakuten_cancel_line(shop_id, number, line.parse()?)
+            .await?;
+        println!("  Rakuten: line {line} of order {number} cancelled");
+    }
     if let Some(order) = &cancelled {
         sandbox
             .rakuten_set_progress(shop_id, &order.mall_order_id, 900)

@@ -354,7 +354,13 @@ async fn a_rejected_license_key_is_reported_once_and_not_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn survives_twenty_percent_faults_with_bounded_requests() {
     let fx = Fixture::start().await;
-    let (generated, _) = fx.generate(1_000).await;
+    let (generated, kinds) = fx.generate(1_000).await;
+    // Unpaid bank-transfer and konbini orders also cost one getPayment call each.
+    let prepaid = kinds
+        .iter()
+        .filter(|k| matches!(k, OrderKind::BankTransfer | OrderKind::KonbiniUnpaid))
+        .count() as u64;
+    assert!(prepaid > 0);
     let faults = FaultConfig {
         error5xx_rate: 0.08,
         rate429_rate: 0.06,
@@ -384,17 +390,19 @@ async fn survives_twenty_percent_faults_with_bounded_requests() {
     let stats = fx.control.stats().await.unwrap();
     let total: u64 = stats.requests.values().sum();
     let injected: u64 = stats.injected.values().sum();
-    // 1 search + 10 getOrder + 10 confirmOrder calls, each at most `max_attempts` times.
+    // 1 search + 10 getOrder + 10 confirmOrder + one getPayment per prepayment order, each
+    // at most `max_attempts` times.
     for kind in ["5xx", "429", "timeout"] {
         assert!(
             stats.injected_for(kind) > 0,
             "{kind} faults were injected: {stats:?}"
         );
     }
-    assert!(total <= 21 * 8, "bounded: {stats:?}");
+    assert!(stats.requests_for(endpoints::GET_PAYMENT) >= prepaid);
+    assert!(total <= (21 + prepaid) * 8, "bounded: {stats:?}");
     assert_eq!(
         total,
-        21 + injected,
+        21 + prepaid + injected,
         "one retry per injected fault, no more: {stats:?}"
     );
 }
@@ -805,4 +813,213 @@ async fn orders_the_mall_cannot_return_are_missing_with_its_message() {
         "{:?}",
         fetched.missing
     );
+}
+
+// -- getPayment and lines cancelled on the mall ----------------------------------------------
+
+async fn generate_kinds(fx: &Fixture, kinds: Vec<OrderKind>, count: usize) -> Vec<String> {
+    let options = GenerateOptions {
+        count: Some(count),
+        kinds: Some(kinds),
+        ..GenerateOptions::default()
+    };
+    fx.control
+        .rakuten_generate_orders(SHOP, &options)
+        .await
+        .unwrap()
+        .order_numbers
+}
+
+fn rakuten_text(at: JstInstant) -> String {
+    format!("{}+0900", at.civil().strftime("%Y-%m-%dT%H:%M:%S"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prepayment_order_stays_unpaid_until_the_buyer_pays_and_only_it_costs_get_payment() {
+    let fx = Fixture::start().await;
+    let numbers = generate_kinds(
+        &fx,
+        vec![
+            OrderKind::BankTransfer,
+            OrderKind::KonbiniUnpaid,
+            OrderKind::Plain,
+            OrderKind::Cod,
+        ],
+        4,
+    )
+    .await;
+    let mall = fx.mall();
+
+    let fetched = mall.fetch_orders(&numbers).await.unwrap();
+    assert_eq!(fetched.orders.len(), 4);
+    assert_eq!(
+        fx.requests(endpoints::GET_PAYMENT).await,
+        2,
+        "only the bank transfer and the konbini order are asked about"
+    );
+    let at = now();
+    for (i, order) in fetched.orders.iter().enumerate() {
+        let normalised = mall.normalise(&order.payload, at).unwrap().orders.remove(0);
+        assert_eq!(normalised.payment.paid_at, None, "{i}");
+        let kept: serde_json::Value = serde_json::from_str(&order.payload.body).unwrap();
+        assert_eq!(kept.get("ichigenGetPayment").is_some(), i < 2, "{i}");
+        if i < 2 {
+            assert!(normalised.payment.awaits_payment(), "{i}");
+            assert_eq!(
+                kept["ichigenGetPayment"]["PaymentModelList"][0]["paymentStatus"],
+                30500
+            );
+        }
+    }
+
+    // The buyer pays the bank transfer.
+    let paid_at = now().checked_sub(SignedDuration::from_mins(5)).unwrap();
+    fx.control
+        .rakuten_pay(SHOP, &numbers[0], Some(&rakuten_text(paid_at)))
+        .await
+        .unwrap();
+    let again = mall.fetch_orders(&numbers[..2]).await.unwrap();
+    let paid = mall
+        .normalise(&again.orders[0].payload, now())
+        .unwrap()
+        .orders
+        .remove(0);
+    assert_eq!(
+        paid.payment.paid_at,
+        Some(rakuten_text(paid_at).parse().unwrap()),
+        "paid when the buyer paid (paymentFixDatetime), not when ichigen asked"
+    );
+    assert!(!paid.payment.awaits_payment());
+    let unpaid = mall
+        .normalise(&again.orders[1].payload, now())
+        .unwrap()
+        .orders
+        .remove(0);
+    assert!(
+        unpaid.payment.awaits_payment(),
+        "the konbini order is not paid"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shipped_or_cancelled_prepayment_orders_are_not_asked_about() {
+    let fx = Fixture::start().await;
+    let numbers = generate_kinds(&fx, vec![OrderKind::BankTransfer], 3).await;
+    fx.control
+        .rakuten_set_progress(SHOP, &numbers[0], 500)
+        .await
+        .unwrap();
+    fx.control
+        .rakuten_set_progress(SHOP, &numbers[1], 900)
+        .await
+        .unwrap();
+    fx.control
+        .rakuten_set_progress(SHOP, &numbers[2], 800)
+        .await
+        .unwrap();
+    let fetched = fx.mall().fetch_orders(&numbers).await.unwrap();
+    assert_eq!(fetched.orders.len(), 3);
+    assert_eq!(fx.requests(endpoints::GET_PAYMENT).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_get_payment_failure_leaves_the_order_unpaid_and_the_batch_whole() {
+    let fx = Fixture::start().await;
+    let numbers = generate_kinds(&fx, vec![OrderKind::KonbiniUnpaid, OrderKind::Plain], 4).await;
+    fx.control
+        .rakuten_pay(SHOP, &numbers[0], None)
+        .await
+        .unwrap();
+    fx.control
+        .rakuten_reject_operation(SHOP, "getPayment")
+        .await
+        .unwrap();
+    let mall = fx.mall();
+    let fetched = mall.fetch_orders(&numbers).await.unwrap();
+    assert_eq!(fetched.orders.len(), 4, "every order still fetched");
+    assert!(fetched.missing.is_empty());
+    let paid_on_mall = mall
+        .normalise(&fetched.orders[0].payload, now())
+        .unwrap()
+        .orders
+        .remove(0);
+    assert!(
+        paid_on_mall.payment.awaits_payment(),
+        "without getPayment's answer the order is not taken as paid"
+    );
+    assert!(!fetched.orders[0].payload.body.contains("ichigenGetPayment"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_cancelled_on_the_mall_leaves_the_order_with_totals_that_still_add_up() {
+    let fx = Fixture::start().await;
+    let numbers = generate_kinds(&fx, vec![OrderKind::Plain], 30).await;
+    let mut chosen = None;
+    for number in &numbers {
+        let order = fx.control.rakuten_order(SHOP, number).await.unwrap();
+        let items = order["PackageModelList"][0]["ItemModelList"]
+            .as_array()
+            .unwrap()
+            .clone();
+        if items.len() >= 2 {
+            chosen = Some((number.clone(), order, items));
+            break;
+        }
+    }
+    let (number, before, items) = chosen.expect("a generated order with two lines or more");
+    let gone = items[1]["itemDetailId"].as_i64().unwrap();
+    let after = fx
+        .control
+        .rakuten_cancel_line(SHOP, &number, gone)
+        .await
+        .unwrap();
+    ichigen_sandbox::rakuten::generator::check_amount_invariants(&after).unwrap();
+    let change = &after["ChangeReasonModelList"][0];
+    assert_eq!(change["changeType"], 6);
+    assert_eq!(change["changeTypeDetail"], 0);
+    let units = items[1]["units"].as_i64().unwrap();
+    let price = items[1]["price"].as_i64().unwrap();
+    assert_eq!(
+        after["goodsPrice"].as_i64().unwrap(),
+        before["goodsPrice"].as_i64().unwrap() - price * units
+    );
+
+    let mall = fx.mall();
+    let fetched = mall
+        .fetch_orders(std::slice::from_ref(&number))
+        .await
+        .unwrap();
+    let order = mall
+        .normalise(&fetched.orders[0].payload, now())
+        .unwrap()
+        .orders
+        .remove(0);
+    let odd: Vec<_> = order
+        .holds
+        .iter()
+        .filter(|h| h.kind != HoldKind::UnmappedTimeSlot)
+        .collect();
+    assert!(odd.is_empty(), "{odd:?}");
+    assert_eq!(order.lines().count(), items.len() - 1);
+    assert!(order.lines().all(|l| l.mall_line_id != gone.to_string()));
+
+    // The last line of a package cannot go this way.
+    let single = &numbers[0];
+    let order = fx.control.rakuten_order(SHOP, single).await.unwrap();
+    if order["PackageModelList"][0]["ItemModelList"]
+        .as_array()
+        .unwrap()
+        .len()
+        == 1
+    {
+        let id = order["PackageModelList"][0]["ItemModelList"][0]["itemDetailId"]
+            .as_i64()
+            .unwrap();
+        assert!(
+            fx.control
+                .rakuten_cancel_line(SHOP, single, id)
+                .await
+                .is_err()
+        );
+    }
 }

@@ -811,3 +811,91 @@ fn a_whole_response_with_an_error_is_an_error_never_no_orders() {
         ["998877-20250101-0000009001", "998877-20250101-0000009002"]
     );
 }
+
+// -- getPayment's answer (ichigenGetPayment) ------------------------------------------------
+
+/// The konbini fixture with getPayment's answer added the way the client adds it.
+fn konbini_with_payments(payments: Value) -> Value {
+    let mut order = fixture("konbini_unpaid");
+    order["ichigenGetPayment"] = json!({
+        "fetchedAt": "2025-03-03T09:30:00+09:00",
+        "PaymentModelList": payments,
+    });
+    order
+}
+
+#[test]
+fn a_fixed_payment_sets_paid_at_from_its_fix_time() {
+    let order = normalise(&konbini_with_payments(json!([{
+        "orderPaymentNumber": "998877-20250301-0000000101-1",
+        "paymentMethod": 14,
+        "paymentAmount": 3200,
+        "paymentStatus": 30600,
+        "paymentFixDatetime": "2025-03-02T18:04:05+0900",
+    }])));
+    assert!(order.holds.is_empty(), "{:?}", order.holds);
+    assert_eq!(
+        order.payment.paid_at,
+        Some("2025-03-02T18:04:05+09:00".parse().unwrap())
+    );
+    assert!(!order.payment.awaits_payment());
+    let mut settled = order.clone();
+    settled.settle_after_import().unwrap();
+    assert_eq!(settled.status, OrderStatus::ReadyToShip);
+}
+
+#[test]
+fn a_fixed_payment_without_a_time_is_paid_when_the_client_asked() {
+    let order = normalise(&konbini_with_payments(json!([{
+        "paymentStatus": 30610,
+        "paymentFixDatetime": null,
+    }])));
+    assert!(order.holds.is_empty(), "{:?}", order.holds);
+    assert_eq!(
+        order.payment.paid_at,
+        Some("2025-03-03T09:30:00+09:00".parse().unwrap())
+    );
+}
+
+#[test]
+fn a_payment_not_fixed_yet_leaves_the_order_awaiting_payment() {
+    for status in [30000, 30100, 30500, 30700, 31500] {
+        let order = normalise(&konbini_with_payments(json!([{
+            "paymentStatus": status,
+            "paymentFixDatetime": null,
+        }])));
+        assert_eq!(order.payment.paid_at, None, "{status}");
+        assert!(order.payment.awaits_payment(), "{status}");
+    }
+    let empty = normalise(&konbini_with_payments(json!([])));
+    assert!(empty.payment.awaits_payment());
+}
+
+#[test]
+fn nothing_but_get_payments_answer_marks_an_order_paid() {
+    // getOrder fields that look like payment news do not count: only getPayment's answer.
+    let mut order = fixture("konbini_unpaid");
+    order["orderProgress"] = 300.into();
+    order["paymentFixDatetime"] = "2025-03-02T18:04:05+0900".into();
+    order["PaymentModelList"] = json!([{ "paymentStatus": 30600 }]);
+    let order = normalise(&order);
+    assert_eq!(order.payment.paid_at, None);
+    assert!(order.payment.awaits_payment());
+}
+
+#[test]
+fn an_unreadable_payment_answer_is_held_and_not_paid() {
+    let order = normalise(&konbini_with_payments(json!([
+        "paid",
+        { "paymentStatus": "30600" },
+    ])));
+    assert_eq!(order.payment.paid_at, None);
+    let held = holds_of(&order, HoldKind::MalformedField);
+    assert_eq!(held.len(), 2, "{:?}", order.holds);
+    assert!(
+        held.iter()
+            .any(|h| h.field.as_deref()
+                == Some("ichigenGetPayment.PaymentModelList[1].paymentStatus")),
+        "{held:?}"
+    );
+}

@@ -232,18 +232,26 @@ async fn a_flaky_mall_still_delivers_every_order_with_bounded_retries() {
     assert_eq!(report.created.len(), 250);
     assert_eq!(h.all_orders().await.len(), seeded.len());
 
-    // Fault-free, this import takes 1 search + 3 getOrder + 3 confirmOrder requests.
+    // Fault-free, this import takes 1 search + 3 getOrder + 3 confirmOrder requests, and one
+    // getPayment per prepayment order.
+    let prepaid = h
+        .all_orders()
+        .await
+        .iter()
+        .filter(|o| o.payment.method.is_prepayment())
+        .count() as u64;
+    let calls = 7 + prepaid;
     let stats = h.control().stats().await.unwrap();
     let total: u64 = stats.requests.values().sum();
     let injected: u64 = stats.injected.values().sum();
     assert!(injected > 0, "faults were injected: {stats:?}");
     assert_eq!(
         total - injected,
-        7,
+        calls,
         "every operation succeeded exactly once: {stats:?}"
     );
     assert!(
-        total <= 7 * 8,
+        total <= calls * 8,
         "retries stay within the attempt budget: {stats:?}"
     );
 }
@@ -807,4 +815,216 @@ async fn an_order_rakuten_cancelled_is_cancelled_by_the_open_orders_run() {
         "{:?}",
         after.history
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rakuten payments (getPayment) and lines cancelled on the mall, followed by the open-orders
+// run. Kept in one block at the end of the file.
+
+mod rakuten_payment_and_lines {
+    use super::*;
+    use ichigen_sandbox::control::{GenerateOptions, OrderKind};
+
+    fn open_orders() -> ImportRequest {
+        ImportRequest::OpenOrders { only: Vec::new() }
+    }
+
+    async fn run(h: &Harness, request: ImportRequest) -> ichigen_core::import::ImportReport {
+        match h.invoke(request).await.expect("import run") {
+            import_orders::Outcome::Report(report) => *report,
+            other => panic!("expected a report, got {other:?}"),
+        }
+    }
+
+    async fn generate(h: &Harness, kinds: Vec<OrderKind>, count: usize) -> Vec<String> {
+        let mut options = GenerateOptions::spread(
+            count,
+            rakuten_time(ago(hours(3))),
+            rakuten_time(ago(hours(1))),
+        );
+        options.kinds = Some(kinds);
+        options.seed = Some(5);
+        h.control()
+            .rakuten_generate_orders(&h.shop_id, &options)
+            .await
+            .expect("orders generated")
+            .order_numbers
+    }
+
+    #[tokio::test]
+    async fn a_bank_transfer_paid_three_days_later_is_ready_to_ship_after_the_open_orders_run() {
+        let h = Harness::new().await;
+        let numbers = generate(
+            &h,
+            vec![OrderKind::BankTransfer, OrderKind::KonbiniUnpaid],
+            2,
+        )
+        .await;
+
+        let first = h.differential().await.expect("import");
+        assert_eq!(first.created.len(), 2, "{}", first.summary());
+        for number in &numbers {
+            let order = h.order(number).await.unwrap();
+            assert_eq!(order.status, OrderStatus::AwaitingPayment, "{number}");
+            assert_eq!(order.payment.paid_at, None);
+        }
+
+        // Nothing paid yet: the open-orders run takes no payment (it may take the mall
+        // status confirmOrder moved, 100 → 300).
+        let unpaid = run(&h, open_orders()).await;
+        assert!(unpaid.paid_on_mall.is_empty(), "{}", unpaid.summary());
+        for number in &numbers {
+            let order = h.order(number).await.unwrap();
+            assert_eq!(order.status, OrderStatus::AwaitingPayment, "{number}");
+        }
+
+        // Three days later the buyer pays the bank transfer.
+        let later = now().checked_add(hours(72)).unwrap();
+        h.clock.set(later);
+        h.control()
+            .rakuten_pay(&h.shop_id, &numbers[0], Some(&rakuten_time(later)))
+            .await
+            .unwrap();
+        let paid_run = run(&h, open_orders()).await;
+        let paid_id = h.order_id(&numbers[0]);
+        assert_eq!(
+            paid_run.paid_on_mall,
+            vec![paid_id.clone()],
+            "{}",
+            paid_run.summary()
+        );
+        let paid = h.order(&numbers[0]).await.unwrap();
+        assert_eq!(paid.status, OrderStatus::ReadyToShip);
+        assert_eq!(
+            paid.payment.paid_at,
+            Some(rakuten_time(later).parse().unwrap()),
+            "paid when Rakuten fixed the payment"
+        );
+        assert!(
+            paid.history.iter().any(|e| e.event == "paid_on_mall"),
+            "{:?}",
+            paid.history
+        );
+        let konbini = h.order(&numbers[1]).await.unwrap();
+        assert_eq!(
+            konbini.status,
+            OrderStatus::AwaitingPayment,
+            "not paid on the mall"
+        );
+
+        // A second run changes nothing.
+        let again = run(&h, open_orders()).await;
+        assert!(again.paid_on_mall.is_empty(), "{}", again.summary());
+        assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+        assert_eq!(h.order(&numbers[0]).await.unwrap().version, paid.version);
+    }
+
+    /// A generated order with at least three lines in its first package: one the generator
+    /// made, or (if none of the first ones has three) one widened to three lines.
+    async fn order_with_three_lines(h: &Harness) -> String {
+        let numbers = generate(h, vec![OrderKind::Plain], 20).await;
+        for number in &numbers {
+            let order = h.control().rakuten_order(&h.shop_id, number).await.unwrap();
+            if order["PackageModelList"][0]["ItemModelList"]
+                .as_array()
+                .unwrap()
+                .len()
+                >= 3
+            {
+                return number.clone();
+            }
+        }
+        let number = numbers[0].clone();
+        let mut order = h
+            .control()
+            .rakuten_order(&h.shop_id, &number)
+            .await
+            .unwrap();
+        let items = order["PackageModelList"][0]["ItemModelList"]
+            .as_array_mut()
+            .unwrap();
+        let first = items[0].clone();
+        let mut extra = 1;
+        while items.len() < 3 {
+            let mut line = first.clone();
+            let id = first["itemDetailId"].as_i64().unwrap() + 100_000 * extra;
+            line["itemDetailId"] = id.into();
+            items.push(line);
+            extra += 1;
+        }
+        ichigen_sandbox::rakuten::generator::recompute_totals(&mut order);
+        h.control()
+            .rakuten_insert_order(&h.shop_id, &InsertOrderRequest::new(order))
+            .await
+            .unwrap();
+        number
+    }
+
+    #[tokio::test]
+    async fn one_line_of_three_cancelled_on_the_mall_is_retotalled_and_named_in_the_history() {
+        let h = Harness::new().await;
+        let number = order_with_three_lines(&h).await;
+        let first = h.differential().await.expect("import");
+        assert!(
+            first.created.contains(&h.order_id(&number)),
+            "{}",
+            first.summary()
+        );
+        let before = h.order(&number).await.unwrap();
+        assert_eq!(
+            before.status,
+            OrderStatus::ReadyToShip,
+            "{:?}",
+            before.holds
+        );
+        assert_eq!(before.lines().count(), 3);
+
+        let mall_order = h
+            .control()
+            .rakuten_order(&h.shop_id, &number)
+            .await
+            .unwrap();
+        let gone = mall_order["PackageModelList"][0]["ItemModelList"][1]["itemDetailId"]
+            .as_i64()
+            .unwrap();
+        let after_mall = h
+            .control()
+            .rakuten_cancel_line(&h.shop_id, &number, gone)
+            .await
+            .unwrap();
+
+        let report = run(&h, open_orders()).await;
+        let id = h.order_id(&number);
+        assert_eq!(
+            report.lines_cancelled_on_mall,
+            vec![id.clone()],
+            "{}",
+            report.summary()
+        );
+        let after = h.order(&number).await.unwrap();
+        assert_eq!(after.status, OrderStatus::ReadyToShip, "{:?}", after.holds);
+        assert_eq!(after.lines().count(), 2);
+        assert!(after.lines().all(|l| l.mall_line_id != gone.to_string()));
+        assert_eq!(
+            after.amounts.billed,
+            after_mall["requestPrice"].as_i64().unwrap(),
+            "the mall's new total billed"
+        );
+        assert!(after.amounts.billed < before.amounts.billed);
+        let entry = after
+            .history
+            .iter()
+            .find(|e| e.event == "lines_cancelled_on_mall")
+            .expect("a history entry for the cancelled line");
+        assert!(
+            entry
+                .changes
+                .iter()
+                .any(|c| c.starts_with(&format!("line {gone} "))),
+            "{entry:?}"
+        );
+
+        let again = run(&h, open_orders()).await;
+        assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+    }
 }

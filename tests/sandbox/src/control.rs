@@ -124,6 +124,43 @@ pub struct SetProgressRequest {
     pub order_progress: i64,
 }
 
+/// `POST /_control/rakuten/stores/{shopId}/orders/{orderNumber}/pay`: the buyer paid a
+/// prepayment order. `paidAt` (`YYYY-MM-DDThh:mm:ss+0900`) defaults to now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RakutenPayRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<String>,
+}
+
+/// `POST /_control/rakuten/stores/{shopId}/orders/{orderNumber}/cancel-line`: one line
+/// (`itemDetailId`) cancelled on the mall. `changeReason` (0 shop, 1 customer) and
+/// `changeReasonDetail` (1 cancel, 8 out of stock …) default to 1 and 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelLineRequest {
+    pub item_detail_id: i64,
+    #[serde(default = "one")]
+    pub change_reason: i64,
+    #[serde(default = "one")]
+    pub change_reason_detail: i64,
+}
+
+impl CancelLineRequest {
+    /// The customer cancelled this line (changeReason 1, changeReasonDetail 1).
+    pub fn by_customer(item_detail_id: i64) -> Self {
+        Self {
+            item_detail_id,
+            change_reason: 1,
+            change_reason_detail: 1,
+        }
+    }
+}
+
+fn one() -> i64 {
+    1
+}
+
 /// What the order API does with one stored order (`POST .../orders/{orderNumber}/fault`).
 /// A replaced order (same number inserted again) keeps its fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -420,6 +457,52 @@ impl ControlClient {
             "progress",
         ];
         self.post(&path, &SetProgressRequest { order_progress })
+            .await
+    }
+
+    /// `POST /_control/rakuten/stores/{shopId}/orders/{orderNumber}/pay`: the buyer paid
+    /// (bank transfer or konbini) at `paid_at` (`YYYY-MM-DDThh:mm:ss+0900`, default now);
+    /// getPayment answers 30600 決済確定 from then on. Returns the order JSON.
+    pub async fn rakuten_pay(
+        &self,
+        shop_id: &str,
+        order_number: &str,
+        paid_at: Option<&str>,
+    ) -> Result<serde_json::Value, SandboxError> {
+        let path = [
+            "_control",
+            "rakuten",
+            "stores",
+            shop_id,
+            "orders",
+            order_number,
+            "pay",
+        ];
+        let request = RakutenPayRequest {
+            paid_at: paid_at.map(str::to_owned),
+        };
+        self.post(&path, &request).await
+    }
+
+    /// `POST /_control/rakuten/stores/{shopId}/orders/{orderNumber}/cancel-line`: the line
+    /// with this `itemDetailId` is cancelled on the mall (removed, totals recomputed, a
+    /// `ChangeReasonModelList` entry added). Returns the updated order JSON.
+    pub async fn rakuten_cancel_line(
+        &self,
+        shop_id: &str,
+        order_number: &str,
+        item_detail_id: i64,
+    ) -> Result<serde_json::Value, SandboxError> {
+        let path = [
+            "_control",
+            "rakuten",
+            "stores",
+            shop_id,
+            "orders",
+            order_number,
+            "cancel-line",
+        ];
+        self.post(&path, &CancelLineRequest::by_customer(item_detail_id))
             .await
     }
 

@@ -662,3 +662,122 @@ async fn license_expiry_endpoint() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn get_payment_is_unpaid_until_the_control_api_pays_the_order() {
+    let env = start().await;
+    let options = GenerateOptions {
+        count: Some(2),
+        kinds: Some(vec![OrderKind::BankTransfer, OrderKind::Plain]),
+        ..GenerateOptions::default()
+    };
+    let numbers = env
+        .control
+        .rakuten_generate_orders(SHOP, &options)
+        .await
+        .unwrap()
+        .order_numbers;
+    let ask = |number: &str| json!({ "orderNumber": number, "version": 4 });
+
+    let r = env.rakuten("getPayment", &ask(&numbers[0])).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.codes(), ["ORDER_EXT_API_GET_PAYMENT_INFO_101"]);
+    assert_eq!(r.body["OrderModel"]["orderNumber"], numbers[0].as_str());
+    let payment = &r.body["OrderModel"]["PaymentModelList"][0];
+    assert_eq!(payment["paymentMethod"], 9);
+    assert_eq!(payment["paymentStatus"], 30500);
+    assert!(payment["paymentFixDatetime"].is_null());
+
+    let paid_at = jst(days_ago(0) - 3_600);
+    env.control
+        .rakuten_pay(SHOP, &numbers[0], Some(&paid_at))
+        .await
+        .unwrap();
+    let r = env.rakuten("getPayment", &ask(&numbers[0])).await;
+    let payment = &r.body["OrderModel"]["PaymentModelList"][0];
+    assert_eq!(payment["paymentStatus"], 30600);
+    assert_eq!(payment["paymentFixDatetime"], paid_at.as_str());
+
+    // The card order was never paid through the control API: waiting for settlement.
+    let r = env.rakuten("getPayment", &ask(&numbers[1])).await;
+    assert_eq!(
+        r.body["OrderModel"]["PaymentModelList"][0]["paymentStatus"],
+        30100
+    );
+
+    // An unknown number: INFO_102 naming it; a missing one: 400 ERROR_009.
+    let r = env
+        .rakuten("getPayment", &ask("998877-20200101-0000009999"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.codes(), ["ORDER_EXT_API_GET_PAYMENT_INFO_102"]);
+    assert!(r.body["OrderModel"].is_null());
+    let r = env.rakuten("getPayment", &json!({ "version": 4 })).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.codes(), ["ORDER_EXT_API_GET_PAYMENT_ERROR_009"]);
+}
+
+#[tokio::test]
+async fn a_cancelled_line_leaves_the_order_and_the_totals_are_computed_again() {
+    let env = start().await;
+    let options = GenerateOptions {
+        count: Some(30),
+        kinds: Some(vec![OrderKind::Plain]),
+        ..GenerateOptions::default()
+    };
+    let numbers = env
+        .control
+        .rakuten_generate_orders(SHOP, &options)
+        .await
+        .unwrap()
+        .order_numbers;
+    let mut found = None;
+    for number in &numbers {
+        let order = env.control.rakuten_order(SHOP, number).await.unwrap();
+        if order["PackageModelList"][0]["ItemModelList"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 2
+        {
+            found = Some((number.clone(), order));
+            break;
+        }
+    }
+    let (number, before) = found.expect("a generated order with two lines");
+    let items = before["PackageModelList"][0]["ItemModelList"]
+        .as_array()
+        .unwrap();
+    let id = items[0]["itemDetailId"].as_i64().unwrap();
+    let after = env
+        .control
+        .rakuten_cancel_line(SHOP, &number, id)
+        .await
+        .unwrap();
+    assert_eq!(
+        after["PackageModelList"][0]["ItemModelList"]
+            .as_array()
+            .unwrap()
+            .len(),
+        items.len() - 1
+    );
+    ichigen_sandbox::rakuten::generator::check_amount_invariants(&after).unwrap();
+    let change = &after["ChangeReasonModelList"][0];
+    assert_eq!(change["changeId"], 1);
+    assert_eq!(change["changeType"], 6);
+    assert_eq!(change["changeTypeDetail"], 0);
+    assert_eq!(change["changeReason"], 1);
+    // getOrder serves the changed order.
+    let r = env.get_orders(std::slice::from_ref(&number)).await;
+    assert_eq!(
+        r.body["OrderModelList"][0]["requestPrice"],
+        after["requestPrice"]
+    );
+    // A line the order does not have is refused.
+    assert!(
+        env.control
+            .rakuten_cancel_line(SHOP, &number, id)
+            .await
+            .is_err()
+    );
+}

@@ -162,7 +162,8 @@ pub fn normalise_order(
     let buyer = buyer(&mut r, root);
     let (destinations, line_money) = destinations(&mut r, root);
     let (amounts, gift) = amounts_and_gift(&mut r, root, line_money);
-    let payment = payment(&mut r, root);
+    let mut payment = payment(&mut r, root);
+    payment.paid_at = paid_at(&mut r, root);
     let delivery = delivery(&mut r, root);
     let notes = r.text(root, "", "remarks", Need::Optional, Privacy::Personal);
     let gift = Gift {
@@ -1212,7 +1213,7 @@ pub fn payment_method(code: i64) -> Option<PaymentMethod> {
 /// The `settlementMethod` names of rakuten.md §5, for payloads without
 /// `settlementMethodCode` (getOrder without a version, before 2019). Codes 3 and 14 have had
 /// other labels; only the exact names seen are listed.
-fn payment_code_by_name(name: &str) -> Option<i64> {
+pub(crate) fn payment_code_by_name(name: &str) -> Option<i64> {
     Some(match name.trim() {
         "クレジットカード" => 1,
         "代金引換" => 2,
@@ -1302,6 +1303,66 @@ fn payment(r: &mut Reader, root: &Object) -> Payment {
         }
     }
     payment
+}
+
+/// Where the client puts `getPayment`'s answer inside the stored `OrderModel` (getOrder
+/// itself carries no payment status): `{"fetchedAt": "…+09:00", "PaymentModelList": […]}`.
+/// The name is ichigen's, not Rakuten's, so a reader of the raw payload can tell the two
+/// apart.
+pub const PAYMENT_KEY: &str = "ichigenGetPayment";
+
+/// `paymentStatus` 30600 決済確定 and 30610 決済確定（取消NG）: the money is in (jake SDK's
+/// PaymentModel, [1S]).
+pub const PAYMENT_FIXED: [i64; 2] = [30_600, 30_610];
+
+/// When the order was paid, from getPayment's answer ([`PAYMENT_KEY`]) and nothing else: a
+/// fixed payment's `paymentFixDatetime` (or `paymentCancelNgDatetime` for 30610), else the
+/// time the client asked. `None` without that answer or without a fixed payment.
+fn paid_at(r: &mut Reader, root: &Object) -> Option<JstInstant> {
+    let answer = r.object(root, "", PAYMENT_KEY, Need::Optional)?;
+    let payments = r.array(answer, PAYMENT_KEY, "PaymentModelList", Need::Optional)?;
+    let mut fixed_at: Option<Option<JstInstant>> = None;
+    for (i, entry) in payments.iter().enumerate() {
+        let path = format!("{PAYMENT_KEY}.PaymentModelList[{i}]");
+        let Value::Object(entry) = entry else {
+            r.malformed(path, "an object", entry, Privacy::Public);
+            continue;
+        };
+        let Some(status) = r.int(entry, &path, "paymentStatus", Need::Required) else {
+            continue;
+        };
+        if !PAYMENT_FIXED.contains(&status) {
+            continue;
+        }
+        let stamp = ["paymentFixDatetime", "paymentCancelNgDatetime"]
+            .into_iter()
+            .find_map(|key| instant(r, entry, &path, key));
+        fixed_at = Some(match (fixed_at.flatten(), stamp) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        });
+    }
+    let fixed_at = fixed_at?;
+    fixed_at.or_else(|| instant(r, answer, PAYMENT_KEY, "fetchedAt"))
+}
+
+/// An optional date-time field (`…+0900` or `…+09:00`); a malformed one is held.
+fn instant(r: &mut Reader, obj: &Object, parent: &str, key: &str) -> Option<JstInstant> {
+    let text = r.text(obj, parent, key, Need::Optional, Privacy::Public)?;
+    match text.trim().parse::<JstInstant>() {
+        Ok(at) => Some(at),
+        Err(_) => {
+            r.hold(
+                HoldKind::MalformedField,
+                join(parent, key),
+                format!(
+                    "expected a date-time like 2025-03-01T10:15:00+0900, found {}",
+                    quote(&text)
+                ),
+            );
+            None
+        }
+    }
 }
 
 fn delivery(r: &mut Reader, root: &Object) -> Delivery {

@@ -101,6 +101,28 @@ pub struct ConfirmOrderResponse {
     pub messages: Option<Vec<MessageModel>>,
 }
 
+/// The `getPayment` version asked for (rakuten.md §3d: `{"orderNumber": …, "version": 4}`).
+pub const GET_PAYMENT_VERSION: u32 = 4;
+
+/// `POST /es/2.0/order/getPayment/`: one order's payment detail.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetPaymentRequest<'a> {
+    pub order_number: &'a str,
+    pub version: u32,
+}
+
+/// getPayment's answer: `MessageModelList` and one `OrderModel` carrying `PaymentModelList`
+/// (the shape of the jake SDK's `GetPaymentResponse`, [1S]).
+#[derive(Debug, Default, Deserialize)]
+pub struct GetPaymentResponse {
+    #[serde(rename = "MessageModelList", default)]
+    pub messages: Option<Vec<MessageModel>>,
+    /// Kept as raw JSON: its `PaymentModelList` goes into the order's stored payload.
+    #[serde(rename = "OrderModel", default)]
+    pub order: Option<Value>,
+}
+
 /// `GET /es/1.0/license-management/license-key/expiry-date`: `YYYY-MM-DDThh:mm:ss`, JST,
 /// no offset.
 #[derive(Debug, Deserialize)]

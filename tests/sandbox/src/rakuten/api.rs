@@ -154,6 +154,25 @@ pub(crate) async fn confirm_order(
     wire::confirm_response(&results)
 }
 
+/// `POST /es/2.0/order/getPayment/`
+pub(crate) async fn get_payment(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let shop_id = match guard_order_api(&app, &headers, "getPayment").await {
+        Ok(shop_id) => shop_id,
+        Err(response) => return response,
+    };
+    let number =
+        match wire::parse_body(Op::Payment, &body).and_then(|map| wire::parse_get_payment(&map)) {
+            Ok(number) => number,
+            Err(messages) => return wire::order_error(Op::Payment, messages),
+        };
+    let found = app.rakuten.payment(&shop_id, &number).await;
+    wire::get_payment_response(&number, found)
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ExpiryQuery {

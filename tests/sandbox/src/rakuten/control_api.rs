@@ -12,9 +12,9 @@ use super::generator::GenerateOptions;
 use super::state::StateError;
 use crate::AppState;
 use crate::control::{
-    GenerateOrdersResponse, InsertOrderRequest, InsertOrderResponse, OrderApiRequest,
-    OrderNumbersResponse, RakutenLimits, RegisterStoreRequest, RejectOperationRequest,
-    SetOrderFaultRequest, SetProgressRequest, StoreResponse, WriteRecord,
+    CancelLineRequest, GenerateOrdersResponse, InsertOrderRequest, InsertOrderResponse,
+    OrderApiRequest, OrderNumbersResponse, RakutenLimits, RakutenPayRequest, RegisterStoreRequest,
+    RejectOperationRequest, SetOrderFaultRequest, SetProgressRequest, StoreResponse, WriteRecord,
 };
 use crate::control_api::{ControlError, optional_json};
 use crate::time;
@@ -160,6 +160,35 @@ pub(crate) async fn set_progress(
     Ok(Json(order))
 }
 
+pub(crate) async fn pay(
+    State(app): Shared,
+    Path((shop_id, order_number)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
+    let request: RakutenPayRequest = optional_json(&body)?;
+    let at = match &request.paid_at {
+        None => time::now_secs(),
+        Some(text) => time::parse_rakuten_datetime(text)
+            .ok_or_else(|| ControlError::bad_request("paidAt must be YYYY-MM-DDThh:mm:ss+0900"))?,
+    };
+    let order = app.rakuten.pay(&shop_id, &order_number, at).await?;
+    tracing::info!(%shop_id, "order paid");
+    Ok(Json(order))
+}
+
+pub(crate) async fn cancel_line(
+    State(app): Shared,
+    Path((shop_id, order_number)): Path<(String, String)>,
+    Json(request): Json<CancelLineRequest>,
+) -> Result<Json<Value>, ControlError> {
+    let order = app
+        .rakuten
+        .cancel_line(&shop_id, &order_number, &request, time::now_secs())
+        .await?;
+    tracing::info!(%shop_id, item = request.item_detail_id, "line cancelled");
+    Ok(Json(order))
+}
+
 pub(crate) async fn set_order_fault(
     State(app): Shared,
     Path((shop_id, order_number)): Path<(String, String)>,
@@ -173,7 +202,7 @@ pub(crate) async fn set_order_fault(
 }
 
 /// The operations a store's key can lose mid-run.
-const REJECTABLE: [&str; 3] = ["searchOrder", "getOrder", "confirmOrder"];
+const REJECTABLE: [&str; 4] = ["searchOrder", "getOrder", "confirmOrder", "getPayment"];
 
 pub(crate) async fn reject_operation(
     State(app): Shared,

@@ -1346,6 +1346,95 @@ fn tax_summary(
 }
 
 // ---------------------------------------------------------------------------------------
+// Lines cancelled after the order: totals again
+
+/// Recomputes an order's amounts after its lines changed, with the formulas of
+/// [`build_order`]: per package `goodsPrice`, `goodsTax`, `totalPrice`; the order's
+/// `goodsPrice`, `goodsTax`, `totalPrice`, `requestPrice` and `TaxSummaryModelList`.
+/// Postage, the COD fee, coupons and the payment charge stay what they were (nothing says
+/// Rakuten recomputes them on a change); points are lowered only if they would exceed what
+/// is left to pay. Unfixed (-9999) totals stay unfixed.
+pub fn recompute_totals(order: &mut Value) {
+    let wrap = amount(order, "/WrappingModel1/price").unwrap_or(0)
+        + amount(order, "/WrappingModel2/price").unwrap_or(0);
+    let mut listed_all = 0_i64;
+    let mut tax_all = 0_i64;
+    let mut goods_by_rate = [0_i64; 2];
+    if let Some(packages) = order
+        .get_mut("PackageModelList")
+        .and_then(Value::as_array_mut)
+    {
+        for (index, package) in packages.iter_mut().enumerate() {
+            let mut listed = 0_i64;
+            let mut tax = 0_i64;
+            for item in package
+                .get("ItemModelList")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let units = amount(item, "/units").unwrap_or(0);
+                let price = amount(item, "/price").unwrap_or(0);
+                let with_tax = amount(item, "/priceTaxIncl").unwrap_or(price);
+                listed += price * units;
+                if item.get("includeTaxFlag").and_then(Value::as_i64) == Some(0) {
+                    tax += (with_tax - price) * units;
+                }
+                let eight = item.get("taxRate").and_then(Value::as_f64) == Some(0.08);
+                goods_by_rate[usize::from(eight)] += with_tax * units;
+            }
+            let goods = listed + if index == 0 { wrap } else { 0 };
+            let postage = amount(package, "/postagePrice").unwrap_or(0);
+            if let Some(map) = package.as_object_mut() {
+                map.insert("goodsPrice".into(), json!(goods));
+                map.insert("goodsTax".into(), json!(tax));
+                if postage != UNFIXED {
+                    map.insert("totalPrice".into(), json!(goods + postage + tax));
+                }
+            }
+            listed_all += listed;
+            tax_all += tax;
+        }
+    }
+    let postage = amount(order, "/postagePrice").unwrap_or(0);
+    let delivery = amount(order, "/deliveryPrice").unwrap_or(0);
+    let charge = amount(order, "/paymentCharge").unwrap_or(0);
+    let buyer_fee = amount(order, "/additionalFeeOccurAmountToUser").unwrap_or(0);
+    let coupon_all = amount(order, "/couponAllTotalPrice").unwrap_or(0);
+    let used_point = amount(order, "/PointModel/usedPoint").unwrap_or(0);
+    let goods = listed_all + wrap;
+    let unfixed = postage == UNFIXED;
+    let Some(map) = order.as_object_mut() else {
+        return;
+    };
+    map.insert("goodsPrice".into(), json!(goods));
+    map.insert("goodsTax".into(), json!(tax_all));
+    if unfixed {
+        return;
+    }
+    let total = goods + postage + tax_all;
+    let payable = total + delivery + charge + buyer_fee - coupon_all;
+    let points = used_point.min(payable.max(0));
+    map.insert("totalPrice".into(), json!(total));
+    map.insert("requestPrice".into(), json!(payable - points));
+    if points != used_point
+        && let Some(point_model) = map.get_mut("PointModel").and_then(Value::as_object_mut)
+    {
+        point_model.insert("usedPoint".into(), json!(points));
+    }
+    map.insert(
+        "TaxSummaryModelList".into(),
+        tax_summary(
+            goods_by_rate,
+            postage + delivery + charge + wrap,
+            coupon_all,
+            points,
+            false,
+        ),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
 // Invariant check (shared with tests and, if useful, the project's own tests).
 
 fn amount(order: &Value, pointer: &str) -> Result<i64, String> {

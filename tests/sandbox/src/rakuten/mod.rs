@@ -23,9 +23,16 @@ pub mod endpoints {
     pub const SEARCH_ORDER: &str = "rakuten.searchOrder";
     pub const GET_ORDER: &str = "rakuten.getOrder";
     pub const CONFIRM_ORDER: &str = "rakuten.confirmOrder";
+    pub const GET_PAYMENT: &str = "rakuten.getPayment";
     pub const LICENSE_EXPIRY_DATE: &str = "rakuten.licenseExpiryDate";
     /// Every Rakuten endpoint name.
-    pub const ALL: [&str; 4] = [SEARCH_ORDER, GET_ORDER, CONFIRM_ORDER, LICENSE_EXPIRY_DATE];
+    pub const ALL: [&str; 5] = [
+        SEARCH_ORDER,
+        GET_ORDER,
+        CONFIRM_ORDER,
+        GET_PAYMENT,
+        LICENSE_EXPIRY_DATE,
+    ];
 }
 
 /// Mall routes (with fault injection) and Rakuten control routes.
@@ -35,6 +42,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     let search = guarded(endpoints::SEARCH_ORDER, post(api::search_order));
     let get_order = guarded(endpoints::GET_ORDER, post(api::get_order));
     let confirm = guarded(endpoints::CONFIRM_ORDER, post(api::confirm_order));
+    let payment = guarded(endpoints::GET_PAYMENT, post(api::get_payment));
     let expiry = guarded(endpoints::LICENSE_EXPIRY_DATE, get(api::license_expiry));
 
     let control = "/_control/rakuten";
@@ -46,6 +54,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/es/2.0/order/getOrder", get_order)
         .route("/es/2.0/order/confirmOrder/", confirm.clone())
         .route("/es/2.0/order/confirmOrder", confirm)
+        .route("/es/2.0/order/getPayment/", payment.clone())
+        .route("/es/2.0/order/getPayment", payment)
         .route("/es/1.0/license-management/license-key/expiry-date", expiry)
         .route(
             &format!("{control}/stores"),
@@ -70,6 +80,14 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(
             &format!("{control}/stores/{{shop_id}}/orders/{{order_number}}/progress"),
             post(control_api::set_progress),
+        )
+        .route(
+            &format!("{control}/stores/{{shop_id}}/orders/{{order_number}}/pay"),
+            post(control_api::pay),
+        )
+        .route(
+            &format!("{control}/stores/{{shop_id}}/orders/{{order_number}}/cancel-line"),
+            post(control_api::cancel_line),
         )
         .route(
             &format!("{control}/stores/{{shop_id}}/orders/{{order_number}}/fault"),

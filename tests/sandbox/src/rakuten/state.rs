@@ -13,7 +13,9 @@ use tokio::time::Instant;
 
 use super::generator::{self, GenerateOptions, GeneratedOrder, OrderKind};
 use super::wire::{ConfirmResult, SearchQuery};
-use crate::control::{InsertOrderRequest, OrderFault, RakutenLimits, StoreResponse, WriteRecord};
+use crate::control::{
+    CancelLineRequest, InsertOrderRequest, OrderFault, RakutenLimits, StoreResponse, WriteRecord,
+};
 use crate::faults::TokenBuckets;
 use crate::time::{self, DAY_SECS};
 
@@ -35,6 +37,11 @@ pub(crate) const PROGRESS_NEW: i64 = 100;
 pub(crate) const PROGRESS_WAITING_SHIPMENT: i64 = 300;
 pub(crate) const PROGRESS_PAYMENT_DONE: i64 = 700;
 pub(crate) const PROGRESS_CANCELLED: i64 = 900;
+
+/// `ChangeReasonModelList[].changeType` 6 (change completed) and `changeTypeDetail` 0
+/// (decrease), rakuten.md §3d.
+const CHANGE_COMPLETED: i64 = 6;
+const CHANGE_DECREASE: i64 = 0;
 
 /// Why a control request on the Rakuten state failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -496,6 +503,124 @@ impl RakutenState {
         Ok(order.json.clone())
     }
 
+    /// What getPayment needs of one order: its JSON and when it was paid (the internal
+    /// payment-fixed time, dateType 6). `None`: no such order in the store.
+    pub(crate) async fn payment(
+        &self,
+        shop_id: &str,
+        number: &str,
+    ) -> Option<(Value, Option<i64>)> {
+        let inner = self.inner.read().await;
+        let order = inner.stores.get(shop_id)?.orders.get(number)?;
+        Some((order.json.clone(), order.overrides[5]))
+    }
+
+    /// The buyer paid (bank transfer or konbini) at `at`: getPayment answers 30600 決済確定
+    /// from now on and dateType 6 finds the order. `orderProgress` stays (nothing documents
+    /// it moving). A cancelled order cannot be paid; paying twice keeps the first time.
+    pub(crate) async fn pay(
+        &self,
+        shop_id: &str,
+        number: &str,
+        at: i64,
+    ) -> Result<Value, StateError> {
+        let mut inner = self.inner.write().await;
+        let order = order_mut(&mut inner, shop_id, number)?;
+        if order.progress == Some(PROGRESS_CANCELLED) {
+            return Err(StateError::Conflict("the order is cancelled".into()));
+        }
+        if order.overrides[5].is_none() {
+            order.overrides[5] = Some(at);
+            order.reindex();
+        }
+        Ok(order.json.clone())
+    }
+
+    /// One line (`itemDetailId`) cancelled on the mall: the item leaves its package, the
+    /// totals are computed again ([`generator::recompute_totals`]) and a
+    /// `ChangeReasonModelList` entry records the change (changeType 6 change completed,
+    /// changeTypeDetail 0 decrease, rakuten.md §3d). The last line of a package or of the
+    /// order cannot go this way: that is a cancellation of the whole order.
+    pub(crate) async fn cancel_line(
+        &self,
+        shop_id: &str,
+        number: &str,
+        request: &CancelLineRequest,
+        now: i64,
+    ) -> Result<Value, StateError> {
+        let mut inner = self.inner.write().await;
+        let order = order_mut(&mut inner, shop_id, number)?;
+        if order.progress == Some(PROGRESS_CANCELLED) {
+            return Err(StateError::Conflict("the order is cancelled".into()));
+        }
+        let wanted = request.item_detail_id;
+        let packages = order
+            .json
+            .get_mut("PackageModelList")
+            .and_then(Value::as_array_mut)
+            .ok_or_else(|| StateError::Invalid("the order has no PackageModelList".into()))?;
+        let mut removed = false;
+        for package in packages.iter_mut() {
+            let Some(items) = package
+                .get_mut("ItemModelList")
+                .and_then(Value::as_array_mut)
+            else {
+                continue;
+            };
+            let Some(index) = items
+                .iter()
+                .position(|i| i.get("itemDetailId").and_then(Value::as_i64) == Some(wanted))
+            else {
+                continue;
+            };
+            if items.len() == 1 {
+                return Err(StateError::Invalid(format!(
+                    "item {wanted} is the only line of its package; cancel the order instead"
+                )));
+            }
+            items.remove(index);
+            removed = true;
+            break;
+        }
+        if !removed {
+            return Err(StateError::Invalid(format!(
+                "the order has no line with itemDetailId {wanted}"
+            )));
+        }
+        generator::recompute_totals(&mut order.json);
+        let at = time::format_rakuten_datetime(now);
+        let Some(map) = order.json.as_object_mut() else {
+            return Err(StateError::Invalid(
+                "stored order is not a JSON object".into(),
+            ));
+        };
+        let changes = map
+            .entry("ChangeReasonModelList")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if !changes.is_array() {
+            *changes = Value::Array(Vec::new());
+        }
+        if let Some(list) = changes.as_array_mut() {
+            let change_id = 1 + list
+                .iter()
+                .filter_map(|c| c.get("changeId").and_then(Value::as_i64))
+                .max()
+                .unwrap_or(0);
+            list.push(serde_json::json!({
+                "changeId": change_id,
+                "changeType": CHANGE_COMPLETED,
+                "changeTypeDetail": CHANGE_DECREASE,
+                "changeReason": request.change_reason,
+                "changeReasonDetail": request.change_reason_detail,
+                "changeApplyDatetime": at,
+                "changeFixDatetime": at,
+                "changeCmplDatetime": at,
+            }));
+        }
+        order.reindex();
+        Ok(order.json.clone())
+    }
+
     pub(crate) async fn set_order_fault(
         &self,
         shop_id: &str,
@@ -593,6 +718,20 @@ impl RakutenState {
     pub(crate) async fn writes(&self) -> Vec<WriteRecord> {
         self.inner.read().await.writes.clone()
     }
+}
+
+fn order_mut<'a>(
+    inner: &'a mut Inner,
+    shop_id: &str,
+    number: &str,
+) -> Result<&'a mut StoredOrder, StateError> {
+    inner
+        .stores
+        .get_mut(shop_id)
+        .ok_or_else(|| StateError::UnknownStore(shop_id.to_owned()))?
+        .orders
+        .get_mut(number)
+        .ok_or_else(|| StateError::UnknownOrder(number.to_owned()))
 }
 
 fn confirm_one(order: &mut StoredOrder, now: i64, reject_unfixed: bool) -> ConfirmResult {

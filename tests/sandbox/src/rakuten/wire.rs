@@ -31,6 +31,8 @@ pub(crate) enum Op {
     Search,
     Get,
     Confirm,
+    /// getPayment (its code prefix is invented on the pattern of the others).
+    Payment,
 }
 
 impl Op {
@@ -39,6 +41,7 @@ impl Op {
             Self::Search => "ORDER_EXT_API_SEARCH_ORDER",
             Self::Get => "ORDER_EXT_API_GET_ORDER",
             Self::Confirm => "ORDER_EXT_API_CONFIRM_ORDER",
+            Self::Payment => "ORDER_EXT_API_GET_PAYMENT",
         }
     }
 
@@ -556,6 +559,7 @@ pub(crate) fn parse_get_order(
 pub(crate) fn order_error(op: Op, messages: Vec<MessageModel>) -> Response {
     let body = match op {
         Op::Get => json!({ "MessageModelList": messages, "OrderModelList": null, "version": null }),
+        Op::Payment => json!({ "MessageModelList": messages, "OrderModel": null }),
         Op::Search | Op::Confirm => json!({ "MessageModelList": messages }),
     };
     json_response(StatusCode::BAD_REQUEST, &body)
@@ -584,6 +588,121 @@ pub(crate) fn get_order_response(
         StatusCode::OK,
         &json!({ "MessageModelList": messages, "OrderModelList": found, "version": version }),
     )
+}
+
+// ---------------------------------------------------------------------------------------
+// getPayment
+
+/// `paymentStatus` codes the sandbox answers (jake SDK's PaymentModel, [1S]).
+pub(crate) const PAYMENT_NONE: i64 = 30_000;
+pub(crate) const PAYMENT_WAITING_PROCEDURE: i64 = 30_100;
+/// 決済依頼: used for a prepayment the buyer has not made yet (guessed; no source says which
+/// code an unpaid bank transfer shows).
+pub(crate) const PAYMENT_REQUESTED: i64 = 30_500;
+pub(crate) const PAYMENT_FIXED: i64 = 30_600;
+
+/// Reads getPayment's `orderNumber` (required) and `version` (optional here: the notes send
+/// 4, and no source says what a missing one does; a non-number is `ERROR_011`).
+pub(crate) fn parse_get_payment(
+    map: &serde_json::Map<String, Value>,
+) -> Result<String, Vec<MessageModel>> {
+    let op = Op::Payment;
+    let mut errors = Vec::new();
+    let number = match map.get("orderNumber") {
+        None | Some(Value::Null) => {
+            errors.push(MessageModel::missing(op, "orderNumber"));
+            None
+        }
+        Some(Value::String(n)) if !n.is_empty() => Some(n.clone()),
+        Some(Value::String(_)) => {
+            errors.push(MessageModel::missing(op, "orderNumber"));
+            None
+        }
+        Some(_) => {
+            errors.push(MessageModel::bad_format(op, "orderNumber"));
+            None
+        }
+    };
+    if let Some(version) = map.get("version")
+        && !version.is_null()
+        && version.as_i64().is_none_or(|v| v < 1)
+    {
+        errors.push(MessageModel::bad_format(op, "version"));
+    }
+    match number {
+        Some(number) if errors.is_empty() => Ok(number),
+        _ => Err(errors),
+    }
+}
+
+/// One `PaymentModel` for a stored order: paid (30600 with `paymentFixDatetime`) once the
+/// control API paid it (or it reached 700); otherwise a prepayment waits for the buyer
+/// (30500), a cancelled order has none (30000) and any other method waits for the shop's
+/// settlement (30100).
+pub(crate) fn payment_model(number: &str, order: &Value, paid_at: Option<i64>) -> Value {
+    let method = order
+        .pointer("/SettlementModel/settlementMethodCode")
+        .and_then(Value::as_i64);
+    let progress = order.get("orderProgress").and_then(Value::as_i64);
+    let status = match (paid_at, progress, method) {
+        (Some(_), ..) => PAYMENT_FIXED,
+        (None, Some(900), _) => PAYMENT_NONE,
+        (None, _, Some(9 | 13 | 14)) => PAYMENT_REQUESTED,
+        _ => PAYMENT_WAITING_PROCEDURE,
+    };
+    let amount = order.get("requestPrice").cloned().unwrap_or(Value::Null);
+    let charge = order.get("paymentCharge").cloned().unwrap_or(json!(0));
+    json!({
+        "orderPaymentNumber": format!("{number}-1"),
+        "paymentMethod": method,
+        "paymentAmount": amount,
+        "paymentCharge": charge,
+        "paymentStatus": status,
+        "paymentReqDatetime": order.get("orderDatetime").cloned().unwrap_or(Value::Null),
+        "paymentProcReqDatetime": null,
+        "paymentProcCmplDatetime": null,
+        "paymentProcNgDatetime": null,
+        "paymentFixDatetime": paid_at.map(time::format_rakuten_datetime),
+        "paymentNgDatetime": null,
+        "paymentCancelNgDatetime": null,
+        "paymentProcCancelCmplDatetime": null,
+        "paymentProcCancelNgDate": null,
+        "paymentCancelFixDatetime": null,
+        "paymentCancelCmplDatetime": null,
+        "payExpectDate": null,
+        "minusPayExpectDate": null,
+        "paymentOrganizationLinkageNumberList": [],
+        "PaymentCardModel": null,
+        "PaymentBankModel": null,
+        "PaymentMultiModel": null,
+        "PaymentPayAfterModel": null,
+        "PaymentPaypalModel": null,
+        "AdditionalFeeModelList": [],
+        "RefundModelList": [],
+    })
+}
+
+/// getPayment's answer: INFO_101 with `OrderModel {orderNumber, PaymentModelList}`, or
+/// (unknown order) INFO_102 naming the order and `OrderModel: null`, as getOrder does.
+pub(crate) fn get_payment_response(number: &str, found: Option<(Value, Option<i64>)>) -> Response {
+    let op = Op::Payment;
+    let body = match found {
+        Some((order, paid_at)) => json!({
+            "MessageModelList": [MessageModel::info(op.code("INFO_101"), "支払情報取得に成功しました。")],
+            "OrderModel": {
+                "orderNumber": number,
+                "PaymentModelList": [payment_model(number, &order, paid_at)],
+            },
+        }),
+        None => json!({
+            "MessageModelList": [
+                MessageModel::info(op.code("INFO_102"), "支払情報が取得できませんでした。")
+                    .for_order(number)
+            ],
+            "OrderModel": null,
+        }),
+    };
+    json_response(StatusCode::OK, &body)
 }
 
 /// Per-order result of confirmOrder.
