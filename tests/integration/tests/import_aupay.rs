@@ -410,7 +410,12 @@ async fn a_paid_order_au_pay_leaves_waiting_is_moved_on_to_hasso_machi_once() {
         other => panic!("expected a report, got {other:?}"),
     };
     let paid = OrderId::new(&AupayShop::store(0), &ids[0]);
-    assert_eq!(report.paid_on_mall, [paid.clone()], "{}", report.summary());
+    assert_eq!(
+        report.paid_on_mall,
+        std::slice::from_ref(&paid),
+        "{}",
+        report.summary()
+    );
     assert_eq!(report.acknowledged, 1, "{}", report.summary());
     let writes = shop.control.aupay_writes().await.unwrap();
     let new: Vec<_> = writes[waiting_writes..].iter().collect();
