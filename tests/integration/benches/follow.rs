@@ -18,11 +18,11 @@
 //! at the mall's real pace (as in `benches/import.rs`; the five runs side by side, as the
 //! five stores' queue groups run them), each in a fresh process's App (as a cold Lambda).
 //!
-//! Qoo10: its client finds a cart's lines only for carts the same process listed (a stored
-//! order's number is its cart number, which Qoo10's per-line lookup does not take), so the
-//! cold run quarantines every open cart and follows no payment. The bench says so (the `quar`
-//! column and the first error) and measures Qoo10 once more in the process that imported the
-//! carts (`warm`), whose figures are Qoo10's latency.
+//! Qoo10 is measured once more in the process that imported the carts (`warm`): a stored
+//! order's number is its cart number, which Qoo10's per-line lookup does not take, and a
+//! fresh process used to quarantine every open cart (before the open-orders run read a cart
+//! again by a line's number). Any order a run cannot follow shows in the `quar` column, with
+//! the first error.
 //!
 //! Rakuten: ichigen does not ask Rakuten's getPayment yet, so a Rakuten payment is not
 //! followed: its prepayment orders are read by the run (its cost is measured) but none is
@@ -247,9 +247,8 @@ async fn run() -> anyhow::Result<()> {
 }
 
 /// The mall whose open-orders run is also measured in the process that imported the orders:
-/// Qoo10's client finds a cart's lines only for carts the same process listed (a cart number
-/// is not a line's order number, which `ShippingBasic.GetShippingInfo_v3` takes), so a fresh
-/// process quarantines every open cart (the cold row says so).
+/// Qoo10's client keeps the lines of the carts it listed (a cart number is not a line's order
+/// number, which Qoo10's per-line lookup takes); the cold and warm rows compare the two.
 const WARM_RUN: MallId = MallId::Qoo10;
 
 /// A run's mall calls (the sandbox's counts for the store's mall between `before` and
