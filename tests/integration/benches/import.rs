@@ -40,18 +40,19 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
+use ichigen_aws::ShopTable;
+use ichigen_core::StoreRef;
 use ichigen_core::import::{ImportCommand, ImportRequest};
-use ichigen_core::ports::StoreConfigs;
-use ichigen_core::{ImportSettings, MallId, StoreConfig, StoreRef};
+use ichigen_integration::bench::{
+    QOO10_CALLS_PER_SECOND, register_amazon, register_aupay, register_qoo10, register_rakuten,
+    register_yahoo, shop_with_store,
+};
 use ichigen_integration::{DynamoDbMeter, ago, emulator_sdk, hours, minutes, rakuten_time};
 use ichigen_malls::{ClientSettings, MallEndpoints};
-use ichigen_sandbox::control::{GenerateOptions, RakutenLimits, RegisterStoreRequest};
+use ichigen_sandbox::control::{GenerateOptions, RakutenLimits};
 use ichigen_sandbox::{Sandbox, SandboxConfig};
 use import_orders::{App, Invocation, Outcome};
 use serde::{Deserialize, Serialize};
-
-const SHOP_ID: &str = "100001";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct FunctionFigures {
@@ -182,38 +183,16 @@ const AMAZON_BURST: usize = 30;
 /// Amazon at its documented usage plans (the sandbox enforces them, the client paces to
 /// them): plain Unshipped orders, each fetched with its items under a restricted-data token.
 async fn run_amazon(orders: usize) -> anyhow::Result<(FunctionFigures, u64)> {
-    use ichigen_sandbox::control::{
-        AmazonGenerateOptions, AmazonOrderKind, AmazonRegisterSellerRequest,
-    };
+    use ichigen_sandbox::control::{AmazonGenerateOptions, AmazonOrderKind};
     let sdk = emulator_sdk().await;
     let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 45 }).await?;
     let control = sandbox.control();
-    let (seller, client_id, client_secret, refresh_token) = (
-        "A1ICHIGENBENCH",
-        "amzn1.application-oa2-client.bench",
-        "amzn1.oa2-cs.v1.bench",
-        "Atzr|IwEBIbench",
-    );
-    control
-        .amazon_register_seller(&AmazonRegisterSellerRequest {
-            seller_id: seller.into(),
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
-            refresh_token: refresh_token.into(),
-        })
-        .await?;
-    let store = StoreRef::new(MallId::Amazon, "store-amz");
-    let table = shop_with_store(
-        &sdk,
-        &store,
-        serde_json::json!({
-            "clientId": client_id, "clientSecret": client_secret, "refreshToken": refresh_token,
-        }),
-    )
-    .await?;
+    let amazon = register_amazon(&control, "store-amz").await?;
+    let store = amazon.store;
+    let table = shop_with_store(&sdk, &store, &amazon.secret).await?;
     control
         .amazon_generate_orders(
-            seller,
+            &amazon.mall_id,
             &AmazonGenerateOptions {
                 count: u32::try_from(orders)?,
                 seed: Some(2026),
@@ -230,34 +209,17 @@ async fn run_amazon(orders: usize) -> anyhow::Result<(FunctionFigures, u64)> {
     Ok((figures, mall_calls))
 }
 
-/// One call per 300 ms: the pace a production Qoo10 importer keeps (qoo10.md §11, [Q6]).
-const QOO10_CALLS_PER_SECOND: f64 = 1.0 / 0.3;
-
 /// Qoo10 at the pace real importers keep: plain new carts, every line confirmed. Figures, the
 /// mall calls counted and the lines imported.
 async fn run_qoo10(carts: usize) -> anyhow::Result<(FunctionFigures, u64, usize)> {
-    use ichigen_sandbox::control::{
-        Qoo10GenerateOptions, Qoo10Limits, Qoo10OrderKind, Qoo10RegisterStoreRequest,
-    };
+    use ichigen_sandbox::control::{Qoo10GenerateOptions, Qoo10Limits, Qoo10OrderKind};
     let sdk = emulator_sdk().await;
     let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 44 }).await?;
     let control = sandbox.control();
-    let seller = "qoo10-bench";
-    control
-        .qoo10_register_store(&Qoo10RegisterStoreRequest {
-            seller_id: seller.into(),
-            api_key: "api-bench".into(),
-            user_id: "login-bench".into(),
-            password: "pwd-bench".into(),
-        })
-        .await?;
-    let store = StoreRef::new(MallId::Qoo10, "store-q");
-    let table = shop_with_store(
-        &sdk,
-        &store,
-        serde_json::json!({"apiKey": "api-bench", "userId": "login-bench", "password": "pwd-bench"}),
-    )
-    .await?;
+    let qoo10 = register_qoo10(&control, "store-q").await?;
+    let seller = qoo10.mall_id.as_str();
+    let store = qoo10.store.clone();
+    let table = shop_with_store(&sdk, &store, &qoo10.secret).await?;
     control
         .qoo10_generate_orders(
             seller,
@@ -288,35 +250,6 @@ async fn run_qoo10(carts: usize) -> anyhow::Result<(FunctionFigures, u64, usize)
     let mall_calls = control.stats().await?.requests.values().sum::<u64>();
     sandbox.shutdown().await;
     Ok((figures, mall_calls, lines))
-}
-
-/// A fresh shop on the emulator with one store: its secret and its settings (a first run that
-/// looks back 31 days). Returns the shop's table name.
-async fn shop_with_store(
-    sdk: &aws_config::SdkConfig,
-    store: &StoreRef,
-    secret: serde_json::Value,
-) -> anyhow::Result<String> {
-    let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
-    let handles = ensure_shop(sdk, &ShopResources::with_prefix(&prefix)).await?;
-    let table = ShopTable::new(
-        aws_sdk_dynamodb::Client::new(sdk),
-        handles.table_name.clone(),
-    );
-    let secret_id = format!("{prefix}/{}/{}", store.mall, store.store_id);
-    put_secret(sdk, &secret_id, &secret).await?;
-    table
-        .put_store_config(&StoreConfig {
-            store: store.clone(),
-            secret_id,
-            import: ImportSettings {
-                first_run_lookback: hours(24 * 31),
-                ..ImportSettings::default()
-            },
-            enabled: true,
-        })
-        .await?;
-    Ok(handles.table_name)
 }
 
 /// Runs the function process once for `store` against the sandbox, checks it imported every
@@ -363,20 +296,9 @@ async fn run_mode(orders: usize, rate: Option<f64>) -> anyhow::Result<(FunctionF
     let sdk = emulator_sdk().await;
     let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 42 }).await?;
     let control = sandbox.control();
-    control
-        .rakuten_register_store(&RegisterStoreRequest::new(
-            SHOP_ID,
-            "bench-secret",
-            "bench-key",
-        ))
-        .await?;
-    let store = StoreRef::new(MallId::Rakuten, "store-a");
-    let table = shop_with_store(
-        &sdk,
-        &store,
-        serde_json::json!({"serviceSecret": "bench-secret", "licenseKey": "bench-key"}),
-    )
-    .await?;
+    let rakuten = register_rakuten(&control, "store-a").await?;
+    let store = rakuten.store;
+    let table = shop_with_store(&sdk, &store, &rakuten.secret).await?;
 
     let mut generate = GenerateOptions::spread(
         orders,
@@ -384,7 +306,9 @@ async fn run_mode(orders: usize, rate: Option<f64>) -> anyhow::Result<(FunctionF
         rakuten_time(ago(minutes(1))),
     );
     generate.seed = Some(2026);
-    control.rakuten_generate_orders(SHOP_ID, &generate).await?;
+    control
+        .rakuten_generate_orders(&rakuten.mall_id, &generate)
+        .await?;
     let limits = RakutenLimits {
         requests_per_second: rate,
         ..control.rakuten_limits().await?
@@ -408,34 +332,14 @@ async fn run_mode(orders: usize, rate: Option<f64>) -> anyhow::Result<(FunctionF
 /// Yahoo at its real pace: the sandbox enforces 1 query/s per URL (orderList, orderInfo and
 /// orderStatusChange each), the client paces to it. Figures and the mall calls counted.
 async fn run_yahoo(orders: usize) -> anyhow::Result<(FunctionFigures, u64)> {
-    use ichigen_sandbox::control::{
-        YahooGenerateOptions, YahooOrderKind, YahooRegisterStoreRequest,
-    };
+    use ichigen_sandbox::control::{YahooGenerateOptions, YahooOrderKind};
     let sdk = emulator_sdk().await;
     let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 43 }).await?;
     let control = sandbox.control();
-    let seller = "snbx-bench";
-    let registered = control
-        .yahoo_register_store(&YahooRegisterStoreRequest {
-            seller_id: seller.into(),
-            client_id: "dj00bench".into(),
-            client_secret: "cs-bench".into(),
-            refresh_token: "rt-bench".into(),
-            private_key_pem: String::new(),
-            key_version: 1,
-        })
-        .await?;
-    let store = StoreRef::new(MallId::Yahoo, "store-y");
-    let table = shop_with_store(
-        &sdk,
-        &store,
-        serde_json::json!({
-            "sellerId": seller, "clientId": "dj00bench", "clientSecret": "cs-bench",
-            "refreshToken": "rt-bench", "publicKeyVersion": 1,
-            "publicKey": registered.generated_public_key_pem.unwrap_or_default(),
-        }),
-    )
-    .await?;
+    let yahoo = register_yahoo(&control, "store-y").await?;
+    let seller = yahoo.mall_id.as_str();
+    let store = yahoo.store.clone();
+    let table = shop_with_store(&sdk, &store, &yahoo.secret).await?;
     // Plain new orders, so every order is fetched and acknowledged (the floor's assumption).
     control
         .yahoo_generate_orders(
@@ -458,23 +362,14 @@ async fn run_yahoo(orders: usize) -> anyhow::Result<(FunctionFigures, u64)> {
 /// au PAY with the sandbox enforcing 1 request/s per store and the client paced just under it.
 /// New card orders only, so every order is acknowledged (the floor's assumption).
 async fn run_aupay(orders: usize) -> anyhow::Result<(FunctionFigures, u64)> {
-    use ichigen_sandbox::control::{
-        AupayGenerateOptions, AupayLimits, AupayOrderKind, AupayRegisterStoreRequest,
-    };
+    use ichigen_sandbox::control::{AupayGenerateOptions, AupayLimits, AupayOrderKind};
     let sdk = emulator_sdk().await;
     let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 44 }).await?;
     let control = sandbox.control();
-    let (shop_id, key) = ("30000009", "ak-bench");
-    control
-        .aupay_register_store(&AupayRegisterStoreRequest::new(shop_id, key))
-        .await?;
-    let store = StoreRef::new(MallId::Aupay, "store-au");
-    let table = shop_with_store(
-        &sdk,
-        &store,
-        serde_json::json!({"shopId": shop_id, "apiKey": key}),
-    )
-    .await?;
+    let aupay = register_aupay(&control, "store-au").await?;
+    let shop_id = aupay.mall_id.as_str();
+    let store = aupay.store.clone();
+    let table = shop_with_store(&sdk, &store, &aupay.secret).await?;
     control
         .aupay_generate_orders(
             shop_id,

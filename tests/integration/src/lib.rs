@@ -8,6 +8,7 @@
 // Test support: a set-up step that fails should stop the test right there, with its message.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod bench;
 mod meter;
 
 use std::sync::Arc;
