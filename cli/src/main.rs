@@ -7,7 +7,7 @@
 //! - `ichigen orders list [--hold]`, `ichigen orders show ID` and `ichigen hold clear ID --by
 //!   --reason` do at a terminal what the shop API does (the same core functions);
 //! - `ichigen writes failed` lists the mall writes the mall refused for good and `ichigen
-//!   writes retry ID --by` sends one again on the next import run (as the shop API does);
+//!   writes retry ID --by` queues one again for the mall-writer (as the shop API does);
 //! - `ichigen demo …` drives the local end-to-end run (see `scripts/local-run.sh`).
 
 mod demo;

@@ -101,11 +101,14 @@ pub enum WritesCommand {
         #[command(flatten)]
         page: PageArgs,
     },
-    /// Send a refused write again: it is owed once more and the store's next import run
-    /// sends it. Recorded in the order's history.
+    /// Send a refused write again: it is owed once more and queued for the mall-writer.
+    /// Recorded in the order's history.
     Retry {
         #[command(flatten)]
         table: TableArg,
+        /// The mall-writer's queue.
+        #[arg(long, env = "ICHIGEN_WRITE_QUEUE_URL")]
+        write_queue_url: String,
         id: OrderId,
         /// Who asks.
         #[arg(long)]
@@ -241,15 +244,22 @@ pub async fn writes_command(command: WritesCommand) -> anyhow::Result<ExitCode> 
                 None => println!("{} failed write(s), end of list", page.writes.len()),
             }
         }
-        WritesCommand::Retry { table, id, by } => {
+        WritesCommand::Retry {
+            table,
+            write_queue_url,
+            id,
+            by,
+        } => {
             let shop = shop_table(table).await;
             let desk = OrderDesk {
                 orders: &shop,
                 clock: &SystemClock,
             };
-            let order = writes::retry_failed_write(desk, &id, &RetryWrite { by }).await?;
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let queue = ichigen_aws::MallWriteSqs::from_sdk(&sdk, write_queue_url);
+            let order = writes::retry_failed_write(desk, &queue, &id, &RetryWrite { by }).await?;
             println!(
-                "{}: mall write {}, sent on the store's next import run (version {})",
+                "{}: mall write {}, queued for the mall-writer (version {})",
                 order.id,
                 order.mall_sync.state.as_str(),
                 order.version

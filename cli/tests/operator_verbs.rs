@@ -155,11 +155,24 @@ async fn an_operator_pages_through_refused_mall_writes_and_retries_one() {
     assert!(second.contains("rakuten:store-a:701-1"), "{second}");
     assert!(!second.contains("701-2"), "no repeats: {second}");
 
-    let retried = stdout(&ichigen(
-        name,
-        &["writes", "retry", "rakuten:store-a:701-2", "--by", "sato"],
-    ));
+    let queue = handles.write_queue_url.as_str();
+    let retry = [
+        "writes",
+        "retry",
+        "rakuten:store-a:701-2",
+        "--by",
+        "sato",
+        "--write-queue-url",
+        queue,
+    ];
+    let retried = stdout(&ichigen(name, &retry));
     assert!(retried.contains("mall write pending"), "{retried}");
+    let writes = ichigen_aws::event_source::EventSource::from_sdk(&sdk, queue);
+    assert_eq!(
+        writes.depth().await.unwrap(),
+        (1, 0),
+        "the retried write is queued for the mall-writer"
+    );
     let stored = table
         .get_order(&"rakuten:store-a:701-2".parse().unwrap())
         .await
@@ -173,10 +186,7 @@ async fn an_operator_pages_through_refused_mall_writes_and_retries_one() {
     assert!(list.contains("1 failed write(s), end of list"), "{list}");
     assert!(!list.contains("701-2"), "{list}");
 
-    let again = ichigen(
-        name,
-        &["writes", "retry", "rakuten:store-a:701-2", "--by", "sato"],
-    );
+    let again = ichigen(name, &retry);
     assert!(!again.status.success());
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("mall write is pending"),

@@ -17,26 +17,23 @@
 //! [`App`] holds the clients, built once per Lambda instance, and one mall client per store
 //! (rebuilt when the store's secret changes), so the store's token bucket spans invocations.
 
-use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use ichigen_aws::metrics::{RunMetrics, name};
-use ichigen_aws::{ImportQueue, SecretsManagerVault, ShopTable};
+use ichigen_aws::{ImportQueue, MallWriteSqs, SecretsManagerVault, ShopTable};
+use ichigen_core::StoreRef;
 use ichigen_core::import::{
     ImportCommand, ImportContext, ImportError, ImportReport, ImportRequest, run_import,
 };
+use ichigen_core::mall_write::{MallWrite, MallWriteQueue};
 use ichigen_core::ports::{
-    CheckpointStore, Clock, FailedImportStore, OrderIndex, SecretValue, StoreConfigs, StoreError,
-    StoreRunStatus, StoreStatusStore, SystemClock, Vault, VaultError,
+    CheckpointStore, Clock, FailedImportStore, OrderIndex, QueueFailure, StoreRunStatus,
+    StoreStatusStore, SystemClock, Vault,
 };
-use ichigen_core::{Mall, StoreRef};
-use ichigen_malls::{ClientSettings, ConnectError, MallEndpoints};
+use ichigen_malls::{ClientSettings, MallAccess, MallEndpoints, StoreMallError, StoreMalls};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
 
 /// How long before the function's timeout a run stops taking new batches: room for one slow
 /// batch (mall retries with backoff) and the bookkeeping after it. An invocation with less
@@ -70,22 +67,8 @@ pub enum Outcome {
 /// Why one import request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FunctionError {
-    #[error("{store} is not configured in table {table} (add it with `ichigen store put`)")]
-    UnknownStore { store: StoreRef, table: String },
-    #[error("{store}: could not read its store configuration: {source}")]
-    Config {
-        store: StoreRef,
-        #[source]
-        source: StoreError,
-    },
-    #[error("{store}: could not read its mall credential from Secrets Manager: {source}")]
-    Secret {
-        store: StoreRef,
-        #[source]
-        source: VaultError,
-    },
     #[error(transparent)]
-    Connect(#[from] ConnectError),
+    Store(#[from] StoreMallError),
     #[error(transparent)]
     Import(#[from] ImportError),
     #[error("queue message {message_id} is not an import request: {detail}")]
@@ -99,13 +82,9 @@ impl FunctionError {
     pub fn is_retryable(&self) -> bool {
         match self {
             FunctionError::Import(e) => e.is_retryable(),
-            FunctionError::Config { .. } | FunctionError::Continuation { .. } => true,
-            FunctionError::Secret { source, .. } => {
-                matches!(source, VaultError::Unavailable { .. })
-            }
-            FunctionError::UnknownStore { .. }
-            | FunctionError::Connect(_)
-            | FunctionError::BadMessage { .. } => false,
+            FunctionError::Store(e) => e.is_retryable(),
+            FunctionError::Continuation { .. } => true,
+            FunctionError::BadMessage { .. } => false,
         }
     }
 
@@ -113,16 +92,6 @@ impl FunctionError {
     pub fn is_credential(&self) -> bool {
         matches!(self, FunctionError::Import(e) if e.is_credential())
     }
-}
-
-/// One store's mall client, kept across invocations while the store's secret is unchanged.
-struct StoreSlot {
-    /// A hash of the secret's value: a renewed key builds a new client.
-    fingerprint: u64,
-    mall: Arc<dyn Mall>,
-    /// Runs of one store inside this instance take turns (the FIFO queue already serialises
-    /// them across instances).
-    run: Mutex<()>,
 }
 
 /// The function's adapters, built once per Lambda instance.
@@ -136,15 +105,23 @@ pub struct App {
     pub client_settings: ClientSettings,
     /// Where the rest of an unfinished run is queued (`ICHIGEN_IMPORT_QUEUE_URL`).
     pub queue: Option<ImportQueue>,
-    malls: Mutex<HashMap<StoreRef, Arc<StoreSlot>>>,
+    /// Where the mall writes an import owes go (`ICHIGEN_WRITE_QUEUE_URL`, the mall-writer's
+    /// queue). Without one, writes stay owed on their orders (nothing is lost; nothing is
+    /// sent either).
+    pub writes: Option<MallWriteSqs>,
+    malls: StoreMalls,
 }
 
 impl App {
     /// Builds the adapters from the environment: `ICHIGEN_TABLE`, `ICHIGEN_SHOP_ID`,
-    /// `ICHIGEN_IMPORT_QUEUE_URL`, the AWS SDK's own variables (`AWS_ENDPOINT_URL` points it at
+    /// `ICHIGEN_IMPORT_QUEUE_URL`, `ICHIGEN_WRITE_QUEUE_URL` (required), the AWS SDK's own variables (`AWS_ENDPOINT_URL` points it at
     /// a local emulator), and the mall client settings.
     pub async fn from_env() -> Result<Self, MissingEnv> {
         let table = std::env::var("ICHIGEN_TABLE").map_err(|_| MissingEnv("ICHIGEN_TABLE"))?;
+        let writes = std::env::var("ICHIGEN_WRITE_QUEUE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+            .ok_or(MissingEnv("ICHIGEN_WRITE_QUEUE_URL"))?;
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let mut app = Self::new(
             &sdk,
@@ -157,6 +134,7 @@ impl App {
             .ok()
             .filter(|url| !url.is_empty())
             .map(|url| ImportQueue::from_sdk(&sdk, url));
+        app.writes = Some(MallWriteSqs::from_sdk(&sdk, writes));
         Ok(app)
     }
 
@@ -175,11 +153,18 @@ impl App {
             clock: Arc::new(SystemClock),
             table,
             shop_id: "local".to_owned(),
+            malls: StoreMalls::default(),
             endpoints,
             client_settings,
             queue: None,
-            malls: Mutex::new(HashMap::new()),
+            writes: None,
         }
+    }
+
+    /// The same app, queueing mall writes on `url` (the mall-writer's queue).
+    pub fn with_write_queue(mut self, sdk: &aws_config::SdkConfig, url: &str) -> Self {
+        self.writes = Some(MallWriteSqs::from_sdk(sdk, url));
+        self
     }
 
     /// Handles one invocation; `deadline` is when the invocation times out.
@@ -295,70 +280,41 @@ impl App {
         stop_at: Option<Instant>,
     ) -> Result<Option<ImportReport>, FunctionError> {
         let store = &command.store;
-        let config = self
-            .store
-            .get_store_config(store)
-            .await
-            .map_err(|source| FunctionError::Config {
-                store: store.clone(),
-                source,
-            })?
-            .ok_or_else(|| FunctionError::UnknownStore {
-                store: store.clone(),
-                table: self.table.clone(),
-            })?;
-        if !config.enabled {
+        let Some(found) = self
+            .malls
+            .for_store(
+                self.store.as_ref(),
+                self.vault.as_ref(),
+                &self.table,
+                store,
+                MallAccess {
+                    endpoints: &self.endpoints,
+                    settings: &self.client_settings,
+                },
+            )
+            .await?
+        else {
             tracing::info!(store = %store, "store disabled; skipping import");
             return Ok(None);
-        }
-        let secret = self
-            .vault
-            .get_secret(&config.secret_id)
-            .await
-            .map_err(|source| FunctionError::Secret {
-                store: store.clone(),
-                source,
-            })?;
-        let slot = self.slot(store, &secret).await?;
-        let _turn = slot.run.lock().await;
+        };
+        let _turn = found.mall.turn.lock().await;
+        let unqueued = Unqueued;
+        let writes: &dyn MallWriteQueue = match &self.writes {
+            Some(queue) => queue,
+            None => &unqueued,
+        };
         let ctx = ImportContext {
-            config: &config,
-            mall: slot.mall.as_ref(),
+            config: &found.config,
+            mall: found.mall.mall.as_ref(),
             orders: self.store.as_ref(),
             checkpoints: self.store.as_ref(),
             failed_imports: self.store.as_ref(),
             index: self.store.as_ref(),
+            writes,
             clock: self.clock.as_ref(),
             deadline: stop_at,
         };
         Ok(Some(run_import(&ctx, command).await?))
-    }
-
-    /// The store's mall client: the cached one while the secret is unchanged.
-    async fn slot(
-        &self,
-        store: &StoreRef,
-        secret: &SecretValue,
-    ) -> Result<Arc<StoreSlot>, FunctionError> {
-        let fingerprint = {
-            let mut hasher = DefaultHasher::new();
-            secret.expose().hash(&mut hasher);
-            hasher.finish()
-        };
-        let mut malls = self.malls.lock().await;
-        if let Some(slot) = malls.get(store)
-            && slot.fingerprint == fingerprint
-        {
-            return Ok(slot.clone());
-        }
-        let mall = ichigen_malls::connect(store, secret, &self.endpoints, &self.client_settings)?;
-        let slot = Arc::new(StoreSlot {
-            fingerprint,
-            mall: Arc::from(mall),
-            run: Mutex::new(()),
-        });
-        malls.insert(store.clone(), slot.clone());
-        Ok(slot)
     }
 
     /// The store's run status and the run's metrics. Best effort: a failure here is logged,
@@ -390,10 +346,7 @@ impl App {
                         .count(name::ORDERS_HELD, report.held.len())
                         .count(name::ORDERS_QUARANTINED, report.quarantined.len())
                         .count(name::FAILED_IMPORTS, report.quarantine_size)
-                        .count(
-                            name::ACKNOWLEDGEMENT_FAILURES,
-                            report.acknowledgement_failures.len(),
-                        );
+                        .count(name::MALL_WRITES_NOT_QUEUED, report.writes_not_queued);
                 }
                 metrics
                     .count(name::IMPORT_RUN_FAILED, 0)
@@ -465,6 +418,19 @@ fn message_group(message: &SqsMessage) -> Option<String> {
 #[derive(Debug, thiserror::Error)]
 #[error("environment variable {0} is not set")]
 pub struct MissingEnv(pub &'static str);
+
+/// No mall-writer queue configured: every write stays owed on its order.
+struct Unqueued;
+
+#[async_trait::async_trait]
+impl MallWriteQueue for Unqueued {
+    async fn enqueue(&self, writes: &[MallWrite]) -> Result<(), QueueFailure> {
+        Err(QueueFailure {
+            count: writes.len(),
+            detail: "no mall-writer queue is configured (ICHIGEN_WRITE_QUEUE_URL)".to_owned(),
+        })
+    }
+}
 
 pub use ichigen_aws::logging::{QUIET_TARGETS, init_logging, log_filter};
 

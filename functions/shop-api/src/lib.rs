@@ -18,7 +18,8 @@ use axum::Router;
 use axum::extract::{MatchedPath, OriginalUri, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use ichigen_aws::{ImportQueue, ShopTable};
+use ichigen_aws::{ImportQueue, MallWriteSqs, ShopTable};
+use ichigen_core::mall_write::MallWriteQueue;
 use ichigen_core::ports::{Clock, ImportRequests, SystemClock};
 use tower::ServiceExt;
 
@@ -41,6 +42,8 @@ pub struct App {
     pub shop_id: String,
     pub table: Arc<ShopTable>,
     pub queue: Arc<dyn ImportRequests>,
+    /// The mall-writer's queue: a refused write retried by an operator goes there.
+    pub writes: Arc<dyn MallWriteQueue>,
     pub clock: Arc<dyn Clock>,
     openapi: serde_json::Value,
 }
@@ -51,6 +54,7 @@ impl App {
         shop_id: impl Into<String>,
         table: impl Into<String>,
         import_queue_url: impl Into<String>,
+        write_queue_url: impl Into<String>,
     ) -> Result<Self, StartError> {
         let openapi: serde_json::Value =
             serde_yaml::from_str(OPENAPI_YAML).map_err(|e| StartError::OpenApi(e.to_string()))?;
@@ -58,6 +62,7 @@ impl App {
             shop_id: shop_id.into(),
             table: Arc::new(ShopTable::new(aws_sdk_dynamodb(sdk), table)),
             queue: Arc::new(ImportQueue::from_sdk(sdk, import_queue_url)),
+            writes: Arc::new(MallWriteSqs::from_sdk(sdk, write_queue_url)),
             clock: Arc::new(SystemClock),
             openapi,
         })
@@ -78,6 +83,7 @@ impl App {
             var("ICHIGEN_SHOP_ID")?,
             var("ICHIGEN_TABLE")?,
             var("ICHIGEN_IMPORT_QUEUE_URL")?,
+            var("ICHIGEN_WRITE_QUEUE_URL")?,
         )
     }
 

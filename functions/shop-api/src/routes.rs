@@ -319,7 +319,7 @@ async fn retry_failed_write(
 ) -> Answer {
     let id = order_id(&params)?;
     let request: RetryWrite = body(&bytes)?;
-    let order = writes::retry_failed_write(desk(&app), &id, &request).await?;
+    let order = writes::retry_failed_write(desk(&app), app.writes.as_ref(), &id, &request).await?;
     Ok(json(StatusCode::OK, order_view(&order)))
 }
 

@@ -16,6 +16,7 @@
 
 pub mod checkpoints;
 pub mod env;
+pub mod event_source;
 pub mod failed_imports;
 pub mod idempotency;
 pub mod logging;
@@ -31,7 +32,7 @@ pub mod tables;
 pub mod vault;
 
 pub use env::{EnvError, sdk_config};
-pub use queue::{ImportQueue, QueueError};
+pub use queue::{ImportQueue, MallWriteSqs, QueueError};
 pub use setup::{SetupError, ShopHandles, ShopResources, ensure_shop, put_secret};
 pub use tables::{ShopTable, TableDefinition, shop_table};
 pub use vault::SecretsManagerVault;

@@ -19,7 +19,11 @@ pub mod name {
     pub const ORDERS_QUARANTINED: &str = "OrdersQuarantined";
     /// Orders waiting in the quarantine after the run.
     pub const FAILED_IMPORTS: &str = "FailedImports";
+    /// Mall writes the mall-writer could not settle in one batch (refused, or to retry).
     pub const ACKNOWLEDGEMENT_FAILURES: &str = "AcknowledgementFailures";
+    /// Mall writes an import run owed but could not queue (they stay owed on their orders and
+    /// are queued again by a later run).
+    pub const MALL_WRITES_NOT_QUEUED: &str = "MallWritesNotQueued";
     /// The store's orders whose mall write was refused for good, waiting for a person (counted
     /// up to [`FAILED_MALL_WRITES_COUNTED`]).
     pub const FAILED_MALL_WRITES: &str = "FailedMallWrites";

@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use ichigen_core::ports::{OrderStore, StoreError, StoredOrderSummary};
-use ichigen_core::{Order, OrderId, OrderStatus, StoreRef};
+use ichigen_core::{JstInstant, Order, OrderId, OrderStatus, StoreRef};
 
 use crate::tables::{
     BY_STORE_STATUS, ITEM_SIZE_LIMIT, Item, MALL_SYNC_OWED, ShopTable, WITH_HOLDS, attr, gunzip,
@@ -101,13 +101,21 @@ impl OrderStore for ShopTable {
     async fn orders_owing_mall_sync(
         &self,
         store: &StoreRef,
+        owed_before: JstInstant,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
+        // `gsi3sk` is `<since>#<order id>`, `since` fixed-width RFC 3339: below the bare
+        // instant's text means owed since before it.
+        let before = SortBelow {
+            attribute: attr::GSI3SK,
+            value: owed_before.to_string(),
+        };
         let items = self
             .query_items(
                 MALL_SYNC_OWED,
                 attr::GSI3PK,
                 keys::sync_owed_pk(store),
+                Some(before),
                 limit,
             )
             .await?;
@@ -187,7 +195,7 @@ impl ShopTable {
         partition: String,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError> {
-        self.query_items(index, partition_attr, partition, limit)
+        self.query_items(index, partition_attr, partition, None, limit)
             .await?
             .into_iter()
             .map(order_from_item)
@@ -199,9 +207,18 @@ impl ShopTable {
         index: &str,
         partition_attr: &str,
         partition: String,
+        below: Option<SortBelow>,
         limit: usize,
     ) -> Result<Vec<Item>, StoreError> {
         let operation = || format!("Query {index} for {partition}");
+        let mut condition = "#p = :p";
+        let mut names = HashMap::from([("#p".to_owned(), partition_attr.to_owned())]);
+        let mut values = HashMap::from([(":p".to_owned(), AttributeValue::S(partition.clone()))]);
+        if let Some(below) = below {
+            condition = "#p = :p AND #s < :s";
+            names.insert("#s".to_owned(), below.attribute.to_owned());
+            values.insert(":s".to_owned(), AttributeValue::S(below.value));
+        }
         let mut items = Vec::new();
         let mut start = None;
         while items.len() < limit {
@@ -211,9 +228,9 @@ impl ShopTable {
                 .query()
                 .table_name(&self.name)
                 .index_name(index)
-                .key_condition_expression("#p = :p")
-                .expression_attribute_names("#p", partition_attr)
-                .expression_attribute_values(":p", AttributeValue::S(partition.clone()))
+                .key_condition_expression(condition)
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
                 .scan_index_forward(true)
                 .limit(page)
                 .set_exclusive_start_key(start.take())
@@ -467,6 +484,12 @@ fn summary_from_item(item: &Item) -> Result<(String, StoredOrderSummary), StoreE
             mall_status,
         },
     ))
+}
+
+/// A sort-key upper bound (exclusive) for a Query.
+struct SortBelow {
+    attribute: &'static str,
+    value: String,
 }
 
 #[cfg(test)]

@@ -23,6 +23,12 @@ const FAILED_ENTRY_RETRIES: u32 = 3;
 pub enum QueueError {
     #[error("sending to {queue} failed: {detail}")]
     Send { queue: String, detail: String },
+    #[error("{action} on {queue} failed: {detail}")]
+    Call {
+        queue: String,
+        action: &'static str,
+        detail: String,
+    },
     #[error("{queue} rejected {count} of the messages: {reasons}")]
     Rejected {
         queue: String,
@@ -95,13 +101,24 @@ impl ImportQueue {
 
     /// Sends many messages, 10 per call; entries SQS fails on its side are retried.
     pub async fn send_batch(&self, bodies: &[serde_json::Value]) -> Result<(), QueueError> {
-        for (chunk_index, chunk) in bodies.chunks(BATCH_MAX).enumerate() {
+        let messages: Vec<(&serde_json::Value, Option<(String, String)>)> =
+            bodies.iter().map(|b| (b, self.fifo_ids(b))).collect();
+        self.send_messages(&messages).await
+    }
+
+    /// Sends messages with their FIFO message group and de-duplication id (on a FIFO queue),
+    /// 10 per call; entries SQS fails on its side are retried.
+    async fn send_messages(
+        &self,
+        messages: &[(&serde_json::Value, Option<(String, String)>)],
+    ) -> Result<(), QueueError> {
+        for (chunk_index, chunk) in messages.chunks(BATCH_MAX).enumerate() {
             let mut entries = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, body)| {
+                .map(|(i, (body, fifo))| {
                     let index = chunk_index * BATCH_MAX + i;
-                    let (group, dedup) = self.fifo_ids(body).unzip();
+                    let (group, dedup) = fifo.clone().filter(|_| self.is_fifo()).unzip();
                     SendMessageBatchRequestEntry::builder()
                         .id(index.to_string())
                         .message_body(self.encode(index, body)?)
@@ -177,6 +194,79 @@ impl ichigen_core::ports::ImportRequests for ImportQueue {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| failure(e.to_string()))?;
         self.send_batch(&bodies)
+            .await
+            .map_err(|e| failure(e.to_string()))
+    }
+}
+
+/// The shop's mall-writer queue (FIFO): one message group per order, so an order's writes go
+/// in order while other orders' pass, and the write's id as the de-duplication id, so the
+/// same write queued twice within SQS's five minutes is delivered once.
+#[derive(Clone, Debug)]
+pub struct MallWriteSqs {
+    queue: ImportQueue,
+}
+
+impl MallWriteSqs {
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        Self {
+            queue: ImportQueue::new(client, url),
+        }
+    }
+
+    pub fn from_sdk(sdk: &SdkConfig, url: impl Into<String>) -> Self {
+        Self::new(Client::new(sdk), url)
+    }
+
+    pub fn url(&self) -> &str {
+        self.queue.url()
+    }
+}
+
+/// SQS takes at most 128 characters for a message group or de-duplication id: a longer one
+/// (an unusually long order number) is replaced by its hash, which stays stable.
+fn fifo_id(text: String) -> String {
+    use std::hash::{Hash, Hasher};
+    if text.len() <= 128 {
+        return text;
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    format!(
+        "{}#{:016x}",
+        &text[..text.floor_char_boundary(100)],
+        hasher.finish()
+    )
+}
+
+#[async_trait::async_trait]
+impl ichigen_core::mall_write::MallWriteQueue for MallWriteSqs {
+    async fn enqueue(
+        &self,
+        writes: &[ichigen_core::mall_write::MallWrite],
+    ) -> Result<(), ichigen_core::ports::QueueFailure> {
+        let failure = |detail: String| ichigen_core::ports::QueueFailure {
+            count: writes.len(),
+            detail,
+        };
+        let bodies = writes
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| failure(e.to_string()))?;
+        let messages: Vec<(&serde_json::Value, Option<(String, String)>)> = bodies
+            .iter()
+            .zip(writes)
+            .map(|(body, write)| {
+                let ids = (
+                    fifo_id(write.message_group()),
+                    fifo_id(write.write_id.clone()),
+                );
+                (body, Some(ids))
+            })
+            .collect();
+        self.queue
+            .send_messages(&messages)
             .await
             .map_err(|e| failure(e.to_string()))
     }

@@ -16,6 +16,13 @@ pub const IMPORT_FUNCTION_TIMEOUT_SECS: u32 = 300;
 /// Six times the function timeout (AWS's advice for Lambda event sources), so a message is
 /// not redelivered while a slow run still works on it.
 pub const IMPORT_VISIBILITY_TIMEOUT_SECS: u32 = 6 * IMPORT_FUNCTION_TIMEOUT_SECS;
+/// After this many failed receives a mall write moves to its dead-letter queue (the order
+/// stays owed; the import run queues it again later).
+pub const WRITE_MAX_RECEIVE_COUNT: u32 = 5;
+/// The mall-writer's timeout in the template: a batch of ten writes, with the mall's retries.
+pub const WRITER_FUNCTION_TIMEOUT_SECS: u32 = 60;
+/// Six times the writer's timeout, as for the import queue.
+pub const WRITE_VISIBILITY_TIMEOUT_SECS: u32 = 6 * WRITER_FUNCTION_TIMEOUT_SECS;
 /// Dead letters are kept for the SQS maximum, 14 days, to give an operator time.
 pub const DLQ_RETENTION_SECS: u32 = 14 * 24 * 60 * 60;
 
@@ -25,10 +32,13 @@ pub struct ShopResources {
     pub table_name: String,
     pub import_queue_name: String,
     pub import_dlq_name: String,
+    pub write_queue_name: String,
+    pub write_dlq_name: String,
 }
 
 impl ShopResources {
-    /// `<prefix>-orders`, `<prefix>-import.fifo`, `<prefix>-import-dlq.fifo`: with the prefix
+    /// `<prefix>-orders`, `<prefix>-import.fifo`, `<prefix>-import-dlq.fifo`,
+    /// `<prefix>-mall-write.fifo`, `<prefix>-mall-write-dlq.fifo`: with the prefix
     /// `ichigen-<shop id>` these are the names the SAM template gives them; tests use a random
     /// prefix so they run side by side on one emulator. The queues are FIFO (one message
     /// group per store: a store's import requests run one at a time, in order).
@@ -37,6 +47,8 @@ impl ShopResources {
             table_name: format!("{prefix}-orders"),
             import_queue_name: format!("{prefix}-import.fifo"),
             import_dlq_name: format!("{prefix}-import-dlq.fifo"),
+            write_queue_name: format!("{prefix}-mall-write.fifo"),
+            write_dlq_name: format!("{prefix}-mall-write-dlq.fifo"),
         }
     }
 }
@@ -48,6 +60,8 @@ pub struct ShopHandles {
     pub import_queue_url: String,
     pub import_dlq_url: String,
     pub import_dlq_arn: String,
+    pub write_queue_url: String,
+    pub write_dlq_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +74,8 @@ pub enum SetupError {
     Secret { name: String, detail: String },
 }
 
-/// Creates (or finds) the shop table, the import queue and its dead-letter queue.
+/// Creates (or finds) the shop table, the import and mall-write queues and their dead-letter
+/// queues.
 pub async fn ensure_shop(sdk: &SdkConfig, shop: &ShopResources) -> Result<ShopHandles, SetupError> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     tables::create_table(&dynamodb, &shop.table_name, &tables::shop_table()).await?;
@@ -95,11 +110,35 @@ pub async fn ensure_shop(sdk: &SdkConfig, shop: &ShopResources) -> Result<ShopHa
     ];
     let import_queue_url = ensure_queue(&sqs, &shop.import_queue_name, &queue_attributes).await?;
 
+    let write_dlq_url = ensure_queue(&sqs, &shop.write_dlq_name, &dlq_attributes).await?;
+    let write_dlq_arn = queue_arn(&sqs, &shop.write_dlq_name, &write_dlq_url).await?;
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": write_dlq_arn,
+        "maxReceiveCount": WRITE_MAX_RECEIVE_COUNT,
+    });
+    let write_queue_attributes = [
+        (QueueAttributeName::FifoQueue, "true".to_owned()),
+        // Senders give each write's id as its de-duplication id.
+        (
+            QueueAttributeName::ContentBasedDeduplication,
+            "false".to_owned(),
+        ),
+        (
+            QueueAttributeName::VisibilityTimeout,
+            WRITE_VISIBILITY_TIMEOUT_SECS.to_string(),
+        ),
+        (QueueAttributeName::RedrivePolicy, redrive.to_string()),
+    ];
+    let write_queue_url =
+        ensure_queue(&sqs, &shop.write_queue_name, &write_queue_attributes).await?;
+
     Ok(ShopHandles {
         table_name: shop.table_name.clone(),
         import_queue_url,
         import_dlq_url,
         import_dlq_arn,
+        write_queue_url,
+        write_dlq_url,
     })
 }
 

@@ -8,6 +8,7 @@ pub mod follow;
 pub mod hold;
 pub mod import;
 pub mod mall;
+pub mod mall_write;
 pub mod operator;
 pub mod order;
 pub mod ports;

@@ -244,9 +244,9 @@ pub trait Mall: Send + Sync {
     /// Whether this freshly imported order still needs the post-import acknowledgement.
     fn needs_acknowledgement(&self, order: &Order) -> bool;
 
-    /// Sends the post-import acknowledgement for these orders (≤ `detail_batch_size`).
-    async fn acknowledge(
-        &self,
-        mall_order_ids: &[String],
-    ) -> Result<Vec<Acknowledgement>, MallError>;
+    /// Sends the post-import acknowledgement for these orders (≤ `detail_batch_size`), as
+    /// stored: the mall-writer runs in its own process, so what the mall needs to write (au
+    /// PAY's target status, Qoo10's line numbers) comes from the stored order, not from
+    /// what an import process learnt.
+    async fn acknowledge(&self, orders: &[Order]) -> Result<Vec<Acknowledgement>, MallError>;
 }

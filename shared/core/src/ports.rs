@@ -73,12 +73,50 @@ pub trait OrderStore: Send + Sync {
     ) -> Result<HashMap<OrderId, StoredOrderSummary>, StoreError>;
 
     /// Mall order ids of the store's orders that still owe the mall a write ichigen sends on
-    /// its own (`MallSync::is_outstanding`), oldest first, at most `limit`.
+    /// its own (`MallSync::is_outstanding`) and have since before `owed_before`, oldest
+    /// first, at most `limit`.
     async fn orders_owing_mall_sync(
         &self,
         store: &StoreRef,
+        owed_before: JstInstant,
         limit: usize,
     ) -> Result<Vec<String>, StoreError>;
+}
+
+/// How many times a change is tried again on a fresh read when another writer got there first.
+const CHANGE_ATTEMPTS: usize = 3;
+
+/// Applies `change` to the stored order (`known`, when the caller holds a fresh copy, saves a
+/// read) and writes it under an optimistic version check, reading it again when another
+/// writer got there first. Returns what `change` returned and the order as stored; `None`
+/// when the order is gone or kept changing.
+pub async fn change_stored<T>(
+    orders: &dyn OrderStore,
+    id: &OrderId,
+    mut known: Option<Order>,
+    now: JstInstant,
+    change: impl Fn(&mut Order) -> T,
+) -> Result<Option<(T, Order)>, StoreError> {
+    for _ in 0..CHANGE_ATTEMPTS {
+        let order = match known.take() {
+            Some(order) => Some(order),
+            None => orders.get_order(id).await?,
+        };
+        let Some(mut order) = order else {
+            return Ok(None);
+        };
+        let expected = order.version;
+        let result = change(&mut order);
+        order.version += 1;
+        order.updated_at = now;
+        match orders.update_order(&order, expected).await {
+            Ok(()) => return Ok(Some((result, order))),
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    tracing::warn!(order = %id, "change not recorded: the order kept changing");
+    Ok(None)
 }
 
 /// Which step of the import an order failed in.
@@ -304,7 +342,7 @@ pub trait OrderIndex: Send + Sync {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("queueing {count} import request(s) failed: {detail}")]
+#[error("queueing {count} message(s) failed: {detail}")]
 pub struct QueueFailure {
     pub count: usize,
     pub detail: String,

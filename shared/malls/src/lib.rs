@@ -21,6 +21,7 @@ pub mod qoo10;
 pub mod rakuten;
 mod reading;
 mod secret;
+pub mod store_mall;
 pub mod xml;
 pub mod yahoo;
 
@@ -33,4 +34,5 @@ pub use connect::{
 };
 pub use qoo10::{Qoo10Credentials, Qoo10Mall};
 pub use rakuten::{RakutenCredentials, RakutenMall};
+pub use store_mall::{ConfiguredStore, MallAccess, StoreMall, StoreMallError, StoreMalls};
 pub use yahoo::{YahooCredentials, YahooMall};

@@ -220,11 +220,14 @@ async fn acknowledgement_moves_unpaid_prepayment_to_awaiting_and_paid_to_ready()
             .orders
             .remove(0);
         if mall.needs_acknowledgement(&order) {
-            to_acknowledge.push(order.mall_order_id.clone());
+            to_acknowledge.push(order);
         }
     }
     assert_eq!(
-        to_acknowledge,
+        to_acknowledge
+            .iter()
+            .map(|o| o.mall_order_id.clone())
+            .collect::<Vec<_>>(),
         made[..5],
         "not screening, not unknown payment"
     );
@@ -251,17 +254,23 @@ async fn acknowledgement_moves_unpaid_prepayment_to_awaiting_and_paid_to_ready()
 }
 
 #[tokio::test]
-async fn an_acknowledgement_without_the_import_reading_looks_the_order_up_first() {
+async fn a_retried_acknowledgement_looks_the_order_up_first() {
     let fx = Fixture::new().await;
     let made = fx
         .generate(3, Some(vec![AupayOrderKind::KonbiniUnpaid]))
         .await;
+    // The import stored them; the first attempt failed; meanwhile the buyer cancelled one
+    // and asked to cancel another.
+    let mut stored = stored_orders(&fx, &made).await;
+    for order in &mut stored {
+        order.mall_sync.attempts = 1;
+    }
     fx.control.aupay_cancel(SHOP, &made[1]).await.unwrap();
     fx.control
         .aupay_set_status(SHOP, &made[2], "キャンセル受付中")
         .await
         .unwrap();
-    let acks = fx.mall().acknowledge(&made).await.unwrap();
+    let acks = fx.mall().acknowledge(&stored).await.unwrap();
     assert_eq!(acks[0].outcome, AckOutcome::Accepted);
     assert!(matches!(acks[1].outcome, AckOutcome::Cancelled { .. }));
     assert!(matches!(
@@ -306,7 +315,8 @@ async fn a_key_without_the_update_right_reads_but_its_acknowledgement_fails_on_t
         .unwrap();
     let mall = fx.mall();
     assert_eq!(mall.list_orders(last_days(4)).await.unwrap().len(), 1);
-    let error = mall.acknowledge(&made).await.unwrap_err();
+    let stored = stored_orders(&fx, &made).await;
+    let error = mall.acknowledge(&stored).await.unwrap_err();
     assert!(error.is_credential(), "{error}");
     assert!(error.to_string().contains("updateTradeStsProc"), "{error}");
 }
@@ -463,4 +473,15 @@ async fn the_default_pace_stays_under_the_sandboxes_rate_limit() {
     let stats = fx.control.stats().await.unwrap();
     assert_eq!(stats.rate_limited, 0);
     assert_eq!(stats.requests_for(endpoints::SEARCH_TRADE_INFO), 3);
+}
+
+/// The orders as an import stored them (read before any test changes them on the mall).
+async fn stored_orders(fx: &Fixture, ids: &[String]) -> Vec<ichigen_core::Order> {
+    let mall = fx.mall();
+    let fetched = mall.fetch_orders(ids).await.unwrap();
+    fetched
+        .orders
+        .iter()
+        .flat_map(|f| mall.normalise(&f.payload, now()).unwrap().orders)
+        .collect()
 }

@@ -194,7 +194,7 @@ async fn list_fetch_normalise_acknowledge_round_trip() {
         "generated orders wait in 100 注文確認待ち"
     );
 
-    let acks = mall.acknowledge(&to_confirm).await.unwrap();
+    let acks = mall.acknowledge(&stored(&to_confirm)).await.unwrap();
     assert_eq!(acks.len(), 30);
     assert!(
         acks.iter().all(|a| a.outcome == AckOutcome::Accepted),
@@ -206,7 +206,7 @@ async fn list_fetch_normalise_acknowledge_round_trip() {
     assert_eq!(writes[0].order_numbers, to_confirm);
 
     // Confirming again: the mall already moved on.
-    let again = mall.acknowledge(&to_confirm[..2]).await.unwrap();
+    let again = mall.acknowledge(&stored(&to_confirm[..2])).await.unwrap();
     assert!(
         again
             .iter()
@@ -219,7 +219,7 @@ async fn list_fetch_normalise_acknowledge_round_trip() {
         .rakuten_set_progress(SHOP, &cancelled[0], 900)
         .await
         .unwrap();
-    let acks = mall.acknowledge(&cancelled).await.unwrap();
+    let acks = mall.acknowledge(&stored(&cancelled)).await.unwrap();
     assert!(
         matches!(&acks[0].outcome, AckOutcome::Cancelled { reason } if reason.contains("cancelled")),
         "{acks:?}"
@@ -381,7 +381,7 @@ async fn survives_twenty_percent_faults_with_bounded_requests() {
     let fetched = mall.fetch_orders(&listed).await.unwrap();
     assert_eq!(fetched.orders.len(), 1_000);
     assert!(fetched.missing.is_empty());
-    let acks = mall.acknowledge(&listed).await.unwrap();
+    let acks = mall.acknowledge(&stored(&listed)).await.unwrap();
     assert!(
         acks.iter().all(|a| a.outcome == AckOutcome::Accepted),
         "{acks:?}"
@@ -623,7 +623,7 @@ async fn a_lost_confirm_reply_is_retried_and_ends_not_needed() {
         .lose_replies(endpoints::CONFIRM_ORDER, 1)
         .await
         .unwrap();
-    let acks = fx.mall().acknowledge(&generated).await.unwrap();
+    let acks = fx.mall().acknowledge(&stored(&generated)).await.unwrap();
     assert_eq!(acks.len(), 3);
     for ack in &acks {
         assert!(
@@ -651,7 +651,7 @@ async fn a_key_refused_mid_run_is_a_credential_error_naming_the_license_key() {
         .rakuten_reject_operation(SHOP, "confirmOrder")
         .await
         .unwrap();
-    let err = mall.acknowledge(&generated).await.unwrap_err();
+    let err = mall.acknowledge(&stored(&generated)).await.unwrap_err();
     assert!(err.is_credential(), "{err}");
     let text = err.to_string();
     assert!(
@@ -1022,4 +1022,13 @@ async fn a_line_cancelled_on_the_mall_leaves_the_order_with_totals_that_still_ad
                 .is_err()
         );
     }
+}
+
+/// Orders as an import stored them, by number: all Rakuten and Yahoo acknowledgements need.
+fn stored(numbers: &[String]) -> Vec<ichigen_core::Order> {
+    let store = store().to_string();
+    numbers
+        .iter()
+        .map(|n| ichigen_core::testing::ready_order(&store, n, "2026-12-01T10:00:00+09:00"))
+        .collect()
 }

@@ -212,7 +212,7 @@ async fn list_fetch_normalise_acknowledge_round_trip() {
         }
     }
     assert!(!to_acknowledge.is_empty());
-    let acks = mall.acknowledge(&to_acknowledge).await.unwrap();
+    let acks = mall.acknowledge(&stored(&to_acknowledge)).await.unwrap();
     assert!(
         acks.iter().all(|a| a.outcome == AckOutcome::Accepted),
         "{acks:?}"
@@ -489,7 +489,7 @@ async fn acknowledging_a_cancelled_order_says_so() {
         fx.secret(&keys()[0], serde_json::json!({"isPointFix": true})),
         &fast_settings(),
     );
-    let acks = mall.acknowledge(&made).await.unwrap();
+    let acks = mall.acknowledge(&stored(&made)).await.unwrap();
     assert_eq!(acks[0].outcome, AckOutcome::Accepted);
     assert!(
         matches!(acks[1].outcome, AckOutcome::Cancelled { .. }),
@@ -607,4 +607,13 @@ async fn an_unpaid_order_becomes_paid_when_the_buyer_pays() {
         now().date(),
         "PayDate is today"
     );
+}
+
+/// Orders as an import stored them, by number: all Rakuten and Yahoo acknowledgements need.
+fn stored(numbers: &[String]) -> Vec<ichigen_core::Order> {
+    let store = store().to_string();
+    numbers
+        .iter()
+        .map(|n| ichigen_core::testing::ready_order(&store, n, "2026-12-01T10:00:00+09:00"))
+        .collect()
 }

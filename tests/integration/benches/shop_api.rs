@@ -66,6 +66,7 @@ async fn run() -> anyhow::Result<()> {
         SHOP,
         harness.handles.table_name.clone(),
         harness.handles.import_queue_url.clone(),
+        harness.handles.write_queue_url.clone(),
     )?;
     app.table = Arc::new(ShopTable::new(
         meter.client(&harness.sdk),

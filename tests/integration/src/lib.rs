@@ -10,6 +10,7 @@
 
 pub mod bench;
 mod meter;
+pub mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +29,7 @@ use import_orders::{App, FunctionError, Invocation, Outcome};
 
 pub use ichigen_core::import::{ImportReport, ImportRequest};
 pub use meter::DynamoDbMeter;
+pub use writer::{Drained, Writer};
 
 /// The AWS SDK configuration for the emulator. Fails loudly when no emulator is configured:
 /// these tests must never pass by not running.
@@ -124,7 +126,8 @@ impl Harness {
             handles.table_name.clone(),
             endpoints,
             fast_client_settings(),
-        );
+        )
+        .with_write_queue(&sdk, &handles.write_queue_url);
         let clock = Arc::new(FixedClock::new(now()));
         app.clock = clock.clone();
         app.store = table.clone();
@@ -142,6 +145,16 @@ impl Harness {
 
     pub fn control(&self) -> ControlClient {
         self.sandbox.control()
+    }
+
+    /// The mall-writer of this shop (same clock, endpoints and table as [`Harness::app`]).
+    pub fn writer(&self) -> Writer {
+        Writer::following(&self.app, &self.sdk, &self.handles.write_queue_url)
+    }
+
+    /// Delivers every queued mall write to the mall-writer until the queue is empty.
+    pub async fn write_to_mall(&self) -> Drained {
+        write_to_mall(&self.app, &self.sdk).await
     }
 
     /// Seeds `count` generated orders spread over `[from, to]`; returns their order numbers.
@@ -301,6 +314,7 @@ pub fn cold_app(app: &App, sdk: &SdkConfig) -> App {
         app.client_settings.clone(),
     );
     cold.clock = app.clock.clone();
+    cold.writes = app.writes.clone();
     cold
 }
 
@@ -315,6 +329,17 @@ pub async fn follow_open_orders(app: &App, sdk: &SdkConfig, store: &StoreRef) ->
         Ok(Outcome::Report(report)) => *report,
         other => panic!("expected an open-orders report, got {other:?}"),
     }
+}
+
+/// Delivers every mall write `app` queued to a mall-writer following it, until the queue is
+/// empty (what the deployed event source does).
+pub async fn write_to_mall(app: &App, sdk: &SdkConfig) -> Drained {
+    let url = app
+        .writes
+        .as_ref()
+        .expect("the app queues its mall writes")
+        .url();
+    Writer::following(app, sdk, url).drain().await
 }
 
 /// A clock `days` days from now: the run that reads the mall after the buyer paid days later.

@@ -100,7 +100,8 @@ impl AmazonShop {
             amazon: AmazonEndpoints::at(&sandbox.base_url()),
             ..MallEndpoints::default()
         };
-        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings());
+        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings())
+            .with_write_queue(&sdk, &handles.write_queue_url);
         app.store = table.clone();
         Self {
             _sandbox: sandbox,

@@ -16,7 +16,8 @@ use ichigen_core::{
     StoreRef,
 };
 use ichigen_integration::{
-    clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders, hours,
+    Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
+    hours, write_to_mall,
 };
 use ichigen_malls::MallEndpoints;
 use ichigen_sandbox::control::{AupayGenerateOptions, AupayOrderKind, AupayRegisterStoreRequest};
@@ -82,7 +83,8 @@ impl AupayShop {
             aupay: sandbox.base_url(),
             ..MallEndpoints::default()
         };
-        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings());
+        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings())
+            .with_write_queue(&sdk, &handles.write_queue_url);
         app.store = table.clone();
         Self {
             _sandbox: sandbox,
@@ -101,12 +103,22 @@ impl AupayShop {
         STORES[index].1
     }
 
+    /// The scheduled import, then the mall-writer's turn (deployed, it follows within
+    /// seconds): the status changes the import queued are on au PAY when this returns.
     async fn import(&self, index: usize) -> Result<ImportReport, FunctionError> {
+        self.import_and_write(index).await.map(|(report, _)| report)
+    }
+
+    async fn import_and_write(
+        &self,
+        index: usize,
+    ) -> Result<(ImportReport, Drained), FunctionError> {
         let command = ImportCommand::new(Self::store(index), ImportRequest::Differential);
-        match self.app.handle(Invocation::Command(command), None).await? {
-            Outcome::Report(report) => Ok(*report),
+        let report = match self.app.handle(Invocation::Command(command), None).await? {
+            Outcome::Report(report) => *report,
             other => panic!("expected a report, got {other:?}"),
-        }
+        };
+        Ok((report, write_to_mall(&self.app, &self.sdk).await))
     }
 
     async fn open_orders(&self, index: usize) -> ImportReport {
@@ -183,10 +195,11 @@ async fn aupay_orders_import_once_with_the_right_status_written_back() {
         AupayOrderKind::OptionSurcharge,
     ];
     let made = shop.generate(0, 16, Some(kinds.clone())).await;
-    let report = shop.import(0).await.expect("import");
+    let (report, written) = shop.import_and_write(0).await.expect("import");
     assert_eq!(report.created.len(), 16, "{}", report.summary());
     assert!(report.held.is_empty(), "{}", report.summary());
-    assert_eq!(report.acknowledged, 16, "{}", report.summary());
+    assert_eq!(report.writes_queued, 16, "{}", report.summary());
+    assert_eq!(written.report.accepted, 16, "{}", written.report.summary());
     assert!(report.checkpoint_advanced_to.is_some());
 
     // Unpaid konbini/bank → 発送前入金待ち, paid → 発送待ち; recorded by the sandbox.
@@ -296,10 +309,13 @@ async fn an_html_502_mid_run_is_retried_and_every_order_ends_acknowledged_once()
         .aupay_bad_gateway_on("aupay.updateTradeStsProc", 2)
         .await
         .unwrap();
-    let report = shop.import(0).await.expect("the import completes");
+    let (report, written) = shop
+        .import_and_write(0)
+        .await
+        .expect("the import completes");
     assert_eq!(report.created.len(), 6, "{}", report.summary());
-    assert_eq!(report.acknowledged, 6, "{}", report.summary());
-    assert!(report.acknowledgement_failures.is_empty());
+    assert_eq!(written.report.accepted, 6, "{}", written.report.summary());
+    assert!(written.failed_receipts.is_empty());
     let writes = shop.control.aupay_writes().await.unwrap();
     let ids: HashSet<_> = writes.iter().map(|w| w.order_id.clone()).collect();
     assert_eq!(ids, made.into_iter().collect(), "every order moved on");
@@ -325,8 +341,12 @@ async fn a_lost_status_change_reply_is_sent_again_with_the_same_status() {
         .lose_replies("aupay.updateTradeStsProc", 1)
         .await
         .unwrap();
-    let report = shop.import(0).await.expect("the import completes");
-    assert_eq!(report.acknowledged, 4, "{}", report.summary());
+    let (report, written) = shop
+        .import_and_write(0)
+        .await
+        .expect("the import completes");
+    assert_eq!(report.writes_queued, 4, "{}", report.summary());
+    assert_eq!(written.report.accepted, 4, "{}", written.report.summary());
     let writes = shop.control.aupay_writes().await.unwrap();
     let ids: HashSet<_> = writes.iter().map(|w| w.order_id.clone()).collect();
     assert_eq!(ids, made.into_iter().collect());
@@ -416,7 +436,9 @@ async fn a_paid_order_au_pay_leaves_waiting_is_moved_on_to_hasso_machi_once() {
         "{}",
         report.summary()
     );
-    assert_eq!(report.acknowledged, 1, "{}", report.summary());
+    assert_eq!(report.writes_queued, 1, "{}", report.summary());
+    let written = write_to_mall(&shop.app, &shop.sdk).await;
+    assert_eq!(written.report.accepted, 1, "{}", written.report.summary());
     let writes = shop.control.aupay_writes().await.unwrap();
     let new: Vec<_> = writes[waiting_writes..].iter().collect();
     assert_eq!(new.len(), 1, "{new:?}");

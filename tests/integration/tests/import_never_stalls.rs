@@ -85,6 +85,7 @@ async fn orders_the_mall_will_not_return_are_quarantined_and_recovered_without_b
     assert_eq!(third.created.len(), 2);
     assert!(h.table.failed_imports(&h.store).await.unwrap().is_empty());
     assert_eq!(h.all_orders().await.len(), 52);
+    h.write_to_mall().await;
     let confirmed = h.confirmed_on_mall().await;
     assert_eq!(confirmed.len(), 52);
     assert_eq!(confirmed.iter().collect::<HashSet<_>>().len(), 52);
@@ -137,24 +138,20 @@ async fn an_order_too_large_to_store_is_quarantined_and_later_batches_import() {
 async fn a_cancellation_the_mall_reports_cancels_our_order_with_history() {
     let h = Harness::new().await;
     let numbers = h.seed(3, 71, ago(hours(2)), ago(minutes(5))).await;
-    // Stored while confirmOrder is refused, so the acknowledgement is still owed.
-    h.control()
-        .rakuten_reject_operation(&h.shop_id, "confirmOrder")
-        .await
-        .unwrap();
-    let error = h.differential().await.expect_err("credential refused");
-    assert!(error.is_credential(), "{error}");
-    assert_eq!(h.all_orders().await.len(), 3);
-    renew_key(&h, "renewed-key-1").await;
-    // Meanwhile the buyer cancelled on the mall.
+    let report = h.differential().await.unwrap();
+    assert_eq!(report.writes_queued, 3, "{}", report.summary());
+    // Before the mall-writer sends confirmOrder, the buyer cancels on the mall.
     h.control()
         .rakuten_set_progress(&h.shop_id, &numbers[1], 900)
         .await
         .unwrap();
 
-    let report = h.differential().await.unwrap();
-    assert_eq!(report.acknowledged, 2, "{}", report.summary());
-    assert_eq!(report.cancelled_on_mall, vec![h.order_id(&numbers[1])]);
+    let written = h.write_to_mall().await;
+    assert_eq!(written.report.accepted, 2, "{}", written.report.summary());
+    assert_eq!(
+        written.report.cancelled_on_mall,
+        vec![h.order_id(&numbers[1])]
+    );
     let cancelled = h.order(&numbers[1]).await.unwrap();
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
     assert_eq!(cancelled.mall_sync.state, SyncState::Done);
@@ -180,15 +177,79 @@ async fn a_confirmation_applied_but_whose_reply_was_lost_is_not_applied_twice() 
         .unwrap();
     let report = h.differential().await.unwrap();
     assert_eq!(report.created.len(), 12);
-    assert_eq!(report.acknowledged, 12, "{}", report.summary());
+    let written = h.write_to_mall().await;
+    let summary = written.report.summary();
+    assert_eq!(written.report.received, 12, "{summary}");
+    assert_eq!(
+        written.report.accepted + written.report.not_needed,
+        12,
+        "{summary}"
+    );
     let orders = h.all_orders().await;
     assert!(orders.iter().all(|o| o.mall_sync.state == SyncState::Done));
     // The mall applied the first call; the retry found them confirmed (nothing applied twice).
     let confirmed = h.confirmed_on_mall().await;
     assert_eq!(confirmed.len(), 12);
     assert_eq!(confirmed.iter().collect::<HashSet<_>>().len(), 12);
+    // One confirmOrder per batch the queue delivered (ten messages at most), and the one retry.
     let stats = h.control().stats().await.unwrap();
-    assert_eq!(stats.requests_for("rakuten.confirmOrder"), 2);
+    assert_eq!(
+        stats.requests_for("rakuten.confirmOrder"),
+        written.batches as u64 + 1
+    );
+}
+
+#[tokio::test]
+async fn the_same_write_delivered_twice_is_sent_to_the_mall_once() {
+    let h = Harness::new().await;
+    h.seed(12, 75, ago(hours(2)), ago(minutes(5))).await;
+    h.differential().await.unwrap();
+    let writer = h.writer();
+    // SQS delivers at least once: the same batch reaches the writer twice (say its delete
+    // was lost), back to back and then again later.
+    let handled = std::sync::Mutex::new(Vec::new());
+    let (handled_ref, app) = (&handled, &writer.app);
+    let delivered = writer
+        .source
+        .deliver(|event| async move {
+            let first = app.handle(event.clone()).await;
+            let again = app.handle(event).await;
+            let response = first.response.clone();
+            handled_ref.lock().unwrap().extend([first, again]);
+            response
+        })
+        .await
+        .unwrap()
+        .expect("a batch");
+    let mut handled = handled.into_inner().unwrap();
+    let again = handled.pop().unwrap();
+    let first = handled.pop().unwrap();
+    assert_eq!(delivered.received, 10, "a batch is ten messages at most");
+    assert_eq!(
+        first.reports[0].accepted,
+        10,
+        "{}",
+        first.reports[0].summary()
+    );
+    assert_eq!(
+        again.reports[0].duplicates,
+        10,
+        "{}",
+        again.reports[0].summary()
+    );
+    assert!(again.response.batch_item_failures.is_empty());
+    let rest = writer.drain().await;
+    assert_eq!(rest.report.accepted, 2);
+    let confirmed = h.confirmed_on_mall().await;
+    assert_eq!(
+        confirmed.len(),
+        12,
+        "each order confirmed once: {confirmed:?}"
+    );
+    assert_eq!(confirmed.iter().collect::<HashSet<_>>().len(), 12);
+    // The import run finds nothing owed: no write is queued again.
+    let next = h.differential().await.unwrap();
+    assert_eq!(next.writes_queued + next.writes_queued_again, 0);
 }
 
 /// The shop renews the store's key: the mall takes the new one, the secret holds it.
@@ -212,33 +273,31 @@ async fn renew_key(h: &Harness, license_key: &str) {
 }
 
 #[tokio::test]
-async fn a_key_lapsing_mid_run_keeps_stored_orders_and_the_renewed_key_acknowledges_them() {
+async fn a_key_lapsing_before_the_writes_keeps_them_owed_and_the_renewed_key_sends_them() {
     let h = Harness::new().await;
     h.seed(8, 79, ago(hours(2)), ago(minutes(5))).await;
+    let report = h.differential().await.unwrap();
+    assert_eq!(report.writes_queued, 8);
     h.control()
         .rakuten_reject_operation(&h.shop_id, "confirmOrder")
         .await
         .unwrap();
-    let error = h.differential().await.expect_err("the key lapsed");
-    let text = error.to_string();
+    let writer = h.writer();
+    let lapsed = writer.drain().await;
+    assert_eq!(lapsed.retried(), 8, "{}", lapsed.report.summary());
+    let reason = &lapsed.report.to_retry[0].reason;
     assert!(
-        text.contains("rakuten:store-a") && text.contains("licenseKey"),
-        "{text}"
+        reason.contains("rakuten:store-a") && reason.contains("licenseKey"),
+        "{reason}"
     );
-    assert!(!text.contains("test-license-key"), "{text}");
-    assert!(!error.is_retryable(), "a lapsed key is not hammered");
+    assert!(!reason.contains("test-license-key"), "{reason}");
     let orders = h.all_orders().await;
     assert_eq!(orders.len(), 8, "stored orders stay");
     assert!(orders.iter().all(|o| o.mall_sync.is_outstanding()));
-    let status = {
-        use ichigen_core::ports::StoreStatusStore;
-        h.table.load_store_status(&h.store).await.unwrap()
-    };
-    assert!(status.credential_rejected);
 
     renew_key(&h, "renewed-key-2").await;
-    let report = h.differential().await.expect("the renewed key works");
-    assert_eq!(report.acknowledged, 8, "{}", report.summary());
+    let renewed = writer.redeliver_and_drain(&lapsed.failed_receipts).await;
+    assert_eq!(renewed.report.accepted, 8, "{}", renewed.report.summary());
     assert!(
         h.all_orders()
             .await
@@ -329,6 +388,7 @@ async fn a_run_past_its_deadline_stops_at_a_batch_boundary_and_leaves_the_rest()
         checkpoints: h.table.as_ref(),
         failed_imports: h.table.as_ref(),
         index: h.table.as_ref(),
+        writes: h.app.writes.as_ref().unwrap(),
         clock: h.app.clock.as_ref(),
         // Already past: one batch runs (progress), then the run stops.
         deadline: Some(std::time::Instant::now()),
@@ -350,6 +410,7 @@ async fn a_reimport_keeps_a_persons_hold_and_note_and_refreshes_the_mall_fields(
     let h = Harness::new().await;
     let numbers = h.seed(1, 101, ago(hours(2)), ago(minutes(5))).await;
     h.differential().await.unwrap();
+    h.write_to_mall().await;
     let mut order = h.order(&numbers[0]).await.unwrap();
     let expected = order.version;
     order

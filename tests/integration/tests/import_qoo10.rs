@@ -14,7 +14,8 @@ use ichigen_core::{
     HoldKind, ImportSettings, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef,
 };
 use ichigen_integration::{
-    clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders, hours,
+    Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
+    hours, write_to_mall,
 };
 use ichigen_malls::MallEndpoints;
 use ichigen_sandbox::control::{
@@ -90,7 +91,8 @@ impl Qoo10Shop {
             qoo10: MallEndpoints::qoo10_at(&sandbox.base_url()),
             ..MallEndpoints::default()
         };
-        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings());
+        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings())
+            .with_write_queue(&sdk, &handles.write_queue_url);
         app.store = table.clone();
         Self {
             _sandbox: sandbox,
@@ -102,12 +104,22 @@ impl Qoo10Shop {
         }
     }
 
+    /// One import request, then the mall-writer's turn (deployed, it follows within
+    /// seconds): the confirmations the import queued are on Qoo10 when this returns.
     async fn run(&self, request: ImportRequest) -> Result<ImportReport, FunctionError> {
+        self.run_and_write(request).await.map(|(report, _)| report)
+    }
+
+    async fn run_and_write(
+        &self,
+        request: ImportRequest,
+    ) -> Result<(ImportReport, Drained), FunctionError> {
         let command = ImportCommand::new(self.store.clone(), request);
-        match self.app.handle(Invocation::Command(command), None).await? {
-            Outcome::Report(report) => Ok(*report),
+        let report = match self.app.handle(Invocation::Command(command), None).await? {
+            Outcome::Report(report) => *report,
             other => panic!("expected a report, got {other:?}"),
-        }
+        };
+        Ok((report, write_to_mall(&self.app, &self.sdk).await))
     }
 
     async fn differential(&self) -> Result<ImportReport, FunctionError> {
@@ -205,12 +217,16 @@ async fn carts_import_once_and_a_three_carrier_cart_keeps_its_three_orders() {
             Qoo10OrderKind::AdditionalOption,
         ])
         .await;
-    let report = shop.differential().await.expect("import");
+    let (report, written) = shop
+        .run_and_write(ImportRequest::Differential)
+        .await
+        .expect("import");
     // 3 + 1 + 2 + 1 + 1 + 1 orders from six carts.
     assert_eq!(report.created.len(), 9, "{}", report.summary());
     assert!(report.checkpoint_advanced_to.is_some());
     // Every new order is confirmed (SetSellerCheckYN_V2), line by line, once.
-    assert_eq!(report.acknowledged, 9, "{}", report.summary());
+    assert_eq!(report.writes_queued, 9, "{}", report.summary());
+    assert_eq!(written.report.accepted, 9, "{}", written.report.summary());
     let lines_listed = shop.control.qoo10_lines(SELLER).await.unwrap().len();
     let writes = shop.control.qoo10_writes().await.unwrap();
     assert_eq!(writes.len(), lines_listed);

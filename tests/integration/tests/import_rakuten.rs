@@ -27,7 +27,9 @@ async fn importing_twice_keeps_one_record_per_order_and_never_overwrites() {
 
     let first = h.differential().await.expect("first import");
     assert_eq!(first.created.len(), 60, "{first:?}");
-    assert_eq!(first.acknowledged, 60);
+    assert_eq!(first.writes_queued, 60, "each order's confirmOrder queued");
+    let written = h.write_to_mall().await;
+    assert_eq!(written.report.accepted, 60, "{}", written.report.summary());
     assert!(first.checkpoint_advanced_to.is_some());
 
     // The shop edits an order after import.
@@ -231,16 +233,19 @@ async fn a_flaky_mall_still_delivers_every_order_with_bounded_retries() {
     let report = h.differential().await.expect("import survives 20% faults");
     assert_eq!(report.created.len(), 250);
     assert_eq!(h.all_orders().await.len(), seeded.len());
+    let written = h.write_to_mall().await;
+    assert_eq!(written.report.accepted, 250, "{}", written.report.summary());
 
-    // Fault-free, this import takes 1 search + 3 getOrder + 3 confirmOrder requests, and one
-    // getPayment per prepayment order.
+    // Fault-free, this takes 1 search + 3 getOrder requests and one getPayment per
+    // prepayment order for the import, and one confirmOrder per batch the mall-write queue
+    // delivered (ten orders at most).
     let prepaid = h
         .all_orders()
         .await
         .iter()
         .filter(|o| o.payment.method.is_prepayment())
         .count() as u64;
-    let calls = 7 + prepaid;
+    let calls = 4 + prepaid + written.batches as u64;
     let stats = h.control().stats().await.unwrap();
     let total: u64 = stats.requests.values().sum();
     let injected: u64 = stats.injected.values().sum();
@@ -313,9 +318,12 @@ impl OrderStore for CrashingStore {
     async fn orders_owing_mall_sync(
         &self,
         store: &ichigen_core::StoreRef,
+        owed_before: ichigen_core::JstInstant,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
-        self.inner.orders_owing_mall_sync(store, limit).await
+        self.inner
+            .orders_owing_mall_sync(store, owed_before, limit)
+            .await
     }
 }
 
@@ -347,6 +355,7 @@ async fn a_crash_before_the_checkpoint_is_recovered_by_the_rerun_with_every_orde
         checkpoints: h.table.as_ref(),
         failed_imports: h.table.as_ref(),
         index: h.table.as_ref(),
+        writes: h.app.writes.as_ref().unwrap(),
         clock: h.app.clock.as_ref(),
         deadline: None,
     };
@@ -380,8 +389,10 @@ async fn a_crash_before_the_checkpoint_is_recovered_by_the_rerun_with_every_orde
         "only stored orders are confirmed"
     );
 
-    // The rerun, through the function: every order exactly once, and every order confirmed.
+    // The rerun, through the function: every order exactly once, and every order confirmed
+    // (the crashed run queued what it stored).
     let rerun = h.differential().await.expect("rerun");
+    h.write_to_mall().await;
     assert_eq!(rerun.created.len(), 150 - stored);
     assert_eq!(rerun.already_imported, stored);
     let orders = h.all_orders().await;
@@ -396,80 +407,49 @@ async fn a_crash_before_the_checkpoint_is_recovered_by_the_rerun_with_every_orde
     assert!(h.table.load_checkpoint(&h.store).await.unwrap().is_some());
 }
 
-/// The real mall adapter, with its acknowledgement endpoint down.
-struct AcknowledgementOutage(Box<dyn Mall>);
-
-#[async_trait]
-impl Mall for AcknowledgementOutage {
-    fn store(&self) -> &ichigen_core::StoreRef {
-        self.0.store()
-    }
-    fn capabilities(&self) -> ichigen_core::MallCapabilities {
-        self.0.capabilities()
-    }
-    async fn list_orders(
-        &self,
-        window: ichigen_core::TimeWindow,
-    ) -> Result<Vec<ListedOrder>, MallError> {
-        self.0.list_orders(window).await
-    }
-    async fn fetch_orders(&self, ids: &[String]) -> Result<FetchOutcome, MallError> {
-        self.0.fetch_orders(ids).await
-    }
-    fn normalise(
-        &self,
-        payload: &RawPayload,
-        at: ichigen_core::JstInstant,
-    ) -> Result<Normalised, NormaliseError> {
-        self.0.normalise(payload, at)
-    }
-    fn needs_acknowledgement(&self, order: &Order) -> bool {
-        self.0.needs_acknowledgement(order)
-    }
-    async fn acknowledge(&self, _: &[String]) -> Result<Vec<Acknowledgement>, MallError> {
-        Err(MallError::Unavailable {
-            store: self.store().clone(),
-            operation: "confirmOrder".into(),
-            attempts: 5,
-            detail: "injected outage".into(),
-        })
-    }
-}
-
 #[tokio::test]
-async fn orders_stored_while_the_mall_cannot_confirm_are_confirmed_by_the_next_run() {
+async fn orders_stored_while_the_mall_cannot_confirm_are_confirmed_when_it_is_back() {
     let h = Harness::new().await;
     h.seed(20, 29, ago(hours(3)), ago(minutes(1))).await;
-    let (config, mall) = connect(&h).await;
-    let mall = AcknowledgementOutage(mall);
-    let ctx = ImportContext {
-        config: &config,
-        mall: &mall,
-        orders: h.table.as_ref(),
-        checkpoints: h.table.as_ref(),
-        failed_imports: h.table.as_ref(),
-        index: h.table.as_ref(),
-        clock: h.app.clock.as_ref(),
-        deadline: None,
-    };
-    let first = run_import(&ctx, &h.command(ImportRequest::Differential))
-        .await
-        .expect("orders stored");
+    let first = h.differential().await.expect("orders stored");
     assert_eq!(first.created.len(), 20);
-    assert_eq!(first.acknowledgement_failures.len(), 20);
+    assert_eq!(first.writes_queued, 20);
     // The orders are stored: the checkpoint moves on, and what they owe the mall is kept on
-    // each order (the owed index), not by re-reading the window.
+    // each order (the owed index) and in the queue, not by re-reading the window.
     assert!(first.checkpoint_advanced_to.is_some());
-    let orders = h.all_orders().await;
-    assert!(orders.iter().all(|o| matches!(&o.mall_sync.state, SyncState::Failed { reason, .. } if reason.contains("injected outage"))));
 
-    let second = h
-        .differential()
+    // The mall is down while the writer sends: every write is given back to the queue.
+    h.control()
+        .set_faults(&FaultConfig {
+            error5xx_rate: 1.0,
+            ..FaultConfig::default()
+        })
         .await
-        .expect("second run, through the function");
-    assert!(second.created.is_empty());
-    assert_eq!(second.acknowledged, 20, "{second:?}");
-    assert!(second.acknowledgement_failures.is_empty());
+        .unwrap();
+    let writer = h.writer();
+    let down = writer.drain().await;
+    assert_eq!(down.retried(), 20, "{}", down.report.summary());
+    assert_eq!(
+        down.failed_receipts.len(),
+        20,
+        "the messages go back to the queue"
+    );
+    let orders = h.all_orders().await;
+    assert!(
+        orders.iter().all(|o| matches!(&o.mall_sync.state, SyncState::Failed { retryable: true, reason } if reason.contains("confirmOrder"))),
+        "{:?}",
+        orders.iter().map(|o| &o.mall_sync).collect::<Vec<_>>()
+    );
+    assert!(h.confirmed_on_mall().await.is_empty());
+
+    // Back up: the queue delivers them again (after its visibility timeout, here at once).
+    h.control()
+        .set_faults(&FaultConfig::default())
+        .await
+        .unwrap();
+    let back = writer.redeliver_and_drain(&down.failed_receipts).await;
+    assert_eq!(back.report.accepted, 20, "{}", back.report.summary());
+    assert!(back.failed_receipts.is_empty());
     assert!(
         h.all_orders()
             .await
@@ -546,6 +526,7 @@ async fn orders_on_window_boundaries_and_jst_midnight_are_imported_once() {
 
     let all = h.all_orders().await;
     assert_eq!(all.len(), 5);
+    h.write_to_mall().await;
     let confirmed = h.confirmed_on_mall().await;
     assert_eq!(
         confirmed.len(),
@@ -651,7 +632,7 @@ impl Mall for StatusReportingList {
     fn needs_acknowledgement(&self, _: &Order) -> bool {
         false
     }
-    async fn acknowledge(&self, _: &[String]) -> Result<Vec<Acknowledgement>, MallError> {
+    async fn acknowledge(&self, _: &[Order]) -> Result<Vec<Acknowledgement>, MallError> {
         panic!("this mall has no acknowledgement")
     }
 }
@@ -670,6 +651,7 @@ async fn a_stored_order_the_list_shows_moved_on_the_mall_is_refreshed_once_not_d
         checkpoints: h.table.as_ref(),
         failed_imports: h.table.as_ref(),
         index: h.table.as_ref(),
+        writes: h.app.writes.as_ref().unwrap(),
         clock: h.app.clock.as_ref(),
         deadline: None,
     };

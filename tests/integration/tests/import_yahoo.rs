@@ -13,7 +13,8 @@ use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
 use ichigen_core::ports::{CheckpointStore, OrderStore, StoreConfigs, StoreStatusStore};
 use ichigen_core::{ImportSettings, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef};
 use ichigen_integration::{
-    clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders, hours,
+    Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
+    hours, write_to_mall,
 };
 use ichigen_malls::{ClientSettings, MallEndpoints, YahooEndpoints};
 use ichigen_sandbox::control::{
@@ -109,7 +110,8 @@ impl YahooShop {
             timeout: std::time::Duration::from_secs(5),
             ..fast_client_settings()
         };
-        let mut app = App::new(&sdk, handles.table_name, endpoints, settings);
+        let mut app = App::new(&sdk, handles.table_name, endpoints, settings)
+            .with_write_queue(&sdk, &handles.write_queue_url);
         app.store = table.clone();
         Self {
             _sandbox: sandbox,
@@ -121,12 +123,21 @@ impl YahooShop {
         }
     }
 
+    /// The scheduled import, then the mall-writer's turn (deployed, it follows within
+    /// seconds): the status changes the import queued are on Yahoo when this returns.
     async fn differential(&self) -> Result<ImportReport, FunctionError> {
+        self.differential_and_write()
+            .await
+            .map(|(report, _)| report)
+    }
+
+    async fn differential_and_write(&self) -> Result<(ImportReport, Drained), FunctionError> {
         let command = ImportCommand::new(self.store.clone(), ImportRequest::Differential);
-        match self.app.handle(Invocation::Command(command), None).await? {
-            Outcome::Report(report) => Ok(*report),
+        let report = match self.app.handle(Invocation::Command(command), None).await? {
+            Outcome::Report(report) => *report,
             other => panic!("expected a report, got {other:?}"),
-        }
+        };
+        Ok((report, write_to_mall(&self.app, &self.sdk).await))
     }
 
     async fn open_orders(&self) -> ImportReport {
@@ -302,10 +313,18 @@ async fn a_lost_status_change_reply_on_an_html_error_page_is_retried_and_every_o
         .lose_replies("yahoo.orderStatusChange", 1)
         .await
         .unwrap();
-    let report = shop.differential().await.expect("the import completes");
+    let (report, written) = shop
+        .differential_and_write()
+        .await
+        .expect("the import completes");
     assert_eq!(report.created.len(), 6, "{}", report.summary());
-    assert_eq!(report.acknowledged, 6, "{}", report.summary());
-    assert!(report.acknowledgement_failures.is_empty());
+    let summary = written.report.summary();
+    assert_eq!(
+        written.report.accepted + written.report.not_needed,
+        6,
+        "{summary}"
+    );
+    assert!(written.failed_receipts.is_empty(), "{summary}");
     let writes = shop.control.yahoo_writes().await.unwrap();
     let ids: HashSet<_> = writes.iter().map(|w| w.order_id.clone()).collect();
     assert_eq!(ids.len(), 6, "every order moved to 処理中");
@@ -341,16 +360,22 @@ async fn an_access_token_that_expires_mid_run_is_refreshed_once_and_the_run_comp
             }
         })
     };
-    let report = shop.differential().await.expect("the run completes");
+    let (report, written) = shop
+        .differential_and_write()
+        .await
+        .expect("the run completes");
     let writes_before_expiry = expire_mid_run.await.unwrap();
     assert!(
         writes_before_expiry < 12,
         "the token lapsed mid-run (after {writes_before_expiry} of 12 writes)"
     );
     assert_eq!(report.created.len(), 12, "{}", report.summary());
-    assert_eq!(report.acknowledged, 12, "{}", report.summary());
+    assert_eq!(written.report.accepted, 12, "{}", written.report.summary());
     let store = shop.control.yahoo_store(SELLER).await.unwrap();
-    assert_eq!(store.tokens_issued, 2, "the first token and one refresh");
+    assert_eq!(
+        store.tokens_issued, 3,
+        "the import's token, the mall-writer's (its own process), and one refresh"
+    );
 }
 
 #[tokio::test]

@@ -131,6 +131,7 @@ async fn only_the_failed_messages_of_a_batch_are_reported_for_retry() {
     let again = handle_queue(&h, vec![message("good", targeted.to_string())]).await;
     assert!(again.is_empty());
     assert_eq!(h.all_orders().await.len(), 3);
+    h.write_to_mall().await;
     assert_eq!(h.confirmed_on_mall().await.len(), 3);
 }
 
@@ -148,6 +149,7 @@ async fn a_mail_trigger_racing_the_schedule_imports_each_order_once() {
     let orders = h.all_orders().await;
     assert_eq!(orders.len(), 30);
     assert!(schedule.created.len() <= 30);
+    h.write_to_mall().await;
     let confirmed = h.confirmed_on_mall().await;
     let distinct: std::collections::HashSet<_> = confirmed.iter().collect();
     assert_eq!(distinct.len(), 30, "every order confirmed");
@@ -158,6 +160,7 @@ async fn an_explicit_reimport_refreshes_the_order_and_records_what_changed() {
     let h = Harness::new().await;
     let numbers = h.seed(3, 47, ago(hours(2)), ago(minutes(1))).await;
     h.differential().await.expect("import");
+    h.write_to_mall().await;
     let before = h.order(&numbers[0]).await.unwrap();
     // confirmOrder moved the mall on (100 → 300), and the stored status followed it.
     assert_eq!(before.mall_status.code, "300");

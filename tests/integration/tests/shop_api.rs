@@ -74,6 +74,7 @@ impl Api {
             shop,
             handles.table_name.clone(),
             handles.import_queue_url.clone(),
+            handles.write_queue_url.clone(),
         )
         .expect("app");
         Api {
@@ -92,6 +93,7 @@ impl Api {
             SHOP,
             harness.handles.table_name.clone(),
             harness.handles.import_queue_url.clone(),
+            harness.handles.write_queue_url.clone(),
         )
         .expect("app");
         Api {
@@ -1059,7 +1061,7 @@ async fn failed_writes_page(api: &Api, query: &str) -> (Vec<Value>, Option<Strin
 }
 
 #[tokio::test]
-async fn a_write_the_mall_refused_is_listed_and_a_retry_sends_it_on_the_next_run() {
+async fn a_write_the_mall_refused_is_listed_and_a_retry_sends_it_through_the_mall_writer() {
     use ichigen_sandbox::control::{GenerateOptions, OrderKind, RakutenLimits};
     let h = Harness::new().await;
     let api = Api::over(&h);
@@ -1089,6 +1091,17 @@ async fn a_write_the_mall_refused_is_listed_and_a_retry_sends_it_on_the_next_run
         .unwrap()
         .order_numbers;
     h.differential().await.expect("import run");
+    let written = h.write_to_mall().await;
+    assert_eq!(
+        written.report.refused.len(),
+        1,
+        "{}",
+        written.report.summary()
+    );
+    assert!(
+        written.failed_receipts.is_empty(),
+        "a refusal is final: not given back to the queue"
+    );
     let unfixed = h.order(&numbers[0]).await.expect("imported");
     let refused_message = match &unfixed.mall_sync.state {
         ichigen_core::status::SyncState::Failed {
@@ -1191,10 +1204,11 @@ async fn a_write_the_mall_refused_is_listed_and_a_retry_sends_it_on_the_next_run
     );
     assert!(
         !h.confirmed_on_mall().await.contains(&numbers[0]),
-        "nothing sent before the next run"
+        "nothing sent before the mall-writer's turn"
     );
 
-    h.differential().await.expect("the next import run");
+    let retried = h.write_to_mall().await;
+    assert_eq!(retried.report.accepted, 1, "{}", retried.report.summary());
     assert!(
         h.confirmed_on_mall().await.contains(&numbers[0]),
         "sent again"

@@ -66,6 +66,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_descriptio
             SHOP,
             harness.handles.table_name.clone(),
             harness.handles.import_queue_url.clone(),
+            harness.handles.write_queue_url.clone(),
         )
         .unwrap(),
     );

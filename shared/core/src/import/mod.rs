@@ -1,6 +1,7 @@
 //! The import job (受注取込): bring a store's orders from its mall into the order book.
 //!
-//! Four kinds of request share one pipeline (list → fetch → normalise → store → acknowledge):
+//! Four kinds of request share one pipeline (list → fetch → normalise → store → queue the
+//! mall's acknowledgement for the mall-writer, [`crate::mall_write`]):
 //! - **differential**: the scheduled run. Lists from the checkpoint (minus an overlap wide
 //!   enough for the mall's search lag) up to now, window by window, and advances the
 //!   checkpoint after each window is stored. With no checkpoint it starts at the store's sync
@@ -23,10 +24,10 @@
 //!   payload is unreadable, the store refuses it) is recorded as a [`FailedImport`] and the
 //!   run goes on; later differential runs retry it with backoff, an `orders` request retries
 //!   it at once, and it is cleared when it imports.
-//! - **Acknowledgements owed are never lost**: every run first sends the post-import
-//!   acknowledgement of each order that still owes it (pending or failed-retryable); a final
-//!   rejection stays visible with the mall's message and is not re-sent. An answer saying the
-//!   mall moved on (cancelled, cancel requested) changes our order.
+//! - **Acknowledgements owed are never lost**: a created order is stored owing its
+//!   acknowledgement (pending) before the write is queued; every run first queues again the
+//!   writes owed for longer than [`crate::mall_write::WRITE_AGAIN_AFTER`] (a lost message, a
+//!   write that kept failing). The mall-writer sends them and records the answers.
 //! - **Bounded runs**: the job stops cleanly at a batch boundary when the caller's deadline
 //!   nears, and a long range is split; what is left is returned as
 //!   [`ImportReport::unfinished`] for the caller to queue.
@@ -42,20 +43,21 @@ use serde::{Deserialize, Serialize};
 pub use self::merge::refresh_from_mall;
 use crate::config::{ImportSettings, StoreConfig};
 use crate::follow::{MallChange, follow_mall};
-use crate::hold::{Hold, HoldKind};
-use crate::mall::{AckOutcome, ListedOrder, Mall, MallCapabilities, MallError};
-use crate::order::{HistoryEntry, Order, OrderId, RawPayload, StoreRef};
+use crate::hold::Hold;
+use crate::mall::{ListedOrder, Mall, MallCapabilities, MallError};
+use crate::mall_write::{MallWrite, MallWriteQueue, stuck_since, stuck_writes};
+use crate::order::{Order, OrderId, RawPayload, StoreRef};
 use crate::ports::{
     Checkpoint, CheckpointStore, Clock, FailedImport, FailedImportStore, ImportStep, OrderIndex,
     OrderList, OrderStore, StoreError, StoredOrderSummary,
 };
-use crate::status::{MallSync, OrderStatus, StatusEvent, SyncState};
+use crate::status::{MallSync, OrderStatus, SyncState};
 use crate::time::{JstInstant, TimeWindow};
 
 /// How many orders are written to the store at once.
 const STORE_CONCURRENCY: usize = 16;
-/// How many orders owed an acknowledgement one run sends at most (the rest: next run).
-const ACKNOWLEDGEMENT_SWEEP_LIMIT: usize = 1_000;
+/// How many writes owed for long one run queues again at most (the rest: next run).
+const STUCK_WRITES_PER_RUN: usize = 1_000;
 /// How many quarantined orders one differential run retries at most.
 const QUARANTINE_RETRIES_PER_RUN: usize = 100;
 /// How many open orders one [`ImportRequest::OpenOrders`] run reads at most.
@@ -121,6 +123,8 @@ pub struct ImportContext<'a> {
     pub failed_imports: &'a dyn FailedImportStore,
     /// Where the store's open orders are found for [`ImportRequest::OpenOrders`].
     pub index: &'a dyn OrderIndex,
+    /// Where the mall writes an import owes go (the mall-writer's queue).
+    pub writes: &'a dyn MallWriteQueue,
     pub clock: &'a dyn Clock,
     /// Stop at the next batch boundary once this instant has passed (the function's remaining
     /// time less a margin). The first batch always runs, so every run makes progress.
@@ -166,8 +170,13 @@ pub struct ImportReport {
     pub quarantine_retried: usize,
     /// Orders waiting in the store's quarantine when the run ended.
     pub quarantine_size: usize,
-    pub acknowledged: usize,
-    pub acknowledgement_failures: Vec<OrderFailure>,
+    /// Acknowledgements queued for the mall-writer (created orders, followed orders whose
+    /// mall expects its next status).
+    pub writes_queued: usize,
+    /// Writes owed for long, queued again.
+    pub writes_queued_again: usize,
+    /// Writes the queue refused: their orders stay owed, queued again by a later run.
+    pub writes_not_queued: usize,
     /// Orders the mall showed cancelled (in its data or its answers): our order was cancelled
     /// to follow (or, once shipped, held for a person).
     pub cancelled_on_mall: Vec<OrderId>,
@@ -184,7 +193,7 @@ impl ImportReport {
     /// One line of counts for logs and errors; no order ids beyond the first failure.
     pub fn summary(&self) -> String {
         let mut text = format!(
-            "{}: listed {}, created {}, already imported {}, re-imported {}, changed on the mall {} (paid {}, cancelled {}, lines cancelled {}), held {}, quarantined {}, recovered {}, acknowledged {}, acknowledgement failures {}",
+            "{}: listed {}, created {}, already imported {}, re-imported {}, changed on the mall {} (paid {}, cancelled {}, lines cancelled {}), held {}, quarantined {}, recovered {}, mall writes queued {}, not queued {}",
             self.store,
             self.listed,
             self.created.len(),
@@ -197,8 +206,8 @@ impl ImportReport {
             self.held.len(),
             self.quarantined.len(),
             self.recovered.len(),
-            self.acknowledged,
-            self.acknowledgement_failures.len(),
+            self.writes_queued + self.writes_queued_again,
+            self.writes_not_queued,
         );
         if let Some(first) = self.quarantined.first() {
             text.push_str(&format!(
@@ -246,17 +255,6 @@ pub enum ImportError {
         window: TimeWindow,
         reason: String,
     },
-    /// The orders are stored, but the mall could not be told yet: the request is retried so
-    /// the acknowledgement is not left to chance.
-    #[error(
-        "{store}: {count} order(s) stored but not yet acknowledged to the mall (first: order {first}: {reason}); will retry"
-    )]
-    AcknowledgementsOutstanding {
-        store: StoreRef,
-        count: usize,
-        first: String,
-        reason: String,
-    },
 }
 
 impl ImportError {
@@ -270,7 +268,6 @@ impl ImportError {
                     StoreError::Unavailable { .. } | StoreError::Conflict { .. }
                 )
             }
-            ImportError::AcknowledgementsOutstanding { .. } => true,
             ImportError::WrongStore { .. } | ImportError::BadRange { .. } => false,
         }
     }
@@ -294,7 +291,7 @@ pub async fn run_import(
         });
     }
     let mut run = Run::new(ctx).await?;
-    run.sweep_acknowledgements().await?;
+    run.queue_stuck_writes().await?;
     match &command.request {
         ImportRequest::Differential => {
             run.retry_quarantined().await?;
@@ -323,7 +320,6 @@ pub async fn run_import(
         }
         ImportRequest::OpenOrders { only } => run.follow_open_orders(only).await?,
     }
-    let outstanding = run.acknowledgements_to_retry;
     let quarantine_size = run.quarantine.len();
     let mut report = run.report;
     report.quarantine_size = quarantine_size;
@@ -338,8 +334,9 @@ pub async fn run_import(
         held = report.held.len(),
         quarantined = report.quarantined.len(),
         recovered = report.recovered.len(),
-        acknowledged = report.acknowledged,
-        acknowledgement_failures = report.acknowledgement_failures.len(),
+        writes_queued = report.writes_queued,
+        writes_queued_again = report.writes_queued_again,
+        writes_not_queued = report.writes_not_queued,
         changed_on_mall = report.changed_on_mall.len(),
         paid_on_mall = report.paid_on_mall.len(),
         cancelled_on_mall = report.cancelled_on_mall.len(),
@@ -349,21 +346,6 @@ pub async fn run_import(
         checkpoint = ?report.checkpoint_advanced_to.map(|c| c.to_string()),
         "import finished"
     );
-    // A scheduled run leaves owed acknowledgements to the next run's sweep; a queued request
-    // fails so the queue brings it back (and, in the end, to the dead-letter queue).
-    let queued = !matches!(
-        command.request,
-        ImportRequest::Differential | ImportRequest::OpenOrders { .. }
-    );
-    if queued && outstanding > 0 {
-        let first = report.acknowledgement_failures.first();
-        return Err(ImportError::AcknowledgementsOutstanding {
-            store: store.clone(),
-            count: outstanding,
-            first: first.map(|f| f.mall_order_id.clone()).unwrap_or_default(),
-            reason: first.map(|f| f.error.clone()).unwrap_or_default(),
-        });
-    }
     Ok(report)
 }
 
@@ -386,8 +368,6 @@ struct Run<'a, 'c> {
     report: ImportReport,
     /// The store's failed imports as they stood when the run started, by mall order id.
     quarantine: HashMap<String, FailedImport>,
-    /// Acknowledgements that failed in a way worth retrying (the mall was unavailable).
-    acknowledgements_to_retry: usize,
     batches_done: usize,
     /// Stored orders already read by this run (the open-orders list), so following them does
     /// not read each again; taken once, then read from the store.
@@ -420,7 +400,6 @@ impl<'a, 'c> Run<'a, 'c> {
                 ..ImportReport::default()
             },
             quarantine,
-            acknowledgements_to_retry: 0,
             batches_done: 0,
             known: HashMap::new(),
             followed: HashSet::new(),
@@ -659,37 +638,22 @@ impl<'a, 'c> Run<'a, 'c> {
         to_import: Vec<ListedOrder>,
         mode: Mode,
     ) -> Result<Option<Vec<String>>, ImportError> {
-        // One batch at a time, to the end: memory stays bounded by two batches, and what a
-        // batch stored is safe even if a later one fails. A batch's acknowledgements go out
-        // while the next batch is fetched: on malls where each is its own rate-limited call
-        // (Yahoo: orderInfo and orderStatusChange, one query/s per URL) that halves the time.
+        // One batch at a time, to the end: memory stays bounded by one batch, and what a
+        // batch stored is safe even if a later one fails.
         let batch_size = self.ctx.mall.capabilities().detail_batch_size.max(1);
         let mut to_import = to_import.into_iter().peekable();
-        let mut owed: Vec<Owed> = Vec::new();
         while to_import.peek().is_some() {
             if self.out_of_time() {
-                self.acknowledge(owed).await?;
                 let rest = to_import.map(|l| l.mall_order_id).collect();
                 tracing::info!(store = %self.store(), "deadline near: stopping at a batch boundary");
                 return Ok(Some(rest));
             }
             let batch: Vec<ListedOrder> = to_import.by_ref().take(batch_size).collect();
-            let mall = self.ctx.mall;
-            let (acknowledged, fetched) = futures::future::join(
-                self.acknowledge(std::mem::take(&mut owed)),
-                fetch_batch(mall, batch),
-            )
-            .await;
-            acknowledged?;
-            owed = self
-                .store_batch(fetched?, mode)
-                .await?
-                .into_iter()
-                .map(Owed::created)
-                .collect();
+            let fetched = fetch_batch(self.ctx.mall, batch).await?;
+            let owed = self.store_batch(fetched, mode).await?;
+            self.queue_writes(&owed).await;
             self.batches_done += 1;
         }
-        self.acknowledge(owed).await?;
         Ok(None)
     }
 
@@ -809,7 +773,7 @@ impl<'a, 'c> Run<'a, 'c> {
 
     /// Whether the mall now expects its own next status for a followed order (au PAY: a paid
     /// order still in 発送前入金待ち goes to 発送待ち; Qoo10: a cart paid after import is
-    /// confirmed); if so the order owes it from now, sent with this run's acknowledgements.
+    /// confirmed); if so the order owes it from now, queued with this run's writes.
     /// A write the mall refused for good is not sent again on its own: it waits for a person.
     fn owes_next_status(&self, order: &mut Order) -> bool {
         let idle = matches!(order.mall_sync.state, SyncState::Idle | SyncState::Done);
@@ -892,9 +856,8 @@ impl<'a, 'c> Run<'a, 'c> {
             }
         }
         if let Some(e) = unavailable {
-            // Acknowledge what was stored before giving up, so the mall hears of it now.
-            self.acknowledge(owed.into_iter().map(Owed::created).collect())
-                .await?;
+            // Queue what was stored before giving up, so the mall hears of it now.
+            self.queue_writes(&owed).await;
             return Err(self.store_error(e));
         }
         Ok(owed)
@@ -1055,160 +1018,49 @@ impl<'a, 'c> Run<'a, 'c> {
         }
     }
 
-    /// Sends the acknowledgement owed by orders imported earlier (pending, or failed in a way
-    /// worth retrying): a run never leaves one behind for good.
-    async fn sweep_acknowledgements(&mut self) -> Result<(), ImportError> {
+    /// Queues again the writes owed for longer than [`crate::mall_write::WRITE_AGAIN_AFTER`]: their message was
+    /// lost, or they kept failing past the queue's retries. A run never leaves one behind.
+    async fn queue_stuck_writes(&mut self) -> Result<(), ImportError> {
         if self.ctx.mall.capabilities().acknowledgement.is_none() {
             return Ok(());
         }
         let owed = self
             .ctx
             .orders
-            .orders_owing_mall_sync(self.store(), ACKNOWLEDGEMENT_SWEEP_LIMIT)
+            .orders_owing_mall_sync(self.store(), stuck_since(self.now), STUCK_WRITES_PER_RUN)
             .await
             .map_err(|e| self.store_error(e))?;
         if owed.is_empty() {
             return Ok(());
         }
-        tracing::info!(store = %self.store(), owed = owed.len(), "sending acknowledgements still owed");
-        self.acknowledge(owed.into_iter().map(Owed::stored).collect())
+        let writes = stuck_writes(self.ctx.orders, self.store(), owed)
             .await
-    }
-
-    /// Sends the post-import acknowledgement (e.g. Rakuten `confirmOrder`) and records the
-    /// outcome on each order. A failure here never undoes the import. When the mall was
-    /// unavailable the orders stay owed (the next run's sweep sends them again); a rejection
-    /// is final and shown with the mall's message; a refused credential ends the run, since
-    /// every further call would be refused too.
-    async fn acknowledge(&mut self, owed: Vec<Owed>) -> Result<(), ImportError> {
-        let batch_size = self.ctx.mall.capabilities().detail_batch_size.max(1);
-        let mut owed = owed.into_iter().peekable();
-        while owed.peek().is_some() {
-            let batch: Vec<Owed> = owed.by_ref().take(batch_size).collect();
-            let ids: Vec<String> = batch.iter().map(|o| o.mall_order_id.clone()).collect();
-            let (mut outcomes, call_error) = match self.ctx.mall.acknowledge(&ids).await {
-                Ok(acks) => (
-                    acks.into_iter()
-                        .map(|ack| (ack.mall_order_id, Answer::Mall(ack.outcome)))
-                        .collect::<HashMap<_, _>>(),
-                    None,
-                ),
-                Err(e) => {
-                    let retryable = e.is_retryable() || e.is_credential();
-                    let answers = ids
-                        .iter()
-                        .map(|id| {
-                            (
-                                id.clone(),
-                                Answer::Failed {
-                                    reason: e.to_string(),
-                                    retryable,
-                                },
-                            )
-                        })
-                        .collect();
-                    (answers, Some(e))
-                }
-            };
-            let mut results = Vec::with_capacity(batch.len());
-            for o in batch {
-                let answer = outcomes.remove(&o.mall_order_id).unwrap_or(Answer::Failed {
-                    reason: "the mall gave no answer for this order".to_owned(),
-                    retryable: true,
-                });
-                results.push((o, answer));
-            }
-            let this = &*self;
-            let recorded: Vec<Result<Option<Follow>, ImportError>> = stream::iter(results)
-                .map(|(o, answer)| this.record_answer(o, answer))
-                .buffer_unordered(STORE_CONCURRENCY)
-                .collect()
-                .await;
-            for result in recorded {
-                match result? {
-                    Some(Follow::Acknowledged) => self.report.acknowledged += 1,
-                    Some(Follow::Failed {
-                        mall_order_id,
-                        reason,
-                        retryable,
-                    }) => {
-                        if retryable {
-                            self.acknowledgements_to_retry += 1;
-                        }
-                        self.report.acknowledgement_failures.push(OrderFailure {
-                            mall_order_id,
-                            error: reason,
-                        });
-                    }
-                    Some(Follow::Cancelled(id)) => self.report.cancelled_on_mall.push(id),
-                    Some(Follow::CancelRequested(id)) => {
-                        self.report.cancel_requested_on_mall.push(id)
-                    }
-                    None => {}
-                }
-            }
-            if let Some(e) = call_error.filter(MallError::is_credential) {
-                return Err(ImportError::Mall(e));
+            .map_err(|e| self.store_error(e))?;
+        tracing::info!(store = %self.store(), writes = writes.len(), "queueing again mall writes owed for long");
+        match self.ctx.writes.enqueue(&writes).await {
+            Ok(()) => self.report.writes_queued_again += writes.len(),
+            Err(e) => {
+                tracing::warn!(store = %self.store(), error = %e, "could not queue again the writes owed for long; the next run tries");
+                self.report.writes_not_queued += writes.len();
             }
         }
         Ok(())
     }
 
-    /// Records what the mall answered on the order: its sync state, and for a cancellation
-    /// (or a cancel request) our status, a hold and a history entry.
-    async fn record_answer(
-        &self,
-        owed: Owed,
-        answer: Answer,
-    ) -> Result<Option<Follow>, ImportError> {
-        let id = OrderId::new(self.store(), &owed.mall_order_id);
-        let now = self.now;
-        let mall = self.ctx.mall;
-        self.update_stored(&id, owed.stored_copy, |order| {
-            if matches!(answer, Answer::Mall(AckOutcome::Accepted))
-                && let Some(status) = mall.status_after_acknowledgement(order)
-            {
-                order.mall_status = status;
-            }
-            apply_answer(order, &answer, now)
-        })
-        .await
-    }
-
-    /// Applies `change` to the stored order and writes it with an optimistic version check,
-    /// reading it again when another writer got there first. `None` when the order is gone
-    /// or kept changing.
-    async fn update_stored<T>(
-        &self,
-        id: &OrderId,
-        mut known: Option<Order>,
-        change: impl Fn(&mut Order) -> T,
-    ) -> Result<Option<T>, ImportError> {
-        for _ in 0..3 {
-            let order = match known.take() {
-                Some(order) => Some(order),
-                None => self
-                    .ctx
-                    .orders
-                    .get_order(id)
-                    .await
-                    .map_err(|e| self.store_error(e))?,
-            };
-            let Some(mut order) = order else {
-                return Ok(None);
-            };
-            let expected = order.version;
-            let result = change(&mut order);
-            order.version += 1;
-            order.updated_at = self.now;
-            match self.ctx.orders.update_order(&order, expected).await {
-                Ok(()) => return Ok(Some(result)),
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(self.store_error(e)),
+    /// Queues the writes these orders owe (stored pending, so a refused queue loses nothing:
+    /// a later run queues them again).
+    async fn queue_writes(&mut self, orders: &[Order]) {
+        let writes: Vec<MallWrite> = orders.iter().filter_map(MallWrite::owed_by).collect();
+        if writes.is_empty() {
+            return;
+        }
+        match self.ctx.writes.enqueue(&writes).await {
+            Ok(()) => self.report.writes_queued += writes.len(),
+            Err(e) => {
+                tracing::warn!(store = %self.store(), error = %e, "mall writes not queued; a later run queues them again");
+                self.report.writes_not_queued += writes.len();
             }
         }
-        tracing::warn!(order = %id, "mall answer not recorded: the order kept changing; the next run sends it again");
-        Ok(None)
     }
 }
 
@@ -1229,8 +1081,7 @@ struct FetchedBatch {
     fetched: usize,
 }
 
-/// Fetches what the list did not carry. Touches only the mall, so it can run beside the
-/// previous batch's acknowledgements.
+/// Fetches what the list did not carry.
 async fn fetch_batch(mall: &dyn Mall, batch: Vec<ListedOrder>) -> Result<FetchedBatch, MallError> {
     let mut payloads: Vec<(String, RawPayload)> = Vec::with_capacity(batch.len());
     let mut to_fetch: Vec<String> = Vec::new();
@@ -1257,200 +1108,6 @@ async fn fetch_batch(mall: &dyn Mall, batch: Vec<ListedOrder>) -> Result<Fetched
         batch.missing = outcome.missing;
     }
     Ok(batch)
-}
-
-/// What the mall said to one acknowledgement, or why it could not be asked.
-#[derive(Clone, Debug)]
-enum Answer {
-    Mall(AckOutcome),
-    Failed { reason: String, retryable: bool },
-}
-
-/// What recording an answer did, for the report.
-#[derive(Clone, Debug)]
-enum Follow {
-    Acknowledged,
-    Failed {
-        mall_order_id: String,
-        reason: String,
-        retryable: bool,
-    },
-    Cancelled(OrderId),
-    CancelRequested(OrderId),
-}
-
-/// Records the mall's answer on the order. The order follows the mall: a cancellation the
-/// mall reports cancels it (or, once shipped, is left to a person in the history), a cancel
-/// request holds it.
-fn apply_answer(order: &mut Order, answer: &Answer, now: JstInstant) -> Follow {
-    log_mall_write(order, answer, now);
-    let record = |order: &mut Order, event: &str, change: String| {
-        order.history.push(HistoryEntry {
-            at: now,
-            event: event.to_owned(),
-            changes: vec![change],
-        });
-    };
-    match answer {
-        Answer::Mall(AckOutcome::Accepted | AckOutcome::NotNeeded { .. }) => {
-            order.mall_sync.record_attempt(SyncState::Done, now);
-            Follow::Acknowledged
-        }
-        Answer::Mall(AckOutcome::Cancelled { reason }) => {
-            order.mall_sync.record_attempt(SyncState::Done, now);
-            let before = order.status;
-            match order.apply(StatusEvent::Cancelled) {
-                Ok(()) => record(
-                    order,
-                    "cancelled_on_mall",
-                    format!("status: {before} → cancelled ({reason})"),
-                ),
-                Err(_) => {
-                    // Shipped already: a person handles the refund or return, as when the
-                    // open-orders sync finds it (`crate::follow`).
-                    order.holds.push(Hold::new(
-                        HoldKind::ChangedOnMall,
-                        None,
-                        format!(
-                            "the mall cancelled this order after it was {before}: handle the refund or return ({reason})"
-                        ),
-                    ));
-                    record(
-                        order,
-                        "cancelled_on_mall",
-                        format!(
-                            "the mall reports the order cancelled but it is {before}: a person must check ({reason})"
-                        ),
-                    )
-                }
-            }
-            Follow::Cancelled(order.id.clone())
-        }
-        Answer::Mall(AckOutcome::CancelRequested { reason }) => {
-            order.mall_sync.record_attempt(SyncState::Done, now);
-            if !order.has_hold(HoldKind::CancelRequested) {
-                let hold = Hold::new(
-                    HoldKind::CancelRequested,
-                    None,
-                    format!("the buyer asked the mall to cancel ({reason})"),
-                );
-                let before = order.status;
-                if order.status.is_before_shipment() {
-                    if let Err(e) = order.place_hold(hold) {
-                        tracing::error!(order = %order.id, error = %e, "could not hold an order with a cancel request");
-                    }
-                } else {
-                    order.holds.push(hold);
-                }
-                record(
-                    order,
-                    "cancel_requested_on_mall",
-                    format!(
-                        "holds: + cancel_requested; status: {before} → {}",
-                        order.status
-                    ),
-                );
-            }
-            Follow::CancelRequested(order.id.clone())
-        }
-        Answer::Mall(AckOutcome::Rejected { reason }) => {
-            let state = SyncState::Failed {
-                reason: reason.clone(),
-                retryable: false,
-            };
-            order.mall_sync.record_attempt(state, now);
-            Follow::Failed {
-                mall_order_id: order.mall_order_id.clone(),
-                reason: reason.clone(),
-                retryable: false,
-            }
-        }
-        Answer::Failed { reason, retryable } => {
-            let state = SyncState::Failed {
-                reason: reason.clone(),
-                retryable: *retryable,
-            };
-            order.mall_sync.record_attempt(state, now);
-            Follow::Failed {
-                mall_order_id: order.mall_order_id.clone(),
-                reason: reason.clone(),
-                retryable: *retryable,
-            }
-        }
-    }
-}
-
-/// History event of the write log: what ichigen sent the mall for this order and what the
-/// mall answered.
-pub const MALL_WRITE: &str = "mall_write";
-
-/// Adds the write and the mall's answer to the order's write log (its history). The same
-/// answer again (the mall still unavailable, run after run) is not repeated: the log says
-/// when it started, the sync state counts the attempts.
-fn log_mall_write(order: &mut Order, answer: &Answer, now: JstInstant) {
-    let operation = order
-        .mall_sync
-        .operation
-        .clone()
-        .unwrap_or_else(|| "acknowledgement".to_owned());
-    let answered = match answer {
-        Answer::Mall(AckOutcome::Accepted) => "accepted".to_owned(),
-        Answer::Mall(AckOutcome::NotNeeded { reason }) => format!("not needed: {reason}"),
-        Answer::Mall(AckOutcome::Cancelled { reason }) => {
-            format!("the mall says the order is cancelled: {reason}")
-        }
-        Answer::Mall(AckOutcome::CancelRequested { reason }) => {
-            format!("the mall says the buyer asked to cancel: {reason}")
-        }
-        Answer::Mall(AckOutcome::Rejected { reason }) => {
-            format!("refused for good (waits for a person): {reason}")
-        }
-        Answer::Failed {
-            reason,
-            retryable: true,
-        } => format!("not delivered (sent again by the next run): {reason}"),
-        Answer::Failed {
-            reason,
-            retryable: false,
-        } => format!("failed (waits for a person): {reason}"),
-    };
-    let line = format!("{operation}: {answered}");
-    let repeated = order
-        .history
-        .iter()
-        .rev()
-        .find(|entry| entry.event == MALL_WRITE)
-        .is_some_and(|entry| entry.changes.first() == Some(&line));
-    if !repeated {
-        order.history.push(HistoryEntry {
-            at: now,
-            event: MALL_WRITE.to_owned(),
-            changes: vec![line],
-        });
-    }
-}
-
-/// An order owed the post-import acknowledgement.
-struct Owed {
-    mall_order_id: String,
-    /// The order as this run stored it, when it did; saves a read when recording the outcome.
-    stored_copy: Option<Order>,
-}
-
-impl Owed {
-    fn created(order: Order) -> Self {
-        Self {
-            mall_order_id: order.mall_order_id.clone(),
-            stored_copy: Some(order),
-        }
-    }
-
-    fn stored(mall_order_id: String) -> Self {
-        Self {
-            mall_order_id,
-            stored_copy: None,
-        }
-    }
 }
 
 fn sub(at: JstInstant, duration: jiff::SignedDuration) -> JstInstant {
@@ -1584,117 +1241,6 @@ mod tests {
         let window = differential_window(now, None, &settings, &caps).unwrap();
         assert_eq!(window.end, at("2026-11-22T11:58:00+09:00"));
         assert_eq!(window.start, at("2026-08-24T12:00:00+09:00"));
-    }
-
-    fn answered(answer: Answer, status: OrderStatus) -> (Order, Follow) {
-        let store = StoreRef::new(crate::order::MallId::Rakuten, "s");
-        let mut order: Order = serde_json::from_value(serde_json::json!({
-            "id": "rakuten:s:1", "store": "rakuten:s", "mall_order_id": "1",
-            "ordered_at": "2026-11-22T10:00:00+09:00",
-            "buyer": {"name": "x", "kana": null, "email": null, "phone": null, "address": null},
-            "destinations": [], "amounts": {"goods":0,"shipping":0,"cod_fee":0,"payment_fee":0,"gift_wrapping":0,"coupons":0,"coupons_shop_funded":0,"points":0,"total":0,"billed":0,"tax":null},
-            "payment": {"method":"credit_card","mall_method_code":"1","mall_method_name":"card","paid_at":null,"due_date":null},
-            "delivery": {"mall_method_name":"","carrier":null,"desired_date":null,"time_slot":null},
-            "gift": {"is_gift":false,"wrappings":[],"noshi":null}, "notes": null,
-            "mall_status": {"code":"100","label":""}, "status": "ready_to_ship", "holds": [],
-            "mall_sync": {"operation":"confirmOrder","state":"pending","attempts":0,"updated_at":null},
-            "history": [], "version": 1, "imported_at": "2026-11-22T10:00:00+09:00",
-            "updated_at": "2026-11-22T10:00:00+09:00", "raw": {"content_type":"application/json","body":"{}"}
-        }))
-        .unwrap();
-        assert_eq!(order.store, store);
-        order.status = status;
-        let follow = apply_answer(&mut order, &answer, at("2026-11-22T11:00:00+09:00"));
-        (order, follow)
-    }
-
-    #[test]
-    fn a_cancellation_the_mall_reports_cancels_our_order() {
-        let answer = Answer::Mall(AckOutcome::Cancelled {
-            reason: "ERROR_102".into(),
-        });
-        let (order, follow) = answered(answer.clone(), OrderStatus::ReadyToShip);
-        assert_eq!(order.status, OrderStatus::Cancelled);
-        assert_eq!(order.mall_sync.state, SyncState::Done);
-        assert!(matches!(follow, Follow::Cancelled(_)));
-        let entry = order.history.last().unwrap();
-        assert_eq!(entry.event, "cancelled_on_mall");
-        assert_eq!(
-            entry.changes,
-            ["status: ready_to_ship → cancelled (ERROR_102)"]
-        );
-        // A shipped order is not changed silently: the history asks a person to look.
-        let (order, _) = answered(answer, OrderStatus::Shipped);
-        assert_eq!(order.status, OrderStatus::Shipped);
-        assert!(
-            order.history.last().unwrap().changes[0].contains("a person must check"),
-            "{:?}",
-            order.history
-        );
-        assert_eq!(order.holds[0].kind, HoldKind::ChangedOnMall);
-    }
-
-    #[test]
-    fn each_write_and_the_malls_answer_go_to_the_write_log_once() {
-        let unavailable = Answer::Failed {
-            reason: "rakuten:s: confirmOrder — mall unavailable after 3 attempts: 503".into(),
-            retryable: true,
-        };
-        let (mut order, _) = answered(unavailable.clone(), OrderStatus::ReadyToShip);
-        // The next run meets the same outage: the log does not grow.
-        apply_answer(&mut order, &unavailable, at("2026-11-22T11:03:00+09:00"));
-        apply_answer(
-            &mut order,
-            &Answer::Mall(AckOutcome::Accepted),
-            at("2026-11-22T11:06:00+09:00"),
-        );
-        let log: Vec<(String, &str)> = order
-            .history
-            .iter()
-            .filter(|e| e.event == MALL_WRITE)
-            .map(|e| (e.at.to_string(), e.changes[0].as_str()))
-            .collect();
-        assert_eq!(
-            log,
-            [
-                (
-                    "2026-11-22T11:00:00+09:00".to_owned(),
-                    "confirmOrder: not delivered (sent again by the next run): rakuten:s: confirmOrder — mall unavailable after 3 attempts: 503"
-                ),
-                (
-                    "2026-11-22T11:06:00+09:00".to_owned(),
-                    "confirmOrder: accepted"
-                ),
-            ]
-        );
-        assert_eq!(order.mall_sync.attempts, 3);
-        assert_eq!(order.mall_sync.state, SyncState::Done);
-    }
-
-    #[test]
-    fn a_cancel_request_holds_the_order() {
-        let answer = Answer::Mall(AckOutcome::CancelRequested {
-            reason: "800".into(),
-        });
-        let (order, _) = answered(answer, OrderStatus::ReadyToShip);
-        assert_eq!(order.status, OrderStatus::OnHold);
-        assert!(order.has_hold(HoldKind::CancelRequested));
-    }
-
-    #[test]
-    fn failures_say_whether_they_are_owed_again() {
-        let final_no = Answer::Mall(AckOutcome::Rejected {
-            reason: "ERROR_105".into(),
-        });
-        let (order, _) = answered(final_no, OrderStatus::ReadyToShip);
-        assert!(!order.mall_sync.is_outstanding());
-        let later = Answer::Failed {
-            reason: "503".into(),
-            retryable: true,
-        };
-        let (order, _) = answered(later, OrderStatus::ReadyToShip);
-        assert!(order.mall_sync.is_outstanding());
-        assert_eq!(order.mall_sync.attempts, 1);
     }
 
     #[test]

@@ -49,6 +49,7 @@ impl OrderStore for Book {
     async fn orders_owing_mall_sync(
         &self,
         _store: &crate::StoreRef,
+        _owed_before: JstInstant,
         _limit: usize,
     ) -> Result<Vec<String>, StoreError> {
         Ok(Vec::new())
@@ -737,8 +738,17 @@ async fn retrying_a_refused_write_makes_it_owed_again_and_records_who_asked() {
     let by = RetryWrite {
         by: "佐藤".to_owned(),
     };
-    let order = retry_failed_write(desk, &id("1"), &by).await.unwrap();
+    let queue = QueuedWrites::default();
+    let order = retry_failed_write(desk, &queue, &id("1"), &by)
+        .await
+        .unwrap();
     assert_eq!(order.mall_sync.state, SyncState::Pending);
+    let queued = queue.0.lock().unwrap().clone();
+    assert_eq!(
+        queued,
+        [crate::mall_write::MallWrite::owed_by(&order).unwrap()],
+        "the write is queued for the mall-writer"
+    );
     assert!(order.mall_sync.is_outstanding());
     assert_eq!(order.mall_sync.attempts, 1, "the attempts so far are kept");
     assert_eq!(order.mall_sync.updated_at, Some(clock.now()));
@@ -748,6 +758,11 @@ async fn retrying_a_refused_write_makes_it_owed_again_and_records_who_asked() {
     assert!(entry.changes[0].contains("confirmOrder"), "{entry:?}");
     assert!(entry.changes[0].contains("ERROR_105"), "{entry:?}");
     assert!(entry.changes[0].ends_with("asked by 佐藤"), "{entry:?}");
+    assert_eq!(
+        queue.0.lock().unwrap().len(),
+        1,
+        "only the retried write is queued"
+    );
 
     // Now pending: a second retry is refused with the state, and so is an idle order and
     // one whose failure ichigen retries on its own.
@@ -760,9 +775,9 @@ async fn retrying_a_refused_write_makes_it_owed_again_and_records_who_asked() {
     for (number, state) in [
         ("1", "is pending"),
         ("2", "is idle"),
-        ("3", "sent again by the next import run on its own"),
+        ("3", "sent again on its own"),
     ] {
-        match retry_failed_write(desk, &id(number), &by).await {
+        match retry_failed_write(desk, &queue, &id(number), &by).await {
             Err(e @ OperatorError::WriteNotFailed { .. }) => {
                 assert!(e.to_string().contains(state), "{e}");
             }
@@ -770,12 +785,27 @@ async fn retrying_a_refused_write_makes_it_owed_again_and_records_who_asked() {
         }
     }
     assert!(matches!(
-        retry_failed_write(desk, &id("404"), &by).await,
+        retry_failed_write(desk, &queue, &id("404"), &by).await,
         Err(OperatorError::OrderNotFound(_))
     ));
     let nobody = RetryWrite { by: " ".to_owned() };
     assert!(matches!(
-        retry_failed_write(desk, &id("1"), &nobody).await,
+        retry_failed_write(desk, &queue, &id("1"), &nobody).await,
         Err(OperatorError::Invalid { field, .. }) if field == "by"
     ));
+}
+
+/// The writes queued, in order.
+#[derive(Default)]
+struct QueuedWrites(std::sync::Mutex<Vec<crate::mall_write::MallWrite>>);
+
+#[async_trait]
+impl crate::mall_write::MallWriteQueue for QueuedWrites {
+    async fn enqueue(
+        &self,
+        writes: &[crate::mall_write::MallWrite],
+    ) -> Result<(), crate::ports::QueueFailure> {
+        self.0.lock().unwrap().extend_from_slice(writes);
+        Ok(())
+    }
 }

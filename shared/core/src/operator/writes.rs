@@ -1,12 +1,13 @@
 //! Failed mall writes, as an operator sees them: the orders whose write to the mall (today the
 //! post-import acknowledgement, e.g. Rakuten `confirmOrder`) the mall refused for good. They
 //! wait for a person: listed with the mall's message, and retried one by one, which makes the
-//! write owed again so the next import run of the store sends it.
+//! write owed again and queues it for the mall-writer ([`crate::mall_write`]).
 
 use serde::{Deserialize, Serialize};
 
 use super::listing::{MAX_PAGE_SIZE, OrderCursor, list_position, stores_in_scope};
 use super::{OperatorError, OrderDesk, change_order, check_actor, history};
+use crate::mall_write::{MallWrite, MallWriteQueue};
 use crate::order::{Order, OrderId, StoreRef};
 use crate::ports::{OrderIndex, StoreConfigs};
 use crate::status::SyncState;
@@ -32,7 +33,7 @@ pub fn describe(state: &SyncState) -> &'static str {
     match state {
         SyncState::Failed {
             retryable: true, ..
-        } => "failed and is sent again by the next import run on its own",
+        } => "failed and is sent again on its own",
         other => other.as_str(),
     }
 }
@@ -130,16 +131,19 @@ pub struct RetryWrite {
     pub by: String,
 }
 
-/// Makes a refused write owed again (recorded in the history with who asked), so the next
-/// import run of the store sends it. A write that is not refused for good is left alone:
-/// [`OperatorError::WriteNotFailed`] with its state.
+/// Makes a refused write owed again (recorded in the history with who asked) and queues it
+/// for the mall-writer. A write that is not refused for good is left alone:
+/// [`OperatorError::WriteNotFailed`] with its state. When the queue refuses, the write stays
+/// owed and the store's import run queues it again within
+/// [`crate::mall_write::WRITE_AGAIN_AFTER`].
 pub async fn retry_failed_write(
     desk: OrderDesk<'_>,
+    writes: &dyn MallWriteQueue,
     id: &OrderId,
     request: &RetryWrite,
 ) -> Result<Order, OperatorError> {
     check_actor(&request.by)?;
-    change_order(desk, id, None, |order, now| {
+    let order = change_order(desk, id, None, |order, now| {
         let Some(message) = order.mall_sync.refused_for_good().map(str::to_owned) else {
             return Err(OperatorError::WriteNotFailed {
                 id: order.id.clone(),
@@ -156,11 +160,17 @@ pub async fn retry_failed_write(
             now,
             MALL_WRITE_RETRIED,
             vec![format!(
-                "{operation} refused by the mall ({message}) is sent again on the next import run, asked by {}",
+                "{operation} refused by the mall ({message}) is sent again, asked by {}",
                 request.by
             )],
         ));
         Ok(())
     })
-    .await
+    .await?;
+    if let Some(write) = MallWrite::owed_by(&order)
+        && let Err(e) = writes.enqueue(&[write]).await
+    {
+        tracing::warn!(order = %order.id, error = %e, "a retried write was not queued; the store's import run queues it");
+    }
+    Ok(order)
 }

@@ -377,10 +377,11 @@ impl Mall for AmazonMall {
         false
     }
 
-    async fn acknowledge(
-        &self,
-        mall_order_ids: &[String],
-    ) -> Result<Vec<Acknowledgement>, MallError> {
+    async fn acknowledge(&self, orders: &[Order]) -> Result<Vec<Acknowledgement>, MallError> {
+        let mall_order_ids: &[String] = &orders
+            .iter()
+            .map(|o| o.mall_order_id.clone())
+            .collect::<Vec<_>>();
         Ok(mall_order_ids
             .iter()
             .map(|id| Acknowledgement {

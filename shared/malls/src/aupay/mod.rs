@@ -459,10 +459,22 @@ impl Mall for AupayMall {
         true
     }
 
-    async fn acknowledge(
-        &self,
-        mall_order_ids: &[String],
-    ) -> Result<Vec<Acknowledgement>, MallError> {
+    async fn acknowledge(&self, orders: &[Order]) -> Result<Vec<Acknowledgement>, MallError> {
+        // Where each goes: on the first attempt, from the stored order (read by the import a
+        // moment ago); a retry (minutes or hours later) looks the order up first, so a buyer's
+        // cancel request made meanwhile is never overwritten by 発送待ち.
+        {
+            let mut targets = self.targets.lock().unwrap_or_else(|p| p.into_inner());
+            for order in orders.iter().filter(|o| o.mall_sync.attempts == 0) {
+                if let Some(target) = normalise::acknowledgement_target(order) {
+                    targets.insert(order.mall_order_id.clone(), target);
+                }
+            }
+        }
+        let mall_order_ids: &[String] = &orders
+            .iter()
+            .map(|o| o.mall_order_id.clone())
+            .collect::<Vec<_>>();
         let mut acknowledgements = Vec::with_capacity(mall_order_ids.len());
         for id in mall_order_ids {
             let settled = self

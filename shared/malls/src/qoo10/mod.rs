@@ -648,10 +648,13 @@ impl Mall for Qoo10Mall {
             && order.lines().next().is_some()
     }
 
-    async fn acknowledge(
-        &self,
-        mall_order_ids: &[String],
-    ) -> Result<Vec<Acknowledgement>, MallError> {
+    async fn acknowledge(&self, orders: &[Order]) -> Result<Vec<Acknowledgement>, MallError> {
+        // Each order's lines, from the stored order (the writer has not read its cart).
+        self.remember_lines(orders);
+        let mall_order_ids: &[String] = &orders
+            .iter()
+            .map(|o| o.mall_order_id.clone())
+            .collect::<Vec<_>>();
         let unknown: BTreeSet<i64> = mall_order_ids
             .iter()
             .filter(|id| self.lines_of(id).is_none())

@@ -578,10 +578,11 @@ impl Mall for RakutenMall {
         })
     }
 
-    async fn acknowledge(
-        &self,
-        mall_order_ids: &[String],
-    ) -> Result<Vec<Acknowledgement>, MallError> {
+    async fn acknowledge(&self, orders: &[Order]) -> Result<Vec<Acknowledgement>, MallError> {
+        let mall_order_ids: &[String] = &orders
+            .iter()
+            .map(|o| o.mall_order_id.clone())
+            .collect::<Vec<_>>();
         let mut acknowledgements = Vec::with_capacity(mall_order_ids.len());
         for batch in mall_order_ids.chunks(BATCH_SIZE) {
             acknowledgements.extend(self.confirm_batch(batch).await?);

@@ -490,10 +490,11 @@ impl Mall for YahooMall {
                 .unwrap_or(false)
     }
 
-    async fn acknowledge(
-        &self,
-        mall_order_ids: &[String],
-    ) -> Result<Vec<Acknowledgement>, MallError> {
+    async fn acknowledge(&self, orders: &[Order]) -> Result<Vec<Acknowledgement>, MallError> {
+        let mall_order_ids: &[String] = &orders
+            .iter()
+            .map(|o| o.mall_order_id.clone())
+            .collect::<Vec<_>>();
         let mut acknowledgements = Vec::with_capacity(mall_order_ids.len());
         let mut to_send = Vec::with_capacity(mall_order_ids.len());
         {
