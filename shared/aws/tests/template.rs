@@ -12,7 +12,8 @@ use std::process::Command;
 
 use ichigen_aws::setup::{
     DLQ_RETENTION_SECS, IMPORT_FUNCTION_TIMEOUT_SECS, IMPORT_MAX_RECEIVE_COUNT,
-    IMPORT_VISIBILITY_TIMEOUT_SECS,
+    IMPORT_VISIBILITY_TIMEOUT_SECS, WRITE_MAX_RECEIVE_COUNT, WRITE_VISIBILITY_TIMEOUT_SECS,
+    WRITER_FUNCTION_TIMEOUT_SECS,
 };
 use ichigen_aws::tables::{AttributeDef, AttributeType, IndexDef, KeyDef, ProjectionDef};
 use ichigen_aws::{ShopResources, TableDefinition, shop_table};
@@ -409,10 +410,9 @@ fn the_import_function_is_built_and_wired_as_expected() {
     assert_eq!(sqs[0]["Properties"]["BatchSize"], Value::from(1));
 }
 
-/// The mall writer's timeout and its queue's receive count (no constants in `setup` yet: the
-/// local setup does not create the write queues).
-const MALL_WRITER_TIMEOUT_SECS: u64 = 60;
-const MALL_WRITE_MAX_RECEIVE_COUNT: u64 = 5;
+/// The mall writer's timeout and its queue's receive count, as the local setup has them.
+const MALL_WRITER_TIMEOUT_SECS: u64 = WRITER_FUNCTION_TIMEOUT_SECS as u64;
+const MALL_WRITE_MAX_RECEIVE_COUNT: u64 = WRITE_MAX_RECEIVE_COUNT as u64;
 
 /// `!Ref name` or `!GetAtt name`, as the template writes them.
 fn is_tagged(value: &Value, tag: &str, target: &str) -> bool {
@@ -451,13 +451,14 @@ fn the_mall_write_queue_is_fifo_with_a_dead_letter_queue_and_its_alarm() {
         assert_eq!(q["Properties"]["SqsManagedSseEnabled"], Value::Bool(true));
     }
     let (queue, dlq) = (&queue["Properties"], &dlq["Properties"]);
+    let names = ShopResources::with_prefix("ichigen-${ShopId}");
     assert_eq!(
         sub_text(&queue["QueueName"], "QueueName"),
-        "ichigen-${ShopId}-mall-write.fifo"
+        names.write_queue_name
     );
     assert_eq!(
         sub_text(&dlq["QueueName"], "QueueName"),
-        "ichigen-${ShopId}-mall-write-dlq.fifo"
+        names.write_dlq_name
     );
     // Senders give each write its own de-duplication id; content-based de-duplication would
     // drop a second, equal write within five minutes.
@@ -487,6 +488,11 @@ fn the_mall_write_queue_is_fifo_with_a_dead_letter_queue_and_its_alarm() {
         "Timeout",
     );
     assert_eq!(timeout, MALL_WRITER_TIMEOUT_SECS);
+    assert_eq!(
+        visibility,
+        u64::from(WRITE_VISIBILITY_TIMEOUT_SECS),
+        "as set up locally"
+    );
     assert!(
         visibility >= 6 * timeout,
         "visibility timeout {visibility} must be ≥ 6× the function timeout {timeout}"
@@ -775,11 +781,8 @@ fn every_function_knows_the_mall_write_queue_and_may_send_to_it() {
 }
 
 /// The workspace has a package for each function's binary (where `sam build` finds it).
-/// `functions/mall-writer` is written on another branch: until it is merged its absence is
-/// allowed, and once it is here this test asks for it to be checked like the others.
 #[test]
 fn every_function_binary_is_a_workspace_package() {
-    const NOT_YET_IN_WORKSPACE: [&str; 1] = ["mall-writer"];
     let template = template();
     let mut found = Vec::new();
     collect_resources(resources(&template), &mut found);
@@ -798,14 +801,6 @@ fn every_function_binary_is_a_workspace_package() {
             .join("functions")
             .join(binary)
             .join("Cargo.toml");
-        let exists = manifest.exists();
-        if NOT_YET_IN_WORKSPACE.contains(&binary) {
-            assert!(
-                !exists,
-                "functions/{binary} is in the workspace now: take it off NOT_YET_IN_WORKSPACE"
-            );
-            continue;
-        }
         let package = std::fs::read_to_string(&manifest)
             .unwrap_or_else(|e| panic!("{id}: {}: {e}", manifest.display()));
         assert!(
