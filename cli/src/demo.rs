@@ -200,9 +200,10 @@ async fn setup(
     setup_amazon(&sdk, &table, shop, &sandbox, orders).await?;
 
     let env = format!(
-        "export ICHIGEN_TABLE={table}\nexport ICHIGEN_IMPORT_QUEUE_URL={queue}\nexport ICHIGEN_RAKUTEN_BASE_URL={sandbox_url}\nexport AWS_ENDPOINT_URL={endpoint}\n",
+        "export ICHIGEN_TABLE={table}\nexport ICHIGEN_IMPORT_QUEUE_URL={queue}\nexport ICHIGEN_WRITE_QUEUE_URL={writes}\nexport ICHIGEN_RAKUTEN_BASE_URL={sandbox_url}\nexport AWS_ENDPOINT_URL={endpoint}\n",
         table = handles.table_name,
         queue = handles.import_queue_url,
+        writes = handles.write_queue_url,
         endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default(),
     );
     if let Some(dir) = env_file.parent() {
@@ -680,7 +681,7 @@ fn summarize(file: &Path) -> anyhow::Result<()> {
         _ => 0,
     };
     println!(
-        "  {}: listed {}, fetched {}, imported {}, already imported {}, re-imported {}, changed on the mall {}, held {}, confirmed on the mall {}, acknowledgement failures {}, quarantined {}, recovered from quarantine {}",
+        "  {}: listed {}, fetched {}, imported {}, already imported {}, re-imported {}, changed on the mall {}, held {}, mall writes queued {} (again {}, not queued {}), quarantined {}, recovered from quarantine {}",
         output.get("store").and_then(Value::as_str).unwrap_or("?"),
         count("listed"),
         count("fetched"),
@@ -689,8 +690,9 @@ fn summarize(file: &Path) -> anyhow::Result<()> {
         count("reimported"),
         count("changed_on_mall"),
         count("held"),
-        count("acknowledged"),
-        count("acknowledgement_failures"),
+        count("writes_queued"),
+        count("writes_queued_again"),
+        count("writes_not_queued"),
         count("quarantined"),
         count("recovered"),
     );

@@ -114,6 +114,18 @@ pub enum WritesCommand {
         #[arg(long)]
         by: String,
     },
+    /// Plays the mall-write queue's Lambda event source where there is none (a local run):
+    /// hands the queued writes to the mall-writer function, ten per invocation, until the
+    /// queue has nothing visible, and deletes what the function did not give back.
+    Deliver {
+        /// The mall-writer's queue.
+        #[arg(long, env = "ICHIGEN_WRITE_QUEUE_URL")]
+        write_queue_url: String,
+        /// The function's invoke URL, e.g. `cargo lambda watch`'s
+        /// `http://127.0.0.1:9000/2015-03-31/functions/mall-writer/invocations`.
+        #[arg(long)]
+        function_url: String,
+    },
 }
 
 /// Reads a snake_case name the way the API does (`ready_to_ship`).
@@ -219,6 +231,26 @@ pub async fn hold_command(command: HoldCommand) -> anyhow::Result<ExitCode> {
 
 pub async fn writes_command(command: WritesCommand) -> anyhow::Result<ExitCode> {
     match command {
+        WritesCommand::Deliver {
+            write_queue_url,
+            function_url,
+        } => {
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let source = ichigen_aws::event_source::EventSource::from_sdk(&sdk, write_queue_url);
+            let http = reqwest::Client::new();
+            let (mut batches, mut writes, mut given_back) = (0, 0, 0);
+            while let Some(delivered) = source
+                .deliver(|event| invoke_writer(&http, &function_url, event))
+                .await?
+            {
+                batches += 1;
+                writes += delivered.received;
+                given_back += delivered.failed.len();
+            }
+            println!(
+                "  mall-writer: {writes} write(s) in {batches} invocation(s); {given_back} given back to the queue (retried after its visibility timeout)"
+            );
+        }
         WritesCommand::Failed {
             table,
             store,
@@ -267,4 +299,37 @@ pub async fn writes_command(command: WritesCommand) -> anyhow::Result<ExitCode> 
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Invokes the mall-writer with one batch. A failed invocation gives every message back, as
+/// Lambda's event source does.
+async fn invoke_writer(
+    http: &reqwest::Client,
+    url: &str,
+    event: aws_lambda_events::sqs::SqsEvent,
+) -> aws_lambda_events::sqs::SqsBatchResponse {
+    use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
+    let all_failed = |event: &aws_lambda_events::sqs::SqsEvent| SqsBatchResponse {
+        batch_item_failures: event
+            .records
+            .iter()
+            .map(|m| BatchItemFailure {
+                item_identifier: m.message_id.clone().unwrap_or_default(),
+            })
+            .collect(),
+    };
+    let answer = match http.post(url).json(&event).send().await {
+        Ok(answer) => answer,
+        Err(e) => {
+            eprintln!("  mall-writer invocation failed: {e}");
+            return all_failed(&event);
+        }
+    };
+    match answer.json::<SqsBatchResponse>().await {
+        Ok(response) => response,
+        Err(e) => {
+            eprintln!("  mall-writer answered something other than a batch response: {e}");
+            all_failed(&event)
+        }
+    }
 }

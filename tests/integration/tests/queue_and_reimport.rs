@@ -223,6 +223,24 @@ async fn the_sample_events_are_what_the_function_accepts() {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
+        if name.starts_with("mall-writer-") {
+            let event: aws_lambda_events::sqs::SqsEvent = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{} is not an SQS event: {e}", path.display()));
+            for record in event.records {
+                let write: ichigen_core::mall_write::MallWrite =
+                    serde_json::from_str(&record.body.unwrap()).unwrap_or_else(|e| {
+                        panic!("{}: message body is not a mall write: {e}", path.display())
+                    });
+                assert_eq!(
+                    record.attributes.get("MessageGroupId"),
+                    Some(&write.message_group()),
+                    "{}: one message group per order",
+                    path.display()
+                );
+            }
+            seen += 1;
+            continue;
+        }
         let invocation: Invocation = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{} is not an import-orders event: {e}", path.display()));
         if let Invocation::Queue(event) = invocation {
