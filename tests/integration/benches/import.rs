@@ -1,6 +1,8 @@
-//! Import benchmark: 10,000 sandbox orders through the import-orders function's code, with the
-//! sandbox's rate limit off and on, side by side in one run. Prints figures; asserts nothing
-//! about time.
+//! Import benchmark: 10,000 sandbox orders through the import-orders function's code, then the
+//! mall-writer's (the acknowledgements the import queued, delivered from the real queue right
+//! after, as deployed), with the sandbox's rate limit off and on, side by side in one run.
+//! Prints figures; asserts nothing about time. `seconds` is import + writes; `write s` the
+//! writer's part.
 //!
 //! ```text
 //! scripts/bench.sh                       # starts the emulator, then runs this bench
@@ -40,6 +42,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ichigen_aws::ShopResources;
 use ichigen_aws::ShopTable;
 use ichigen_core::StoreRef;
 use ichigen_core::import::{ImportCommand, ImportRequest};
@@ -47,7 +50,7 @@ use ichigen_integration::bench::{
     QOO10_CALLS_PER_SECOND, register_amazon, register_aupay, register_qoo10, register_rakuten,
     register_yahoo, shop_with_store,
 };
-use ichigen_integration::{DynamoDbMeter, ago, emulator_sdk, hours, minutes, rakuten_time};
+use ichigen_integration::{DynamoDbMeter, Writer, ago, emulator_sdk, hours, minutes, rakuten_time};
 use ichigen_malls::{ClientSettings, MallEndpoints};
 use ichigen_sandbox::control::{GenerateOptions, RakutenLimits};
 use ichigen_sandbox::{Sandbox, SandboxConfig};
@@ -57,7 +60,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Serialize, Deserialize)]
 struct FunctionFigures {
     created: usize,
+    /// Import and mall writes together.
     seconds: f64,
+    /// The mall-writer's part of `seconds`.
+    #[serde(default)]
+    write_seconds: f64,
     dynamodb_requests: u64,
     peak_rss_kib: u64,
     /// Filled in by the orchestrator from the table after the run.
@@ -92,10 +99,11 @@ async fn orchestrate() -> anyhow::Result<()> {
         "import benchmark: {orders} Rakuten sandbox orders; rate limit on = {rate} request/s per store\n"
     );
     println!(
-        "{:<16} {:>9} {:>10} {:>9} {:>14} {:>16} {:>14} {:>13} {:>13}",
+        "{:<16} {:>9} {:>10} {:>8} {:>9} {:>14} {:>16} {:>14} {:>13} {:>13}",
         "mode",
         "orders",
         "seconds",
+        "write s",
         "orders/s",
         "mall calls/ord",
         "dynamodb req/ord",
@@ -105,10 +113,11 @@ async fn orchestrate() -> anyhow::Result<()> {
     );
     let row = |mode: &str, figures: &FunctionFigures, mall_calls: u64| {
         println!(
-            "{:<16} {:>9} {:>10.1} {:>9.2} {:>14.3} {:>16.3} {:>14.1} {:>13} {:>13}",
+            "{:<16} {:>9} {:>10.1} {:>8.1} {:>9.2} {:>14.3} {:>16.3} {:>14.1} {:>13} {:>13}",
             mode,
             figures.created,
             figures.seconds,
+            figures.write_seconds,
             figures.created as f64 / figures.seconds,
             mall_calls as f64 / figures.created as f64,
             figures.dynamodb_requests as f64 / figures.created as f64,
@@ -425,7 +434,8 @@ async fn order_item_sizes(sdk: &aws_config::SdkConfig, table: &str) -> anyhow::R
     Ok(sizes)
 }
 
-/// The function process: the import-orders handler on one schedule event.
+/// The function process: the import-orders handler on one schedule event, then the
+/// mall-writer on what it queued (both through the same metered table client).
 async fn function_process() -> anyhow::Result<FunctionFigures> {
     let sdk = emulator_sdk().await;
     let table_name = std::env::var("ICHIGEN_TABLE")?;
@@ -439,19 +449,39 @@ async fn function_process() -> anyhow::Result<FunctionFigures> {
         MallEndpoints::from_env(),
         settings,
     );
+    let prefix = table_name
+        .strip_suffix("-orders")
+        .ok_or_else(|| anyhow::anyhow!("{table_name} is not a shop table"))?;
+    let write_queue = aws_sdk_sqs::Client::new(&sdk)
+        .get_queue_url()
+        .queue_name(ShopResources::with_prefix(prefix).write_queue_name)
+        .send()
+        .await?
+        .queue_url
+        .ok_or_else(|| anyhow::anyhow!("no mall-write queue for {table_name}"))?;
     app.store = Arc::new(ShopTable::new(dynamodb, table_name));
+    let app = app.with_write_queue(&sdk, &write_queue);
+    let mut writer = Writer::following(&app, &sdk, &write_queue);
+    writer.app.store = app.store.clone();
 
     let store: StoreRef = std::env::var("ICHIGEN_BENCH_STORE")?.parse()?;
     let command = ImportCommand::new(store, ImportRequest::Differential);
     let started = Instant::now();
     let outcome = app.handle(Invocation::Command(command), None).await?;
-    let seconds = started.elapsed().as_secs_f64();
     let Outcome::Report(report) = outcome else {
         anyhow::bail!("expected a report")
     };
+    let writes_started = Instant::now();
+    let written = writer.drain().await;
+    anyhow::ensure!(
+        written.report.received == report.writes_queued && written.failed_receipts.is_empty(),
+        "the mall-writer did not settle every queued write: {}",
+        written.report.summary()
+    );
     Ok(FunctionFigures {
         created: report.created.len(),
-        seconds,
+        seconds: started.elapsed().as_secs_f64(),
+        write_seconds: writes_started.elapsed().as_secs_f64(),
         dynamodb_requests: meter.requests(),
         peak_rss_kib: peak_rss_kib()?,
         item_size_p50: 0,
