@@ -42,6 +42,15 @@ pub fn ready_order(store: &str, number: &str, ordered_at: &str) -> Order {
     }
 }
 
+/// Orders of `store` by number, as an import stored them ([`ready_order`] each): what a mall
+/// needs to acknowledge orders it knows by number alone.
+pub fn numbered_orders(store: &str, numbers: &[String]) -> Vec<Order> {
+    numbers
+        .iter()
+        .map(|n| ready_order(store, n, "2026-12-01T10:00:00+09:00"))
+        .collect()
+}
+
 /// `order` on hold for each of `kinds` (the first line's SKU named as the field).
 pub fn held(mut order: Order, kinds: &[HoldKind]) -> Order {
     order.status = OrderStatus::OnHold;

@@ -1024,11 +1024,7 @@ async fn a_line_cancelled_on_the_mall_leaves_the_order_with_totals_that_still_ad
     }
 }
 
-/// Orders as an import stored them, by number: all Rakuten and Yahoo acknowledgements need.
+/// Orders as an import stored them, by number: all this mall's acknowledgement needs.
 fn stored(numbers: &[String]) -> Vec<ichigen_core::Order> {
-    let store = store().to_string();
-    numbers
-        .iter()
-        .map(|n| ichigen_core::testing::ready_order(&store, n, "2026-12-01T10:00:00+09:00"))
-        .collect()
+    ichigen_core::testing::numbered_orders(&store().to_string(), numbers)
 }

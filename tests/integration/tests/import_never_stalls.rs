@@ -647,3 +647,44 @@ async fn a_thousand_open_orders_are_read_again_in_batches_within_the_rate_budget
     assert!(report.changed_on_mall.is_empty(), "{}", report.summary());
     assert_eq!(report.unchanged_on_mall, open);
 }
+
+#[tokio::test]
+async fn a_write_whose_message_was_lost_is_queued_again_by_a_later_import_run() {
+    let h = Harness::new().await;
+    h.seed(5, 107, ago(hours(2)), ago(minutes(5))).await;
+    let first = h.differential().await.unwrap();
+    assert_eq!(first.writes_queued, 5);
+    // The messages vanish before the mall-writer sees them (deleted unread).
+    let writer = h.writer();
+    let lost = writer
+        .source
+        .deliver(|_| async { aws_lambda_events::sqs::SqsBatchResponse::default() })
+        .await
+        .unwrap()
+        .expect("the queued writes");
+    assert_eq!(lost.received, 5);
+    assert!(
+        h.all_orders()
+            .await
+            .iter()
+            .all(|o| o.mall_sync.is_outstanding())
+    );
+
+    // Ten minutes on, the writes may still be on their way: not queued twice.
+    h.clock.set(now().checked_add(minutes(10)).unwrap());
+    let soon = h.differential().await.unwrap();
+    assert_eq!(soon.writes_queued_again, 0, "{}", soon.summary());
+    // Past fifteen minutes the run queues them again, and the mall-writer sends them.
+    h.clock.set(now().checked_add(minutes(16)).unwrap());
+    let later = h.differential().await.unwrap();
+    assert_eq!(later.writes_queued_again, 5, "{}", later.summary());
+    let written = h.write_to_mall().await;
+    assert_eq!(written.report.accepted, 5, "{}", written.report.summary());
+    assert_eq!(h.confirmed_on_mall().await.len(), 5);
+    assert!(
+        h.all_orders()
+            .await
+            .iter()
+            .all(|o| o.mall_sync.state == SyncState::Done)
+    );
+}
