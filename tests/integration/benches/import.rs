@@ -1,8 +1,9 @@
 //! Import benchmark: 10,000 sandbox orders through the import-orders function's code, then the
 //! mall-writer's (the acknowledgements the import queued, delivered from the real queue right
 //! after, as deployed), with the sandbox's rate limit off and on, side by side in one run.
-//! Prints figures; asserts nothing about time. `seconds` is import + writes; `write s` the
-//! writer's part.
+//! Prints figures; asserts nothing about time. The writer polls the queue while the import
+//! runs (as the deployed event source does): `seconds` is until both are done, `write s` the
+//! time the writer spent on batches.
 //!
 //! ```text
 //! scripts/bench.sh                       # starts the emulator, then runs this bench
@@ -60,9 +61,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Serialize, Deserialize)]
 struct FunctionFigures {
     created: usize,
-    /// Import and mall writes together.
+    /// Until the import and its mall writes are both done.
     seconds: f64,
-    /// The mall-writer's part of `seconds`.
+    /// Time the mall-writer spent on batches (it runs beside the import).
     #[serde(default)]
     write_seconds: f64,
     dynamodb_requests: u64,
@@ -466,22 +467,45 @@ async fn function_process() -> anyhow::Result<FunctionFigures> {
 
     let store: StoreRef = std::env::var("ICHIGEN_BENCH_STORE")?.parse()?;
     let command = ImportCommand::new(store, ImportRequest::Differential);
+    // The writer polls the queue while the import runs, as the deployed event source does,
+    // and ends once the import has finished and the queue is empty.
     let started = Instant::now();
-    let outcome = app.handle(Invocation::Command(command), None).await?;
-    let Outcome::Report(report) = outcome else {
+    let import_done = std::sync::atomic::AtomicBool::new(false);
+    let import = async {
+        let outcome = app.handle(Invocation::Command(command), None).await;
+        import_done.store(true, std::sync::atomic::Ordering::SeqCst);
+        outcome
+    };
+    let writes = async {
+        let (mut received, mut failed, mut busy) = (0, 0, Duration::ZERO);
+        loop {
+            let finished = import_done.load(std::sync::atomic::Ordering::SeqCst);
+            let round = Instant::now();
+            let drained = writer.drain().await;
+            if drained.batches > 0 {
+                busy += round.elapsed();
+            }
+            received += drained.report.received;
+            failed += drained.failed_receipts.len();
+            if finished && drained.batches == 0 {
+                return (received, failed, busy);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let (outcome, (written, given_back, write_busy)) = tokio::join!(import, writes);
+    let Outcome::Report(report) = outcome? else {
         anyhow::bail!("expected a report")
     };
-    let writes_started = Instant::now();
-    let written = writer.drain().await;
     anyhow::ensure!(
-        written.report.received == report.writes_queued && written.failed_receipts.is_empty(),
-        "the mall-writer did not settle every queued write: {}",
-        written.report.summary()
+        written == report.writes_queued && given_back == 0,
+        "the mall-writer settled {written} of {} queued writes ({given_back} given back)",
+        report.writes_queued
     );
     Ok(FunctionFigures {
         created: report.created.len(),
         seconds: started.elapsed().as_secs_f64(),
-        write_seconds: writes_started.elapsed().as_secs_f64(),
+        write_seconds: write_busy.as_secs_f64(),
         dynamodb_requests: meter.requests(),
         peak_rss_kib: peak_rss_kib()?,
         item_size_p50: 0,
