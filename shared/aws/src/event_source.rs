@@ -12,7 +12,9 @@ use aws_config::SdkConfig;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
+};
 
 use crate::QueueError;
 
@@ -96,14 +98,38 @@ impl EventSource {
                 failed.push(receipt);
             }
         }
-        for receipt in receipts.into_values() {
-            self.client
-                .delete_message()
+        // The rest were handled: deleted in one call, as the event source does.
+        let entries = receipts
+            .into_values()
+            .enumerate()
+            .map(|(i, receipt)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(receipt)
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.error("DeleteMessageBatch"))?;
+        if !entries.is_empty() {
+            let out = self
+                .client
+                .delete_message_batch()
                 .queue_url(&self.url)
-                .receipt_handle(receipt)
+                .set_entries(Some(entries))
                 .send()
                 .await
-                .map_err(self.error("DeleteMessage"))?;
+                .map_err(self.error("DeleteMessageBatch"))?;
+            if let Some(failed) = out.failed.first() {
+                return Err(QueueError::Call {
+                    queue: self.url.clone(),
+                    action: "DeleteMessageBatch",
+                    detail: format!(
+                        "{} ({})",
+                        failed.code,
+                        failed.message.as_deref().unwrap_or("")
+                    ),
+                });
+            }
         }
         Ok(Some(Delivered { received, failed }))
     }

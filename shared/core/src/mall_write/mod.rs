@@ -26,7 +26,9 @@
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use futures::stream::{self, StreamExt};
 
 use serde::{Deserialize, Serialize};
 
@@ -176,11 +178,18 @@ impl WriteReport {
     }
 }
 
+/// How many writes of a batch are claimed and recorded at once (each is a few DynamoDB
+/// round trips; distinct orders, so they never race).
+const WRITE_CONCURRENCY: usize = 10;
+
 /// What the writer found before asking the mall.
 enum Claimed {
     /// Owed: the order as stored, now in flight.
     Send(Box<Order>),
-    Settled,
+    /// Settled before (the idempotency record answered).
+    Duplicate,
+    /// The order no longer owes it, or is gone.
+    NotOwed,
     Retry(String),
 }
 
@@ -193,16 +202,34 @@ pub async fn perform_writes(ctx: &WriterContext<'_>, writes: Vec<MallWrite>) -> 
         received: writes.len(),
         ..WriteReport::default()
     };
-    let mut to_send: Vec<(MallWrite, Order)> = Vec::new();
+    // One write per order per batch: a second one for the same order (queued again while
+    // the first was on its way) is not owed once the first is sent.
+    let mut orders = HashSet::new();
+    let mut unique = Vec::with_capacity(writes.len());
     for write in writes {
         if &write.store != ctx.store {
             // The handler groups by store: a mismatch is a bug, kept visible and retried.
             report.retry(&write, format!("sent to the writer of {}", ctx.store));
-            continue;
+        } else if orders.insert(write.order_id()) {
+            unique.push(write);
+        } else {
+            report.not_owed += 1;
         }
-        match claim(ctx, &write, &mut report).await {
+    }
+    let claimed: Vec<(MallWrite, Claimed)> = stream::iter(unique)
+        .map(|write| async move {
+            let claimed = claim(ctx, &write).await;
+            (write, claimed)
+        })
+        .buffer_unordered(WRITE_CONCURRENCY)
+        .collect()
+        .await;
+    let mut to_send: Vec<(MallWrite, Order)> = Vec::new();
+    for (write, claimed) in claimed {
+        match claimed {
             Claimed::Send(order) => to_send.push((write, *order)),
-            Claimed::Settled => {}
+            Claimed::Duplicate => report.duplicates += 1,
+            Claimed::NotOwed => report.not_owed += 1,
             Claimed::Retry(reason) => report.retry(&write, reason),
         }
     }
@@ -216,14 +243,13 @@ pub async fn perform_writes(ctx: &WriterContext<'_>, writes: Vec<MallWrite>) -> 
 }
 
 /// Claims the write's idempotency key and marks the order in flight, or says why not.
-async fn claim(ctx: &WriterContext<'_>, write: &MallWrite, report: &mut WriteReport) -> Claimed {
+async fn claim(ctx: &WriterContext<'_>, write: &MallWrite) -> Claimed {
     let now = ctx.clock.now();
     let key = write.claim_key();
     match ctx.claims.claim(&key, CLAIM_FINGERPRINT, now).await {
         Ok(IdempotencyClaim::Claimed) => {}
         Ok(IdempotencyClaim::Answered(_) | IdempotencyClaim::OtherRequest) => {
-            report.duplicates += 1;
-            return Claimed::Settled;
+            return Claimed::Duplicate;
         }
         Ok(IdempotencyClaim::InProgress) => {
             return Claimed::Retry("another delivery of this write is being sent".to_owned());
@@ -243,9 +269,8 @@ async fn claim(ctx: &WriterContext<'_>, write: &MallWrite, report: &mut WriteRep
     match marked {
         Ok(Some((true, order))) => Claimed::Send(Box::new(order)),
         Ok(Some((false, _)) | None) => {
-            report.not_owed += 1;
             settle_claim(ctx, write, "not owed any more").await;
-            Claimed::Settled
+            Claimed::NotOwed
         }
         Err(e) => {
             release_claim(ctx, write).await;
@@ -283,15 +308,60 @@ async fn send_batch(
                 .collect()
         }
     };
-    for (write, order) in batch {
-        let answer = answers
-            .remove(&write.mall_order_id)
-            .unwrap_or(Answer::Failed {
-                reason: "the mall gave no answer for this order".to_owned(),
+    let answered: Vec<(MallWrite, Order, Answer)> = batch
+        .into_iter()
+        .map(|(write, order)| {
+            let answer = answers
+                .remove(&write.mall_order_id)
+                .unwrap_or(Answer::Failed {
+                    reason: "the mall gave no answer for this order".to_owned(),
+                    retryable: true,
+                });
+            (write, order, answer)
+        })
+        .collect();
+    let recorded: Vec<(MallWrite, Recorded)> = stream::iter(answered)
+        .map(|(write, order, answer)| async move {
+            let recorded = record(ctx, &write, order, &answer).await;
+            (write, recorded)
+        })
+        .buffer_unordered(WRITE_CONCURRENCY)
+        .collect()
+        .await;
+    for (write, recorded) in recorded {
+        match recorded {
+            Recorded::Followed(Follow::Acknowledged { needed: true }) => report.accepted += 1,
+            Recorded::Followed(Follow::Acknowledged { needed: false }) => report.not_needed += 1,
+            Recorded::Followed(Follow::Cancelled(id)) => report.cancelled_on_mall.push(id),
+            Recorded::Followed(Follow::CancelRequested(id)) => {
+                report.cancel_requested_on_mall.push(id)
+            }
+            Recorded::Followed(Follow::Failed {
+                reason,
                 retryable: true,
-            });
-        record(ctx, &write, order, &answer, report).await;
+                ..
+            }) => report.retry(&write, reason),
+            Recorded::Followed(Follow::Failed {
+                mall_order_id,
+                reason,
+                retryable: false,
+            }) => report.refused.push(RefusedWrite {
+                mall_order_id,
+                reason,
+            }),
+            Recorded::Gone => report.not_owed += 1,
+            Recorded::Unrecorded(reason) => report.retry(&write, reason),
+        }
     }
+}
+
+/// What recording one answer did.
+enum Recorded {
+    Followed(Follow),
+    /// The order is gone.
+    Gone,
+    /// The mall answered but the order could not be updated.
+    Unrecorded(String),
 }
 
 /// Records the mall's answer on the order and settles (or gives back) the claim.
@@ -300,8 +370,7 @@ async fn record(
     write: &MallWrite,
     order: Order,
     answer: &Answer,
-    report: &mut WriteReport,
-) {
+) -> Recorded {
     let now = ctx.clock.now();
     let mall = ctx.mall;
     let id = order.id.clone();
@@ -317,44 +386,29 @@ async fn record(
     let follow = match recorded {
         Ok(Some((follow, _))) => follow,
         Ok(None) => {
-            report.not_owed += 1;
             settle_claim(ctx, write, "the order is gone").await;
-            return;
+            return Recorded::Gone;
         }
         Err(e) => {
             // The mall has answered but the order could not be told: the claim is kept
             // until its lease ends, then the write goes again and the mall says it is done.
-            report.retry(
-                write,
-                format!("the mall answered but the order could not be updated: {e}"),
-            );
-            return;
+            return Recorded::Unrecorded(format!(
+                "the mall answered but the order could not be updated: {e}"
+            ));
         }
     };
-    match follow {
-        Follow::Acknowledged { needed: true } => report.accepted += 1,
-        Follow::Acknowledged { needed: false } => report.not_needed += 1,
-        Follow::Cancelled(id) => report.cancelled_on_mall.push(id),
-        Follow::CancelRequested(id) => report.cancel_requested_on_mall.push(id),
+    if matches!(
+        follow,
         Follow::Failed {
-            reason,
             retryable: true,
             ..
-        } => {
-            release_claim(ctx, write).await;
-            report.retry(write, reason);
-            return;
         }
-        Follow::Failed {
-            mall_order_id,
-            reason,
-            retryable: false,
-        } => report.refused.push(RefusedWrite {
-            mall_order_id,
-            reason,
-        }),
+    ) {
+        release_claim(ctx, write).await;
+    } else {
+        settle_claim(ctx, write, &answer.describe()).await;
     }
-    settle_claim(ctx, write, &answer.describe()).await;
+    Recorded::Followed(follow)
 }
 
 /// Records the claim as answered: a later delivery of the same message does nothing.
