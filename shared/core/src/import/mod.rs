@@ -177,8 +177,9 @@ pub struct ImportReport {
     pub writes_queued_again: usize,
     /// Writes the queue refused: their orders stay owed, queued again by a later run.
     pub writes_not_queued: usize,
-    /// Orders the mall showed cancelled (in its data or its answers): our order was cancelled
-    /// to follow (or, once shipped, held for a person).
+    /// Orders the mall's data showed cancelled: our order was cancelled to follow (or, once
+    /// shipped, held for a person). Cancellations the mall reports in answer to a write are
+    /// the mall-writer's ([`crate::mall_write::WriteReport`]).
     pub cancelled_on_mall: Vec<OrderId>,
     /// Orders the mall showed with a cancel request: our order was held.
     pub cancel_requested_on_mall: Vec<OrderId>,
