@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod order_lists;
 pub mod orders;
 pub mod queue;
+pub mod rate_slots;
 pub mod setup;
 pub mod stock;
 pub mod store_configs;

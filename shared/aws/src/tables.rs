@@ -20,6 +20,7 @@
 //! | 13 | a write's idempotency key and its answer, kept 24 h | `pk = IDEMPOTENCY#<key>`, `sk = IDEMPOTENCY`; claimed with `attribute_not_exists(pk)`, deleted by the table's TTL on `expires_at` |
 //! | 14 | a page of orders after a cursor, by store and status or held, in time order | patterns 5 and 6 with `gsi1sk > :position` (or `gsi2sk`); the cursor is the last position returned |
 //! | 15 | a page of store Y's orders whose mall write the mall refused for good, oldest failure first | GSI `mall_sync_owed` in a partition of its own: `gsi3pk = SYNCFAILED#<store>` only while refused, `gsi3sk = <failed at>#<order id>` (`> :position` after a cursor); each order then read by key (pattern 1) |
+//! | 16 | one slot of a store's shared mall rate budget, claimed once | `pk = RATE#<store>`, `sk = SLOT#<lane>#<start ms>`; claimed with `attribute_not_exists(pk)`, deleted by the TTL on `expires_at` an hour later |
 //!
 //! `ordered_at` in sort keys is the RFC 3339 text of a [`JstInstant`], always `+09:00` with a
 //! fixed width, so string order is time order.
@@ -99,6 +100,16 @@ pub mod keys {
     /// Pattern 13: an idempotency key's item.
     pub fn idempotency_pk(key: &str) -> String {
         format!("IDEMPOTENCY#{key}")
+    }
+
+    /// Pattern 16: a store's rate slots.
+    pub fn rate_pk(store: &StoreRef) -> String {
+        format!("RATE#{store}")
+    }
+
+    /// Pattern 16: one slot of a lane.
+    pub fn rate_slot_sk(lane: &str, start_ms: u64) -> String {
+        format!("SLOT#{lane}#{start_ms}")
     }
 
     /// Pattern 5: the `by_store_status` partition.

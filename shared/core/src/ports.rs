@@ -420,3 +420,20 @@ pub trait IdempotencyStore: Send + Sync {
     /// Gives a claimed key back (the write failed in a way a retry may fix).
     async fn release(&self, key: &str) -> Result<(), StoreError>;
 }
+
+/// The time slots of a store's calls to its mall, shared by every process that calls the mall
+/// for that store (the import and the mall-writer), so that together they stay within the
+/// store's one rate budget. A slot is a window of the store's request interval starting at
+/// `start_ms` (Unix epoch milliseconds); whoever claims it first may send one request in it.
+/// A `lane` is one rate limit of the mall (Rakuten has one per store; Yahoo one per URL).
+#[async_trait]
+pub trait RateSlots: Send + Sync {
+    /// Claims the slot starting at `start_ms` in `store`'s `lane`: `false` when another
+    /// process holds it.
+    async fn claim_slot(
+        &self,
+        store: &StoreRef,
+        lane: &str,
+        start_ms: u64,
+    ) -> Result<bool, StoreError>;
+}

@@ -10,6 +10,7 @@ use crate::amazon::{self, AmazonCredentials, AmazonMall};
 use crate::aupay::{self, AupayCredentials, AupayMall};
 use crate::qoo10::{self, Qoo10Credentials, Qoo10Mall};
 use crate::rakuten::{self, RakutenCredentials, RakutenMall};
+use crate::rate_budget::SharedRateBudget;
 use crate::yahoo::{self, YahooCredentials, YahooMall};
 
 /// Where each mall's API lives; production defaults, overridable by env for the sandbox.
@@ -168,6 +169,9 @@ pub struct ClientSettings {
     pub backoff_min: Duration,
     /// … and no retry waits longer than this.
     pub backoff_max: Duration,
+    /// The store-wide budget shared with the shop's other functions (`None`: this process
+    /// paces itself alone, as the CLI and the mall-client tests do).
+    pub rate_budget: Option<SharedRateBudget>,
 }
 
 impl Default for ClientSettings {
@@ -180,6 +184,7 @@ impl Default for ClientSettings {
             max_attempts: 5,
             backoff_min: Duration::from_millis(200),
             backoff_max: Duration::from_secs(5),
+            rate_budget: None,
         }
     }
 }

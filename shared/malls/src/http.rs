@@ -3,7 +3,8 @@
 //! Malls rarely document their rate limits (Rakuten's order API does not) and all of them
 //! answer 429/5xx under load, so every request goes through [`MallHttp::send`]:
 //! - it waits on the store's token bucket first (also before each retry, so retries never
-//!   burst past the limit);
+//!   burst past the limit), then, in the deployed functions, for its slot of the store's
+//!   rate budget shared with the shop's other functions ([`crate::rate_budget`]);
 //! - transport failures (timeouts, refused connections, broken bodies) and HTTP 408/429/5xx
 //!   are retried with exponential backoff and *full* jitter (a uniformly random delay in
 //!   `[0, backoff]`), so many stores failing together do not retry in lock-step;
@@ -26,6 +27,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
 
 use crate::connect::ClientSettings;
+use crate::rate_budget::{MAX_SHARED_RATE, SharedRateBudget};
 
 /// An answer the mall module has to interpret (anything but a transient failure).
 #[derive(Debug)]
@@ -84,11 +86,20 @@ pub fn describe_transport(error: reqwest::Error) -> String {
     format!("{kind} ({})", error.without_url())
 }
 
+/// The lane of a mall with one rate limit per store.
+pub const STORE_LANE: &str = "store";
+
 /// A per-store HTTP client: one connection pool, one token bucket, one retry policy.
 pub struct MallHttp {
     client: reqwest::Client,
     /// Swapped whole when the mall reports another rate ([`MallHttp::set_pace`]).
     limiter: RwLock<Arc<DefaultDirectRateLimiter>>,
+    /// The store-wide budget and the interval of one request in it; only for a mall rate of
+    /// one request at a time (a burst is one process's bucket, see [`MallHttp::paced`]).
+    shared: Option<(SharedRateBudget, Duration)>,
+    /// Which of the mall's rate limits this client's requests count against (see
+    /// [`MallHttp::in_lane`]).
+    lane: &'static str,
     backoff: FullJitter,
 }
 
@@ -98,7 +109,9 @@ impl MallHttp {
     }
 
     /// A client paced at `requests_per_second` with a burst of `burst` requests: for malls
-    /// that document a token bucket with a burst (Amazon's usage plans).
+    /// that document a token bucket with a burst (Amazon's usage plans). Such a client does not
+    /// draw on the shared budget (whose slots admit one request each): today only the import
+    /// calls Amazon.
     pub fn paced(
         settings: &ClientSettings,
         requests_per_second: f64,
@@ -109,18 +122,30 @@ impl MallHttp {
             .connect_timeout(settings.timeout)
             .user_agent(concat!("ichigen/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        let quota = quota(requests_per_second);
+        let shared = settings
+            .rate_budget
+            .clone()
+            .filter(|_| burst <= 1 && requests_per_second <= MAX_SHARED_RATE)
+            .map(|budget| (budget, quota.replenish_interval()));
         Ok(Self {
             client,
-            limiter: RwLock::new(Arc::new(RateLimiter::direct(with_burst(
-                quota(requests_per_second),
-                burst,
-            )))),
+            limiter: RwLock::new(Arc::new(RateLimiter::direct(with_burst(quota, burst)))),
+            shared,
+            lane: STORE_LANE,
             backoff: FullJitter {
                 min: settings.backoff_min,
                 max: settings.backoff_max.max(settings.backoff_min),
                 retries: settings.max_attempts.max(1) - 1,
             },
         })
+    }
+
+    /// This client's requests count against the mall's rate limit named `lane` (Yahoo limits
+    /// each URL on its own) rather than the store's one limit.
+    pub fn in_lane(mut self, lane: &'static str) -> Self {
+        self.lane = lane;
+        self
     }
 
     /// Replaces the token bucket with `requests_per_second` and `burst`. The new bucket
@@ -159,6 +184,9 @@ impl MallHttp {
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
             limiter.until_ready().await;
+            if let Some((budget, interval)) = &self.shared {
+                budget.wait_for_slot(store, self.lane, *interval).await;
+            }
             let response = build().send().await.map_err(|error| Transient {
                 fatal: !is_retryable_transport(&error),
                 detail: describe_transport(error),

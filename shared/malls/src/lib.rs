@@ -4,7 +4,8 @@
 //! - [`connect`] builds the right adapter for a store from its secret; the Lambda functions
 //!   and the CLI only ever see `Box<dyn Mall>`.
 //! - [`http`] holds what every mall client shares: one token bucket per store and bounded
-//!   retries with exponential backoff and full jitter.
+//!   retries with exponential backoff and full jitter; [`rate_budget`] the one budget per
+//!   store that the shop's functions share.
 //! - [`rakuten`] speaks the RakutenPay Order API (RMS WEB SERVICE). Its quirks stay inside.
 //! - [`amazon`] speaks SP-API Orders v0 (JSON, Login with Amazon, restricted-data tokens).
 //! - [`yahoo`] speaks the Yahoo! Shopping Store API (XML, YConnect, public-key signature).
@@ -19,6 +20,7 @@ pub mod connect;
 pub mod http;
 pub mod qoo10;
 pub mod rakuten;
+pub mod rate_budget;
 mod reading;
 mod secret;
 pub mod store_mall;
@@ -34,5 +36,6 @@ pub use connect::{
 };
 pub use qoo10::{Qoo10Credentials, Qoo10Mall};
 pub use rakuten::{RakutenCredentials, RakutenMall};
+pub use rate_budget::SharedRateBudget;
 pub use store_mall::{ConfiguredStore, MallAccess, StoreMall, StoreMallError, StoreMalls};
 pub use yahoo::{YahooCredentials, YahooMall};

@@ -34,6 +34,7 @@ fn fast_settings() -> ClientSettings {
         max_attempts: 8,
         backoff_min: Duration::from_millis(1),
         backoff_max: Duration::from_millis(20),
+        rate_budget: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn fast_settings() -> ClientSettings {
         max_attempts: 6,
         backoff_min: Duration::from_millis(1),
         backoff_max: Duration::from_millis(20),
+        rate_budget: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn settings() -> ClientSettings {
         max_attempts: 8,
         backoff_min: Duration::from_millis(2),
         backoff_max: Duration::from_millis(20),
+        rate_budget: None,
     }
 }
 

@@ -51,6 +51,7 @@ pub fn fast_client_settings() -> ClientSettings {
         max_attempts: 8,
         backoff_min: Duration::from_millis(5),
         backoff_max: Duration::from_millis(60),
+        rate_budget: None,
     }
 }
 

@@ -486,6 +486,62 @@ async fn concurrent_runs_of_one_store_never_exceed_the_mall_rate() {
     assert_eq!(h.all_orders().await.len(), 300);
 }
 
+/// The import and the mall-writer, each pacing itself at the store's rate, call Rakuten at the
+/// same time: `shared` = with the store's rate budget in the table, as deployed. Returns the
+/// requests the sandbox refused for its rate.
+async fn import_beside_writer(shared: bool) -> u64 {
+    let mut h = Harness::new().await;
+    // Two requests/s for the mall and for each function: together they would send four.
+    h.app.client_settings.requests_per_second = 2.0;
+    if !shared {
+        h.app.client_settings.rate_budget = None;
+    }
+    let numbers = h.seed(100, 107, ago(hours(6)), ago(minutes(5))).await;
+    h.differential().await.unwrap();
+    h.control()
+        .rakuten_set_limits(&RakutenLimits {
+            requests_per_second: Some(2.0),
+            ..RakutenLimits::default()
+        })
+        .await
+        .unwrap();
+    let before = h.control().stats().await.unwrap();
+    // The writer confirms the hundred orders (ten calls) while the import re-reads ten of
+    // them one by one (ten calls).
+    let reimports = async {
+        for number in &numbers[..10] {
+            h.invoke(ImportRequest::Orders {
+                mall_order_ids: vec![number.clone()],
+                reimport: true,
+            })
+            .await
+            .expect("re-import runs");
+        }
+    };
+    let (drained, ()) = tokio::join!(h.write_to_mall(), reimports);
+    let after = h.control().stats().await.unwrap();
+    if shared {
+        assert!(drained.failed_receipts.is_empty(), "{drained:?}");
+        let confirmed: HashSet<String> = h.confirmed_on_mall().await.into_iter().collect();
+        assert_eq!(confirmed.len(), 100, "every order confirmed");
+    }
+    after.rate_limited - before.rate_limited
+}
+
+#[tokio::test]
+async fn the_import_and_the_mall_writer_share_one_rate_budget_per_store() {
+    let alone = import_beside_writer(false).await;
+    assert!(
+        alone > 0,
+        "without the shared budget the two functions together exceed the mall's rate"
+    );
+    let shared = import_beside_writer(true).await;
+    assert_eq!(
+        shared, 0,
+        "with it the sandbox never sees more than its rate"
+    );
+}
+
 /// Captures everything the subscriber writes.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

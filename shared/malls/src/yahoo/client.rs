@@ -159,10 +159,10 @@ impl YahooClient {
                 day: today_jst(),
                 calls: AtomicU64::new(0),
             }),
-            list_http: MallHttp::new(&per_url)?,
-            info_http: MallHttp::new(&per_url)?,
-            change_http: MallHttp::new(&per_url)?,
-            token_http: MallHttp::new(&per_url)?,
+            list_http: MallHttp::new(&per_url)?.in_lane(Api::OrderList.name()),
+            info_http: MallHttp::new(&per_url)?.in_lane(Api::OrderInfo.name()),
+            change_http: MallHttp::new(&per_url)?.in_lane(Api::OrderStatusChange.name()),
+            token_http: MallHttp::new(&per_url)?.in_lane("token"),
         })
     }
 
