@@ -24,10 +24,8 @@
 //! again by a line's number). Any order a run cannot follow shows in the `quar` column, with
 //! the first error.
 //!
-//! Rakuten: ichigen does not ask Rakuten's getPayment yet, so a Rakuten payment is not
-//! followed: its prepayment orders are read by the run (its cost is measured) but none is
-//! paid, and the payments are spread over the four other malls
-//! ([`RAKUTEN_PAYMENTS_FOLLOWED`]).
+//! Rakuten's buyers pay through `rakuten_pay` (getPayment answers 決済確定 from then on); the
+//! run asks getPayment for each unshipped prepayment order besides getOrder.
 //!
 //! Figures per mall:
 //! - the run's duration (measured), as a ratio to the period;
@@ -69,9 +67,6 @@ use import_orders::{App, Invocation, Outcome};
 
 /// The open-orders schedule as deployed (`OpenOrdersSchedule`, default `rate(10 minutes)`).
 const PERIOD: Duration = Duration::from_secs(10 * 60);
-/// Whether ichigen follows a Rakuten payment (it needs getPayment, which it does not ask yet).
-/// While false, Rakuten's orders are read but not paid, and its payments go to the others.
-const RAKUTEN_PAYMENTS_FOLLOWED: bool = false;
 const MALLS: [MallId; 5] = [
     MallId::Rakuten,
     MallId::Yahoo,
@@ -121,27 +116,15 @@ async fn run() -> anyhow::Result<()> {
     let sandbox = Sandbox::spawn(SandboxConfig { port: 0, seed: 46 }).await?;
     let control = sandbox.control();
     let shop = BenchShop::new(&sdk).await?;
-    let paying: Vec<MallId> = MALLS
-        .into_iter()
-        .filter(|m| *m != MallId::Rakuten || RAKUTEN_PAYMENTS_FOLLOWED)
-        .collect();
     let share = |mall: MallId| {
-        // Payments spread evenly over the paying malls (the first ones take the remainder);
-        // Rakuten, unpaid, gets as many open orders as a paying mall.
-        match paying.iter().position(|m| *m == mall) {
-            Some(i) => payments / paying.len() + usize::from(i < payments % paying.len()),
-            None => payments.div_ceil(paying.len()),
-        }
+        // Payments spread evenly over the malls (the first ones take the remainder).
+        let i = MALLS.iter().position(|m| *m == mall).unwrap_or(0);
+        payments / MALLS.len() + usize::from(i < payments % MALLS.len())
     };
     println!(
         "follow benchmark: {payments} payments on the malls, each at a seeded random moment within one open-orders period ({} min, as deployed), then each store's open-orders run at the tick, at the mall's real pace",
         PERIOD.as_secs() / 60
     );
-    if !RAKUTEN_PAYMENTS_FOLLOWED {
-        println!(
-            "Rakuten: its payments are not followed yet (no getPayment): its prepayment orders are read by the run, none is paid; the payments go to the other four malls"
-        );
-    }
 
     // Set-up: each store's prepayment orders, imported with the sandbox's limits lifted.
     let mut stores = Vec::new();
@@ -189,9 +172,6 @@ async fn run() -> anyhow::Result<()> {
     let mut rng = SplitMix64(seed);
     for store in &mut stores {
         let mall = store.mall.store.mall;
-        if !paying.contains(&mall) {
-            continue;
-        }
         let count = share(mall).min(store.awaiting.len());
         anyhow::ensure!(
             count == share(mall),
@@ -383,11 +363,6 @@ fn print_figures(stores: &[Store]) {
     println!(
         "calls/op/h: the sandbox's mall calls of one run ÷ open orders × {runs_per_hour:.0} runs per hour; ddb req/op: DynamoDB requests of one run ÷ open orders."
     );
-    if !RAKUTEN_PAYMENTS_FOLLOWED {
-        println!(
-            "Rakuten's payments are excluded (ichigen does not ask getPayment yet): its row is the cost of reading its open orders."
-        );
-    }
 }
 
 /// Nearest-rank percentile of `values` (`None` when empty).
@@ -523,7 +498,9 @@ async fn pay(control: &ControlClient, store: &MallStore, order: &str) -> anyhow:
                 .amazon_pay(id, order, &AmazonOrderEventRequest { at: None })
                 .await?;
         }
-        MallId::Rakuten => anyhow::bail!("ichigen does not follow a Rakuten payment yet"),
+        MallId::Rakuten => {
+            control.rakuten_pay(id, order, None).await?;
+        }
     }
     Ok(())
 }

@@ -10,6 +10,7 @@
 
 pub mod bench;
 mod meter;
+pub mod shop_api;
 pub mod writer;
 
 use std::sync::Arc;

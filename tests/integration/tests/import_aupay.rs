@@ -8,19 +8,22 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
+use ichigen_aws::{ShopHandles, ShopResources, ShopTable, ensure_shop, put_secret};
 use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
 use ichigen_core::ports::{CheckpointStore, FixedClock, OrderStore, StoreConfigs};
 use ichigen_core::{
     HoldKind, ImportSettings, JstInstant, MallId, Order, OrderId, OrderStatus, StoreConfig,
     StoreRef,
 };
+use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_write};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
     hours, write_to_mall,
 };
 use ichigen_malls::MallEndpoints;
-use ichigen_sandbox::control::{AupayGenerateOptions, AupayOrderKind, AupayRegisterStoreRequest};
+use ichigen_sandbox::control::{
+    AupayGenerateOptions, AupayLimits, AupayOrderKind, AupayRegisterStoreRequest,
+};
 use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
 use import_orders::{App, FunctionError, Invocation, Outcome};
 
@@ -36,6 +39,7 @@ struct AupayShop {
     table: Arc<ShopTable>,
     app: App,
     sdk: aws_config::SdkConfig,
+    handles: ShopHandles,
 }
 
 impl AupayShop {
@@ -83,8 +87,13 @@ impl AupayShop {
             aupay: sandbox.base_url(),
             ..MallEndpoints::default()
         };
-        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings())
-            .with_write_queue(&sdk, &handles.write_queue_url);
+        let mut app = App::new(
+            &sdk,
+            handles.table_name.clone(),
+            endpoints,
+            fast_client_settings(),
+        )
+        .with_write_queue(&sdk, &handles.write_queue_url);
         app.store = table.clone();
         Self {
             _sandbox: sandbox,
@@ -92,6 +101,7 @@ impl AupayShop {
             table,
             app,
             sdk,
+            handles,
         }
     }
 
@@ -245,6 +255,60 @@ async fn aupay_orders_import_once_with_the_right_status_written_back() {
         16,
         "nothing written twice"
     );
+}
+
+#[tokio::test]
+async fn a_status_change_au_pay_refuses_is_listed_by_the_shop_api_and_its_retry_goes_through() {
+    let shop = AupayShop::new().await;
+    let made = shop
+        .generate(0, 2, Some(vec![AupayOrderKind::CardPaid]))
+        .await;
+    let refused_id = made[0].clone();
+    let taking = shop.control.aupay_limits().await.unwrap();
+    shop.control
+        .aupay_set_limits(&AupayLimits {
+            refuse_status_change: vec![refused_id.clone()],
+            ..taking.clone()
+        })
+        .await
+        .unwrap();
+    let (report, written) = shop.import_and_write(0).await.expect("import");
+    assert_eq!(report.created.len(), 2, "{}", report.summary());
+    assert_eq!(written.report.accepted, 1, "{}", written.report.summary());
+    assert_eq!(
+        written.report.refused.len(),
+        1,
+        "{}",
+        written.report.summary()
+    );
+    assert!(written.failed_receipts.is_empty(), "a refusal is final");
+
+    let api = shop_api::shop_api(&shop.sdk, &shop.handles);
+    let refused = shop.order(0, &refused_id).await;
+    let message = assert_refused_and_listed(&api, &refused, "updateTradeStsProc").await;
+    assert!(
+        message.contains("編集中"),
+        "au PAY's own message: {message}"
+    );
+
+    // The order is free again on au PAY; a person at the shop sends the write again.
+    shop.control.aupay_set_limits(&taking).await.unwrap();
+    let (status, body) = retry_write(&api, &refused.id.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    let again = write_to_mall(&shop.app, &shop.sdk).await;
+    assert_eq!(again.report.accepted, 1, "{}", again.report.summary());
+    assert_eq!(
+        shop.order(0, &refused_id).await.mall_sync.state,
+        ichigen_core::status::SyncState::Done
+    );
+    let writes = shop.control.aupay_writes().await.unwrap();
+    let to_refused: Vec<_> = writes.iter().filter(|w| w.order_id == refused_id).collect();
+    assert_eq!(
+        to_refused.len(),
+        1,
+        "written once, after the retry: {to_refused:?}"
+    );
+    assert_eq!(to_refused[0].order_status, "発送待ち");
 }
 
 #[tokio::test]

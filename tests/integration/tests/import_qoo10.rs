@@ -7,19 +7,20 @@
 
 use std::sync::Arc;
 
-use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
+use ichigen_aws::{ShopHandles, ShopResources, ShopTable, ensure_shop, put_secret};
 use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
 use ichigen_core::ports::{CheckpointStore, OrderStore, StoreConfigs, StoreStatusStore};
 use ichigen_core::{
     HoldKind, ImportSettings, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef,
 };
+use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_write};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
     hours, write_to_mall,
 };
 use ichigen_malls::MallEndpoints;
 use ichigen_sandbox::control::{
-    Qoo10ClaimRequest, Qoo10GenerateOptions, Qoo10InsertRowsRequest, Qoo10OrderKind,
+    Qoo10ClaimRequest, Qoo10GenerateOptions, Qoo10InsertRowsRequest, Qoo10Limits, Qoo10OrderKind,
     Qoo10RegisterStoreRequest,
 };
 use ichigen_sandbox::qoo10::{format_datetime, parse_search_date};
@@ -36,6 +37,7 @@ struct Qoo10Shop {
     app: App,
     store: StoreRef,
     sdk: aws_config::SdkConfig,
+    handles: ShopHandles,
 }
 
 impl Qoo10Shop {
@@ -91,8 +93,13 @@ impl Qoo10Shop {
             qoo10: MallEndpoints::qoo10_at(&sandbox.base_url()),
             ..MallEndpoints::default()
         };
-        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings())
-            .with_write_queue(&sdk, &handles.write_queue_url);
+        let mut app = App::new(
+            &sdk,
+            handles.table_name.clone(),
+            endpoints,
+            fast_client_settings(),
+        )
+        .with_write_queue(&sdk, &handles.write_queue_url);
         app.store = table.clone();
         Self {
             _sandbox: sandbox,
@@ -101,6 +108,7 @@ impl Qoo10Shop {
             app,
             store,
             sdk,
+            handles,
         }
     }
 
@@ -374,6 +382,53 @@ async fn a_line_cancelled_on_qoo10_is_found_through_the_claim_api() {
             .iter()
             .any(|c| c.method == "ShippingBasic.GetClaimInfo_V3")
     );
+}
+
+#[tokio::test]
+async fn a_confirmation_qoo10_refuses_is_listed_by_the_shop_api_and_its_retry_goes_through() {
+    let shop = Qoo10Shop::new().await;
+    // The shop promises shipping within 3 days (the secret's default `estShipDays`); this
+    // seller's category allows 1: Qoo10 refuses the estimated ship date.
+    shop.control
+        .qoo10_set_limits(&Qoo10Limits {
+            est_ship_max_days: 1,
+            ..Qoo10Limits::default()
+        })
+        .await
+        .unwrap();
+    let cart = shop.imported_cart(7_100, &[7_101, 7_102]).await;
+    let refused = shop.order(&cart.mall_order_id).await.unwrap();
+    let api = shop_api::shop_api(&shop.sdk, &shop.handles);
+    let message = assert_refused_and_listed(&api, &refused, "SetSellerCheckYN_V2").await;
+    assert!(message.contains("-10017"), "Qoo10's own code: {message}");
+    assert!(shop.control.qoo10_writes().await.unwrap().is_empty());
+
+    // The shop's category is fixed on Qoo10; a person at the shop sends the write again.
+    shop.control
+        .qoo10_set_limits(&Qoo10Limits::default())
+        .await
+        .unwrap();
+    let (status, body) = retry_write(&api, &refused.id.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    let again = write_to_mall(&shop.app, &shop.sdk).await;
+    assert_eq!(again.report.accepted, 1, "{}", again.report.summary());
+    assert_eq!(
+        shop.order(&cart.mall_order_id)
+            .await
+            .unwrap()
+            .mall_sync
+            .state,
+        ichigen_core::status::SyncState::Done
+    );
+    let confirmed: Vec<i64> = shop
+        .control
+        .qoo10_writes()
+        .await
+        .unwrap()
+        .iter()
+        .map(|w| w.order_no)
+        .collect();
+    assert_eq!(confirmed, vec![7_101, 7_102], "each line confirmed once");
 }
 
 #[tokio::test]

@@ -8,10 +8,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
+use ichigen_aws::{ShopHandles, ShopResources, ShopTable, ensure_shop, put_secret};
 use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
 use ichigen_core::ports::{CheckpointStore, OrderStore, StoreConfigs, StoreStatusStore};
 use ichigen_core::{ImportSettings, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef};
+use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_write};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
     hours, write_to_mall,
@@ -31,6 +32,7 @@ struct YahooShop {
     table: Arc<ShopTable>,
     app: App,
     sdk: aws_config::SdkConfig,
+    handles: ShopHandles,
     store: StoreRef,
 }
 
@@ -110,7 +112,7 @@ impl YahooShop {
             timeout: std::time::Duration::from_secs(5),
             ..fast_client_settings()
         };
-        let mut app = App::new(&sdk, handles.table_name, endpoints, settings)
+        let mut app = App::new(&sdk, handles.table_name.clone(), endpoints, settings)
             .with_write_queue(&sdk, &handles.write_queue_url);
         app.store = table.clone();
         Self {
@@ -119,6 +121,7 @@ impl YahooShop {
             table,
             app,
             sdk,
+            handles,
             store,
         }
     }
@@ -248,6 +251,70 @@ async fn yahoo_orders_import_once_and_are_acknowledged_once() {
         shop.control.yahoo_writes().await.unwrap().len(),
         writes.len(),
         "nothing written twice"
+    );
+}
+
+#[tokio::test]
+async fn a_status_change_yahoo_refuses_is_listed_by_the_shop_api_and_its_retry_goes_through() {
+    let shop = YahooShop::new().await;
+    shop.plain_orders(2, 1).await;
+    let ids = shop
+        .control
+        .yahoo_order_ids(SELLER)
+        .await
+        .unwrap()
+        .order_ids;
+    let refused_id = ids[0].clone();
+    let no_limit = YahooLimits {
+        requests_per_second_per_url: None,
+        ..YahooLimits::default()
+    };
+    shop.control
+        .yahoo_set_limits(&YahooLimits {
+            refuse_status_change: vec![refused_id.clone()],
+            ..no_limit.clone()
+        })
+        .await
+        .unwrap();
+    let (report, written) = shop.differential_and_write().await.expect("import");
+    assert_eq!(report.created.len(), 2, "{}", report.summary());
+    assert_eq!(written.report.accepted, 1, "{}", written.report.summary());
+    assert_eq!(
+        written.report.refused.len(),
+        1,
+        "{}",
+        written.report.summary()
+    );
+    assert!(written.failed_receipts.is_empty(), "a refusal is final");
+
+    let api = shop_api::shop_api(&shop.sdk, &shop.handles);
+    let refused = shop.order(&refused_id).await;
+    let message = assert_refused_and_listed(&api, &refused, "orderStatusChange").await;
+    assert!(
+        message.contains("under review"),
+        "Yahoo's own message: {message}"
+    );
+
+    // Yahoo lets the order go; a person at the shop sends the write again.
+    shop.control.yahoo_set_limits(&no_limit).await.unwrap();
+    let (status, body) = retry_write(&api, &refused.id.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    let again = write_to_mall(&shop.app, &shop.sdk).await;
+    assert_eq!(again.report.accepted, 1, "{}", again.report.summary());
+    assert_eq!(
+        shop.order(&refused_id).await.mall_sync.state,
+        ichigen_core::status::SyncState::Done
+    );
+    assert!(
+        shop_api::failed_writes(&api, "yahoo:store-y")
+            .await
+            .is_empty()
+    );
+    let writes = shop.control.yahoo_writes().await.unwrap();
+    assert_eq!(
+        writes.iter().filter(|w| w.order_id == refused_id).count(),
+        1,
+        "written once, after the retry"
     );
 }
 

@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
-use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use ichigen_aws::{ShopResources, ShopTable, ensure_shop};
 use ichigen_core::import::{ImportCommand, ImportRequest};
 use ichigen_core::ports::{FailedImport, FailedImportStore, ImportStep, OrderStore, StoreConfigs};
 use ichigen_core::{
     HoldKind, ImportSettings, JstInstant, Order, OrderStatus, StoreConfig, StoreRef,
 };
+use ichigen_integration::shop_api::api_gateway_request;
 use ichigen_integration::{Harness, emulator_sdk};
 use serde_json::{Value, json};
 use shop_api::App;
@@ -126,38 +126,8 @@ impl Api {
         body: Option<String>,
         base64: bool,
     ) -> Reply {
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let mut headers = json!({"host": "api.example.com", "content-type": "application/json"});
-        if let Some(key) = key {
-            headers["idempotency-key"] = json!(key);
-        }
-        let event: ApiGatewayV2httpRequest = serde_json::from_value(json!({
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": path,
-            "rawQueryString": query,
-            "headers": headers,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "api",
-                "domainName": "api.example.com",
-                "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                         "sourceIp": "127.0.0.1", "userAgent": "test"},
-                "requestId": format!("req-{}", uuid::Uuid::new_v4().simple()),
-                "routeKey": "$default",
-                "stage": "$default",
-                "time": "03/Dec/2026:09:00:00 +0000",
-                "timeEpoch": 1_796_288_400_000_i64,
-                "authorizer": {"iam": {"accessKey": "AKIA", "accountId": "123456789012",
-                    "callerId": "AIDA", "principalOrgId": null,
-                    "userArn": "arn:aws:iam::123456789012:user/warehouse", "userId": "AIDA"}}
-            },
-            "body": body,
-            "isBase64Encoded": base64
-        }))
-        .expect("an API Gateway v2 event");
-        let request: lambda_http::Request =
-            lambda_http::request::LambdaRequest::ApiGatewayV2(event).into();
+        let path = target.split_once('?').map_or(target, |(path, _)| path);
+        let request = api_gateway_request(method, target, key, body, base64);
         let response = self.app.handle(request.map(axum::body::Body::new)).await;
         let status = response.status().as_u16();
         let header = |name: &str| {
@@ -1031,7 +1001,7 @@ async fn the_sample_event_lists_held_orders() {
     .await;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../events/shop-api-held-orders.json");
-    let event: ApiGatewayV2httpRequest =
+    let event: aws_lambda_events::apigw::ApiGatewayV2httpRequest =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let request: lambda_http::Request =
         lambda_http::request::LambdaRequest::ApiGatewayV2(event).into();

@@ -546,6 +546,17 @@ impl AupayState {
         now: i64,
     ) -> ChangeOutcome {
         let mut inner = self.inner.write().await;
+        if inner
+            .limits
+            .refuse_status_change
+            .iter()
+            .any(|o| o == order_id)
+        {
+            return ChangeOutcome::Refused {
+                code: "SBX0423",
+                message: format!("[orderId]受注情報が編集中のため更新できません（{order_id}）"),
+            };
+        }
         let Some(order) = inner
             .stores
             .get_mut(shop_id)

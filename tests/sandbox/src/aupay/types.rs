@@ -150,6 +150,9 @@ pub struct AupayLimits {
     /// (default `true`: production data shows paid orders in 発送待ち, aupay.md §3d). Who
     /// moves it is not public; `false` leaves it for the shop's `updateTradeStsProc`.
     pub payment_moves_status: bool,
+    /// Orders whose `updateTradeStsProc` the sandbox refuses for good with a business error
+    /// (an order locked by an edit in Wow!manager): a write refused by the mall.
+    pub refuse_status_change: Vec<String>,
 }
 
 impl Default for AupayLimits {
@@ -160,6 +163,7 @@ impl Default for AupayLimits {
             request_date_format: RequestDateFormat::Either,
             result_count: ResultCountMeaning::Total,
             payment_moves_status: true,
+            refuse_status_change: Vec::new(),
         }
     }
 }

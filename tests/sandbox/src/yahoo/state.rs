@@ -727,6 +727,17 @@ impl YahooState {
         now: i64,
     ) -> ChangeOutcome {
         let mut inner = self.inner.write().await;
+        if inner
+            .limits
+            .refuse_status_change
+            .iter()
+            .any(|o| o == order_id)
+        {
+            return ChangeOutcome::Refused(
+                "sbx-od-403",
+                format!("OrderId({order_id}) is under review and cannot be changed"),
+            );
+        }
         let Some(store) = inner.stores.get_mut(seller_id) else {
             return ChangeOutcome::Refused(
                 "sbx-od-404",

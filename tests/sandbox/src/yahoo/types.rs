@@ -124,6 +124,9 @@ pub struct YahooLimits {
     /// Largest `Result` (page size) accepted (default 2,000; the official page says there is
     /// no upper limit, clients use 10..2,000).
     pub max_result: u64,
+    /// Orders whose `orderStatusChange` the sandbox refuses for good, the way Yahoo refuses an
+    /// order it holds for review (a business error, not a 5xx): a write refused by the mall.
+    pub refuse_status_change: Vec<String>,
 }
 
 impl Default for YahooLimits {
@@ -134,6 +137,7 @@ impl Default for YahooLimits {
             signature_tolerance_secs: 600,
             access_token_lifetime_secs: 3_600,
             max_result: 2_000,
+            refuse_status_change: Vec::new(),
         }
     }
 }
