@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use ichigen_aws::ShopHandles;
+use ichigen_core::ports::OrderStore;
 use serde_json::{Value, json};
 use shop_api::App;
 
@@ -135,4 +136,34 @@ pub async fn assert_refused_and_listed(
     assert_eq!(listed[0]["operation"], json!(operation));
     assert_eq!(listed[0]["message"], json!(reason));
     reason.clone()
+}
+
+/// A person retries the refused write of `order` through the shop API once the mall takes it
+/// again; the mall-writer takes its turn: the write is accepted, the order's write is done and
+/// the list of refused writes is empty.
+pub async fn retry_until_written(
+    api: &Arc<App>,
+    import: &import_orders::App,
+    sdk: &SdkConfig,
+    order: &ichigen_core::Order,
+) {
+    let (status, body) = retry_write(api, &order.id.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    let again = crate::write_to_mall(import, sdk).await;
+    assert_eq!(again.report.accepted, 1, "{}", again.report.summary());
+    let stored = import
+        .store
+        .get_order(&order.id)
+        .await
+        .unwrap()
+        .expect("the order is stored");
+    assert_eq!(
+        stored.mall_sync.state,
+        ichigen_core::status::SyncState::Done
+    );
+    assert!(
+        failed_writes(api, &order.store.to_string())
+            .await
+            .is_empty()
+    );
 }

@@ -15,7 +15,7 @@ use ichigen_core::{
     HoldKind, ImportSettings, JstInstant, MallId, Order, OrderId, OrderStatus, StoreConfig,
     StoreRef,
 };
-use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_write};
+use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_until_written};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
     hours, write_to_mall,
@@ -293,14 +293,7 @@ async fn a_status_change_au_pay_refuses_is_listed_by_the_shop_api_and_its_retry_
 
     // The order is free again on au PAY; a person at the shop sends the write again.
     shop.control.aupay_set_limits(&taking).await.unwrap();
-    let (status, body) = retry_write(&api, &refused.id.to_string()).await;
-    assert_eq!(status, 200, "{body}");
-    let again = write_to_mall(&shop.app, &shop.sdk).await;
-    assert_eq!(again.report.accepted, 1, "{}", again.report.summary());
-    assert_eq!(
-        shop.order(0, &refused_id).await.mall_sync.state,
-        ichigen_core::status::SyncState::Done
-    );
+    retry_until_written(&api, &shop.app, &shop.sdk, &refused).await;
     let writes = shop.control.aupay_writes().await.unwrap();
     let to_refused: Vec<_> = writes.iter().filter(|w| w.order_id == refused_id).collect();
     assert_eq!(

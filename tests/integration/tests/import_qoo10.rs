@@ -13,7 +13,7 @@ use ichigen_core::ports::{CheckpointStore, OrderStore, StoreConfigs, StoreStatus
 use ichigen_core::{
     HoldKind, ImportSettings, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef,
 };
-use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_write};
+use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_until_written};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
     hours, write_to_mall,
@@ -408,18 +408,7 @@ async fn a_confirmation_qoo10_refuses_is_listed_by_the_shop_api_and_its_retry_go
         .qoo10_set_limits(&Qoo10Limits::default())
         .await
         .unwrap();
-    let (status, body) = retry_write(&api, &refused.id.to_string()).await;
-    assert_eq!(status, 200, "{body}");
-    let again = write_to_mall(&shop.app, &shop.sdk).await;
-    assert_eq!(again.report.accepted, 1, "{}", again.report.summary());
-    assert_eq!(
-        shop.order(&cart.mall_order_id)
-            .await
-            .unwrap()
-            .mall_sync
-            .state,
-        ichigen_core::status::SyncState::Done
-    );
+    retry_until_written(&api, &shop.app, &shop.sdk, &refused).await;
     let confirmed: Vec<i64> = shop
         .control
         .qoo10_writes()

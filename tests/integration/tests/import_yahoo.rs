@@ -12,7 +12,7 @@ use ichigen_aws::{ShopHandles, ShopResources, ShopTable, ensure_shop, put_secret
 use ichigen_core::import::{ImportCommand, ImportReport, ImportRequest};
 use ichigen_core::ports::{CheckpointStore, OrderStore, StoreConfigs, StoreStatusStore};
 use ichigen_core::{ImportSettings, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef};
-use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_write};
+use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_until_written};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
     hours, write_to_mall,
@@ -297,19 +297,7 @@ async fn a_status_change_yahoo_refuses_is_listed_by_the_shop_api_and_its_retry_g
 
     // Yahoo lets the order go; a person at the shop sends the write again.
     shop.control.yahoo_set_limits(&no_limit).await.unwrap();
-    let (status, body) = retry_write(&api, &refused.id.to_string()).await;
-    assert_eq!(status, 200, "{body}");
-    let again = write_to_mall(&shop.app, &shop.sdk).await;
-    assert_eq!(again.report.accepted, 1, "{}", again.report.summary());
-    assert_eq!(
-        shop.order(&refused_id).await.mall_sync.state,
-        ichigen_core::status::SyncState::Done
-    );
-    assert!(
-        shop_api::failed_writes(&api, "yahoo:store-y")
-            .await
-            .is_empty()
-    );
+    retry_until_written(&api, &shop.app, &shop.sdk, &refused).await;
     let writes = shop.control.yahoo_writes().await.unwrap();
     assert_eq!(
         writes.iter().filter(|w| w.order_id == refused_id).count(),
