@@ -86,6 +86,11 @@ pub fn describe_transport(error: reqwest::Error) -> String {
     format!("{kind} ({})", error.without_url())
 }
 
+/// Every client paces at this share of the rate it is given, so network jitter never lands two
+/// requests inside one of the mall's intervals (a 429 costs a retry and a backoff): several
+/// public clients of these malls wait 1.05–2 s where the mall allows one request a second.
+pub const PACE_MARGIN: f64 = 0.95;
+
 /// The lane of a mall with one rate limit per store.
 pub const STORE_LANE: &str = "store";
 
@@ -108,7 +113,8 @@ impl MallHttp {
         Self::paced(settings, settings.requests_per_second, 1)
     }
 
-    /// A client paced at `requests_per_second` with a burst of `burst` requests: for malls
+    /// A client paced at `requests_per_second` (less [`PACE_MARGIN`]) with a burst of `burst`
+    /// requests: for malls
     /// that document a token bucket with a burst (Amazon's usage plans). Such a client does not
     /// draw on the shared budget (whose slots admit one request each): today only the import
     /// calls Amazon.
@@ -122,7 +128,7 @@ impl MallHttp {
             .connect_timeout(settings.timeout)
             .user_agent(concat!("ichigen/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let quota = quota(requests_per_second);
+        let quota = quota(requests_per_second * PACE_MARGIN);
         let shared = settings
             .rate_budget
             .clone()
@@ -153,7 +159,7 @@ impl MallHttp {
     /// overshoot it.
     pub fn set_pace(&self, requests_per_second: f64, burst: u32) {
         let limiter = Arc::new(RateLimiter::direct(with_burst(
-            quota(requests_per_second),
+            quota(requests_per_second * PACE_MARGIN),
             burst,
         )));
         if let Some(all) = NonZeroU32::new(burst) {

@@ -52,7 +52,7 @@ use ichigen_integration::bench::{
     register_yahoo, shop_with_store,
 };
 use ichigen_integration::{DynamoDbMeter, Writer, ago, emulator_sdk, hours, minutes, rakuten_time};
-use ichigen_malls::{ClientSettings, MallEndpoints};
+use ichigen_malls::{ClientSettings, MallEndpoints, SharedRateBudget};
 use ichigen_sandbox::control::{GenerateOptions, RakutenLimits};
 use ichigen_sandbox::{Sandbox, SandboxConfig};
 use import_orders::{App, Invocation, Outcome};
@@ -445,9 +445,11 @@ async fn function_process() -> anyhow::Result<FunctionFigures> {
     let sdk = emulator_sdk().await;
     let table_name = std::env::var("ICHIGEN_TABLE")?;
     let meter = DynamoDbMeter::default();
-    let dynamodb = meter.client(&sdk);
+    let metered = Arc::new(ShopTable::new(meter.client(&sdk), table_name.clone()));
     let mut settings = ClientSettings::from_env();
     settings.timeout = Duration::from_secs(30);
+    // The store's rate slots are DynamoDB requests of the functions too: counted.
+    settings.rate_budget = Some(SharedRateBudget::new(metered.clone()));
     let mut app = App::new(
         &sdk,
         table_name.clone(),
@@ -464,7 +466,7 @@ async fn function_process() -> anyhow::Result<FunctionFigures> {
         .await?
         .queue_url
         .ok_or_else(|| anyhow::anyhow!("no mall-write queue for {table_name}"))?;
-    app.store = Arc::new(ShopTable::new(dynamodb, table_name));
+    app.store = metered;
     let app = app.with_write_queue(&sdk, &write_queue);
     let mut writer = Writer::following(&app, &sdk, &write_queue);
     writer.app.store = app.store.clone();

@@ -20,9 +20,9 @@ use crate::hours;
 pub const QOO10_CALLS_PER_SECOND: f64 = 1.0 / 0.3;
 /// The 1 request/s per store Rakuten integrations keep (rakuten.md §7: no documented limit).
 pub const RAKUTEN_REQUESTS_PER_SECOND: f64 = 1.0;
-/// au PAY: the sandbox enforces 1 request/s per store (aupay.md §7), the client keeps just
-/// under it.
-pub const AUPAY_CLIENT_REQUESTS_PER_SECOND: f64 = 0.95;
+/// au PAY: the sandbox enforces 1 request/s per store (aupay.md §7); the client keeps just
+/// under it ([`ichigen_malls::http::PACE_MARGIN`]).
+pub const AUPAY_REQUESTS_PER_SECOND: f64 = 1.0;
 
 /// A fresh shop on the emulator (random prefix): its table, where stores are added.
 pub struct BenchShop {
@@ -194,7 +194,7 @@ pub async fn register_amazon(control: &ControlClient, store_id: &str) -> anyhow:
 pub fn real_client_rate(mall: MallId) -> f64 {
     match mall {
         MallId::Rakuten | MallId::Yahoo | MallId::Amazon => RAKUTEN_REQUESTS_PER_SECOND,
-        MallId::Aupay => AUPAY_CLIENT_REQUESTS_PER_SECOND,
+        MallId::Aupay => AUPAY_REQUESTS_PER_SECOND,
         MallId::Qoo10 => QOO10_CALLS_PER_SECOND,
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use ichigen_core::import::{ImportContext, run_import};
+use ichigen_core::import::{ImportCommand, ImportContext, run_import};
 use ichigen_core::ports::{
     CheckpointStore, FailedImportStore, ImportStep, OrderStore, StoreConfigs,
 };
@@ -20,6 +20,7 @@ use ichigen_integration::*;
 use ichigen_sandbox::FaultConfig;
 use ichigen_sandbox::control::RakutenLimits;
 use ichigen_sandbox::control::{InsertOrderRequest, OrderFault, RegisterStoreRequest};
+use import_orders::Invocation;
 
 #[tokio::test]
 async fn orders_the_mall_will_not_return_are_quarantined_and_recovered_without_blocking() {
@@ -490,14 +491,27 @@ async fn concurrent_runs_of_one_store_never_exceed_the_mall_rate() {
 /// same time: `shared` = with the store's rate budget in the table, as deployed. Returns the
 /// requests the sandbox refused for its rate.
 async fn import_beside_writer(shared: bool) -> u64 {
-    let mut h = Harness::new().await;
-    // Two requests/s for the mall and for each function: together they would send four.
-    h.app.client_settings.requests_per_second = 2.0;
-    if !shared {
-        h.app.client_settings.rate_budget = None;
-    }
-    let numbers = h.seed(100, 107, ago(hours(6)), ago(minutes(5))).await;
+    use ichigen_sandbox::control::{GenerateOptions, OrderKind};
+    let h = Harness::new().await;
+    // Bank-transfer and konbini orders: re-reading one asks getPayment, a call of its own, so
+    // the re-import below calls the mall back to back.
+    let mut options = GenerateOptions::spread(
+        130,
+        rakuten_time(ago(hours(6))),
+        rakuten_time(ago(minutes(5))),
+    );
+    options.seed = Some(107);
+    options.kinds = Some(vec![OrderKind::KonbiniUnpaid, OrderKind::BankTransfer]);
+    let numbers = h
+        .control()
+        .rakuten_generate_orders(&h.shop_id, &options)
+        .await
+        .unwrap()
+        .order_numbers;
+    // Imported at full speed; their 130 confirmations are queued, not sent yet.
     h.differential().await.unwrap();
+
+    // From here the mall takes 2 requests/s, and each function keeps to 2 on its own.
     h.control()
         .rakuten_set_limits(&RakutenLimits {
             requests_per_second: Some(2.0),
@@ -505,25 +519,32 @@ async fn import_beside_writer(shared: bool) -> u64 {
         })
         .await
         .unwrap();
+    let mut import = cold_app(&h.app, &h.sdk);
+    import.client_settings.requests_per_second = 2.0;
+    if !shared {
+        import.client_settings.rate_budget = None;
+    }
+    let writer = Writer::following(&import, &h.sdk, &h.handles.write_queue_url);
     let before = h.control().stats().await.unwrap();
-    // The writer confirms the hundred orders (ten calls) while the import re-reads ten of
-    // them one by one (ten calls).
-    let reimports = async {
-        for number in &numbers[..10] {
-            h.invoke(ImportRequest::Orders {
-                mall_order_ids: vec![number.clone()],
-                reimport: true,
-            })
-            .await
-            .expect("re-import runs");
-        }
-    };
-    let (drained, ()) = tokio::join!(h.write_to_mall(), reimports);
+    // The writer confirms the 130 orders (13 calls) while the import re-reads 30 of them
+    // (one getOrder, 30 getPayment).
+    let reimport = ImportCommand::new(
+        h.store.clone(),
+        ImportRequest::Orders {
+            mall_order_ids: numbers[..30].to_vec(),
+            reimport: true,
+        },
+    );
+    let (drained, reimported) = tokio::join!(
+        writer.drain(),
+        import.handle(Invocation::Command(reimport), None)
+    );
+    reimported.expect("the re-import runs");
     let after = h.control().stats().await.unwrap();
     if shared {
         assert!(drained.failed_receipts.is_empty(), "{drained:?}");
         let confirmed: HashSet<String> = h.confirmed_on_mall().await.into_iter().collect();
-        assert_eq!(confirmed.len(), 100, "every order confirmed");
+        assert_eq!(confirmed.len(), 130, "every order confirmed");
     }
     after.rate_limited - before.rate_limited
 }

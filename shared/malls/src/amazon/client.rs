@@ -27,12 +27,6 @@ use crate::http::{MallHttp, Reply, SendError};
 /// Refresh the access token this long before LWA says it expires (the Java SDK's 60 s).
 pub(crate) const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
-/// Calls are paced at this share of Amazon's rate: our bucket and Amazon's start at
-/// slightly different instants and network jitter moves calls about, so pacing at exactly
-/// the rate lands a call just before Amazon's bucket has its token (seen against the
-/// sandbox: one 429 in 32 calls).
-pub(crate) const PACE_MARGIN: f64 = 0.95;
-
 /// Credential names used in errors (the secret's field names).
 pub(crate) const REFRESH_TOKEN: &str = "refreshToken (LWA)";
 pub(crate) const CLIENT: &str = "clientId/clientSecret (LWA)";
@@ -171,7 +165,7 @@ impl AmazonClient {
             .map(|operation| {
                 Ok(Paced {
                     operation,
-                    http: MallHttp::paced(settings, operation.rate * PACE_MARGIN, operation.burst)?,
+                    http: MallHttp::paced(settings, operation.rate, operation.burst)?,
                     rate: std::sync::Mutex::new(operation.rate),
                 })
             })
@@ -319,9 +313,7 @@ impl AmazonClient {
         if (*current - rate).abs() > f64::EPSILON * rate.max(1.0) {
             tracing::info!(store = %self.store, operation = paced.operation.name, from = *current, to = rate, "following Amazon's reported rate");
             *current = rate;
-            paced
-                .http
-                .set_pace(rate * PACE_MARGIN, paced.operation.burst);
+            paced.http.set_pace(rate, paced.operation.burst);
         }
     }
 

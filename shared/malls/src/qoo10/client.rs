@@ -32,10 +32,6 @@ pub(crate) const KEY_REISSUE_AFTER: Duration = Duration::from_secs(30 * 86_400);
 /// (qoo10.md §11, [Q6]). Never faster than that, whatever the settings allow.
 pub(crate) const MAX_REQUESTS_PER_SECOND: f64 = 1.0 / 0.3;
 
-/// The client paces at this share of the rate it may use, so network jitter never lands two
-/// calls inside one of the mall's intervals (a busy answer costs a retry and a backoff).
-pub(crate) const PACE_MARGIN: f64 = 0.95;
-
 /// `ResultCode`s that mean "the key is expired or unknown": re-issue and try again once.
 const KEY_CODES: [i64; 6] = [-10000, -90000, -90001, -90002, -90004, -90005];
 
@@ -136,8 +132,7 @@ impl Qoo10Client {
         settings: &ClientSettings,
     ) -> Result<Self, reqwest::Error> {
         let paced = ClientSettings {
-            requests_per_second: settings.requests_per_second.min(MAX_REQUESTS_PER_SECOND)
-                * PACE_MARGIN,
+            requests_per_second: settings.requests_per_second.min(MAX_REQUESTS_PER_SECOND),
             ..settings.clone()
         };
         Ok(Self {

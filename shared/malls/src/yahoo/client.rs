@@ -34,11 +34,6 @@ use crate::http::{MallHttp, Reply, SendError};
 /// with a token that dies in flight.
 pub(crate) const TOKEN_MARGIN: Duration = Duration::from_secs(300);
 
-/// The client paces each URL at this share of the configured rate: Yahoo allows one query
-/// per second per URL, and 5 % of slack keeps network jitter from landing two calls inside
-/// one of Yahoo's seconds (several public clients wait 1.1–2 s for the same reason).
-pub(crate) const PACE_MARGIN: f64 = 0.95;
-
 /// How every daily-quota error's detail starts (callers tell it from other refusals by it).
 pub(crate) const QUOTA_PREFIX: &str = "daily quota reached";
 
@@ -138,10 +133,6 @@ impl YahooClient {
         let mut basic = HeaderValue::from_str(&format!("Basic {basic}"))
             .unwrap_or_else(|_| HeaderValue::from_static(""));
         basic.set_sensitive(true);
-        let per_url = ClientSettings {
-            requests_per_second: settings.requests_per_second * PACE_MARGIN,
-            ..settings.clone()
-        };
         let key_version = HeaderValue::from_str(&public_key_version.to_string())
             .unwrap_or_else(|_| HeaderValue::from_static("0"));
         Ok(Self {
@@ -159,10 +150,11 @@ impl YahooClient {
                 day: today_jst(),
                 calls: AtomicU64::new(0),
             }),
-            list_http: MallHttp::new(&per_url)?.in_lane(Api::OrderList.name()),
-            info_http: MallHttp::new(&per_url)?.in_lane(Api::OrderInfo.name()),
-            change_http: MallHttp::new(&per_url)?.in_lane(Api::OrderStatusChange.name()),
-            token_http: MallHttp::new(&per_url)?.in_lane("token"),
+            // Yahoo allows one query per second per URL: each URL its own client and lane.
+            list_http: MallHttp::new(settings)?.in_lane(Api::OrderList.name()),
+            info_http: MallHttp::new(settings)?.in_lane(Api::OrderInfo.name()),
+            change_http: MallHttp::new(settings)?.in_lane(Api::OrderStatusChange.name()),
+            token_http: MallHttp::new(settings)?.in_lane("token"),
         })
     }
 
