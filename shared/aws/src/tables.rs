@@ -11,7 +11,7 @@
 //! | 4 | which of N ids exist (version, acknowledgement outstanding) | BatchGetItem of ≤100 keys projecting `pk, version, mall_sync_state` |
 //! | 5 | orders of store Y in status X by time | GSI `by_store_status`: `gsi1pk = STORE#<store>#STATUS#<status>`, `gsi1sk = <ordered_at>#<order id>` |
 //! | 6 | orders with holds per store | sparse GSI `with_holds`: `gsi2pk = HOLDS#<store>` only while holds exist, `gsi2sk = <ordered_at>#<order id>` |
-//! | 7 | import checkpoint per store | `pk = STORE#<store>`, `sk = CHECKPOINT#import`, conditional on the previous value |
+//! | 7 | import checkpoint per store (and the open-orders run's, for a mall that lists its changes) | `pk = STORE#<store>`, `sk = CHECKPOINT#import` (`CHECKPOINT#follow`), conditional on the previous value |
 //! | 8 | list and get store configs | `pk = CONFIG`, `sk = STORE#<store>` (one Query lists them all) |
 //! | 9 | orders of store Y still owing the mall a write, oldest first | sparse GSI `mall_sync_owed`: `gsi3pk = SYNC#<store>` only while owed, `gsi3sk = <since>#<order id>`, projecting `mall_order_id` |
 //! | 10 | a store's failed imports (quarantine) | `pk = STORE#<store>`, `sk = FAILED#<mall order id>` (Query `begins_with`) |
@@ -79,6 +79,7 @@ pub mod keys {
     pub const ORDER_SK: &str = "ORDER";
     pub const ORDER_PK_PREFIX: &str = "ORDER#";
     pub const CHECKPOINT_IMPORT_SK: &str = "CHECKPOINT#import";
+    pub const CHECKPOINT_FOLLOW_SK: &str = "CHECKPOINT#follow";
     pub const FAILED_IMPORT_SK_PREFIX: &str = "FAILED#";
     pub const STATUS_IMPORT_SK: &str = "STATUS#import";
     pub const CONFIG_PK: &str = "CONFIG";

@@ -38,6 +38,11 @@ pub struct MallCapabilities {
     pub detail_batch_size: usize,
     /// The post-import acknowledgement the mall expects, if any.
     pub acknowledgement: Option<&'static str>,
+    /// The list is by the time of the mall's last change to an order (Amazon's
+    /// `LastUpdatedAfter`), not by order time: a payment or a cancellation lists the order
+    /// again. The open-orders run then reads only the open orders listed since its own
+    /// checkpoint, so its cost follows the changes, not the open orders.
+    pub lists_changes: bool,
 }
 
 /// One order as the mall's list returned it.

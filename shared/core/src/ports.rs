@@ -222,6 +222,22 @@ pub trait CheckpointStore: Send + Sync {
         previous: Option<&Checkpoint>,
         next: &Checkpoint,
     ) -> Result<(), StoreError>;
+
+    /// How far the store's open-orders run has read the mall's list of changed orders (a mall
+    /// whose list is by update time, [`crate::MallCapabilities::lists_changes`]);
+    /// `imported_until` is the end of the last window read.
+    async fn load_follow_checkpoint(
+        &self,
+        store: &StoreRef,
+    ) -> Result<Option<Checkpoint>, StoreError>;
+
+    /// Saves the open-orders run's checkpoint, as [`CheckpointStore::save_checkpoint`] does.
+    async fn save_follow_checkpoint(
+        &self,
+        store: &StoreRef,
+        previous: Option<&Checkpoint>,
+        next: &Checkpoint,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]

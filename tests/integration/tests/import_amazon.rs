@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
@@ -353,10 +354,81 @@ async fn a_pending_konbini_order_paid_three_days_later_is_ready_to_ship_and_foll
         after.history
     );
 
+    // The next run reads only what Amazon listed as changed since: nothing.
     let again = shop.open_orders().await;
-    assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
-    assert_eq!(again.unchanged_on_mall, 1, "{}", again.summary());
+    assert!(again.followed_by_listing, "{}", again.summary());
+    assert_eq!(again.listed, 0, "{}", again.summary());
     assert_eq!(shop.order(&id).await.version, after.version);
+}
+
+#[tokio::test]
+async fn an_open_orders_run_reads_only_the_orders_amazon_listed_as_changed() {
+    let shop = AmazonShop::new().await;
+    let made = shop
+        .control
+        .amazon_generate_orders(
+            SELLER,
+            &AmazonGenerateOptions {
+                count: 12,
+                kinds: vec![AmazonOrderKind::Pending],
+                // Placed an hour or more ago: not changes the next runs' windows hold.
+                spread_minutes: 180,
+                ends_minutes_ago: 60,
+                ..AmazonGenerateOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.differential().await.expect("import");
+    assert_eq!(report.created.len(), 12, "{}", report.summary());
+
+    // The first run has no checkpoint of its own: it reads every open order once.
+    let first = shop.open_orders().await;
+    assert_eq!(first.listed, 12, "{}", first.summary());
+    assert!(!first.followed_by_listing);
+
+    // Two buyers pay; Amazon lists an order a few minutes after its change (five minutes ago
+    // here, past the listing delay of two).
+    let five_minutes_ago = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_mins(5))
+        .unwrap()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    for id in &made.order_ids[..2] {
+        shop.control
+            .amazon_pay(
+                SELLER,
+                id,
+                &AmazonOrderEventRequest {
+                    at: Some(five_minutes_ago.clone()),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let before = shop.control.stats().await.unwrap();
+    let second = shop.open_orders().await;
+    let after = shop.control.stats().await.unwrap();
+    assert!(second.followed_by_listing, "{}", second.summary());
+    assert_eq!(second.listed, 2, "{}", second.summary());
+    let paid: HashSet<String> = second
+        .paid_on_mall
+        .iter()
+        .map(|id| id.to_string())
+        .collect();
+    let expected: HashSet<String> = made.order_ids[..2]
+        .iter()
+        .map(|id| OrderId::new(&shop.store, id).to_string())
+        .collect();
+    assert_eq!(paid, expected, "{}", second.summary());
+    let calls = |endpoint: &str| after.requests_for(endpoint) - before.requests_for(endpoint);
+    assert_eq!(
+        calls("amazon.getOrder"),
+        2,
+        "only the changed orders are read"
+    );
+    assert_eq!(calls("amazon.getOrders"), 1, "one listing of the changes");
+    assert_eq!(shop.count(OrderStatus::AwaitingPayment).await, 10);
 }
 
 #[tokio::test]

@@ -158,6 +158,9 @@ pub struct ImportReport {
     pub not_applied_on_mall: Vec<OrderId>,
     /// Open orders read again that had not changed on the mall (not written).
     pub unchanged_on_mall: usize,
+    /// An open-orders run that read only the open orders the mall listed as changed
+    /// ([`MallCapabilities::lists_changes`]).
+    pub followed_by_listing: bool,
     /// Ordered before the store's sync start: not imported.
     pub before_sync_start: usize,
     /// Created orders that carry holds, with the reasons.
@@ -215,6 +218,9 @@ impl ImportReport {
                 "; first quarantined: order {}: {}",
                 first.mall_order_id, first.error
             ));
+        }
+        if self.followed_by_listing {
+            text.push_str("; only the open orders the mall listed as changed were read");
         }
         if self.unfinished.is_some() {
             text.push_str("; unfinished (continued by the next request)");
@@ -944,6 +950,9 @@ impl<'a, 'c> Run<'a, 'c> {
     /// Orders are read in the mall's batch sizes through the store's one mall client (its
     /// rate budget is the import's). What the deadline leaves is the next request.
     async fn follow_open_orders(&mut self, only: &[String]) -> Result<(), ImportError> {
+        if only.is_empty() && self.ctx.mall.capabilities().lists_changes {
+            return self.follow_listed_changes().await;
+        }
         let numbers = if only.is_empty() {
             self.open_order_numbers().await?
         } else {
@@ -954,6 +963,63 @@ impl<'a, 'c> Run<'a, 'c> {
             self.report.unfinished = Some(ImportRequest::OpenOrders { only: rest });
         }
         Ok(())
+    }
+
+    /// For a mall that lists its changes ([`MallCapabilities::lists_changes`]): reads again only
+    /// the open orders the mall listed since the run's own checkpoint, over the differential's
+    /// window (`[checkpoint − overlap, now − listing delay]`), then moves the checkpoint to the
+    /// window's end. The first run (no checkpoint yet) reads every open order.
+    async fn follow_listed_changes(&mut self) -> Result<(), ImportError> {
+        let previous = self
+            .ctx
+            .checkpoints
+            .load_follow_checkpoint(self.store())
+            .await
+            .map_err(|e| self.store_error(e))?;
+        let caps = self.ctx.mall.capabilities();
+        let end = sub(self.now, caps.listing_delay);
+        let mut numbers = self.open_order_numbers().await?;
+        if previous.is_some() {
+            let window =
+                differential_window(self.now, previous.as_ref(), &self.ctx.config.import, &caps);
+            let mut changed = HashSet::new();
+            for piece in window.iter().flat_map(|w| w.split(caps.max_window)) {
+                self.report.windows.push(piece);
+                let listed = self.ctx.mall.list_orders(piece).await?;
+                changed.extend(listed.into_iter().map(|l| l.mall_order_id));
+            }
+            let mall = self.ctx.mall;
+            let refetch: HashSet<String> = self
+                .known
+                .values()
+                .filter(|o| changed.contains(&o.mall_order_id))
+                .map(|o| mall.refetch_id(o))
+                .collect();
+            numbers.retain(|n| refetch.contains(n));
+            self.report.followed_by_listing = true;
+        }
+        let listed = numbers.into_iter().map(ListedOrder::id).collect();
+        if let Some(rest) = self.import_listed(listed, Mode::FollowMall).await? {
+            // The rest is read by the continuation: the window is covered either way.
+            self.report.unfinished = Some(ImportRequest::OpenOrders { only: rest });
+        }
+        let next = Checkpoint {
+            imported_until: previous.as_ref().map_or(end, |p| p.imported_until.max(end)),
+            updated_at: self.now,
+        };
+        match self
+            .ctx
+            .checkpoints
+            .save_follow_checkpoint(self.store(), previous.as_ref(), &next)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(StoreError::Conflict { .. }) => {
+                tracing::info!(store = %self.store(), "open-orders checkpoint moved by a concurrent run");
+                Ok(())
+            }
+            Err(e) => Err(self.store_error(e)),
+        }
     }
 
     /// The numbers that fetch the store's open orders again ([`Mall::refetch_id`]), oldest
@@ -1163,6 +1229,7 @@ mod tests {
             search_lag: SignedDuration::ZERO,
             detail_batch_size: 100,
             acknowledgement: Some("confirmOrder"),
+            lists_changes: false,
         }
     }
 

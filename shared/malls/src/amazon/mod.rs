@@ -295,6 +295,8 @@ impl Mall for AmazonMall {
             search_lag: SignedDuration::from_mins(10),
             detail_batch_size: BATCH_SIZE,
             acknowledgement: None,
+            // getOrders by LastUpdatedAfter: a payment or a cancellation lists the order again.
+            lists_changes: true,
         }
     }
 

@@ -393,6 +393,7 @@ impl Mall for AupayMall {
             search_lag: SignedDuration::from_mins(10),
             detail_batch_size: BATCH_SIZE,
             acknowledgement: Some("updateTradeStsProc"),
+            lists_changes: false,
         }
     }
 

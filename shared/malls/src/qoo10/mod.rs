@@ -511,6 +511,7 @@ impl Mall for Qoo10Mall {
             // The list carries every payload; only targeted imports fetch, one cart per id.
             detail_batch_size: 20,
             acknowledgement: Some("SetSellerCheckYN_V2"),
+            lists_changes: false,
         }
     }
 

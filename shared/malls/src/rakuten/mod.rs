@@ -523,6 +523,7 @@ impl Mall for RakutenMall {
             search_lag: SEARCH_LAG,
             detail_batch_size: BATCH_SIZE,
             acknowledgement: Some("confirmOrder"),
+            lists_changes: false,
         }
     }
 

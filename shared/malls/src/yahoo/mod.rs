@@ -432,6 +432,7 @@ impl Mall for YahooMall {
             search_lag: SignedDuration::from_mins(5),
             detail_batch_size: BATCH_SIZE,
             acknowledgement: Some("orderStatusChange"),
+            lists_changes: false,
         }
     }
 
