@@ -28,6 +28,18 @@ impl Drained {
     pub fn retried(&self) -> usize {
         self.report.to_retry.len()
     }
+
+    /// `accepted` writes went through and `refused` were refused for good, none given back to
+    /// the queue (a refusal is final).
+    pub fn assert_accepted_and_refused(&self, accepted: usize, refused: usize) {
+        let summary = self.report.summary();
+        assert_eq!(self.report.accepted, accepted, "{summary}");
+        assert_eq!(self.report.refused.len(), refused, "{summary}");
+        assert!(
+            self.failed_receipts.is_empty(),
+            "a refusal is final: {summary}"
+        );
+    }
 }
 
 impl Writer {

@@ -274,14 +274,7 @@ async fn a_status_change_au_pay_refuses_is_listed_by_the_shop_api_and_its_retry_
         .unwrap();
     let (report, written) = shop.import_and_write(0).await.expect("import");
     assert_eq!(report.created.len(), 2, "{}", report.summary());
-    assert_eq!(written.report.accepted, 1, "{}", written.report.summary());
-    assert_eq!(
-        written.report.refused.len(),
-        1,
-        "{}",
-        written.report.summary()
-    );
-    assert!(written.failed_receipts.is_empty(), "a refusal is final");
+    written.assert_accepted_and_refused(1, 1);
 
     let api = shop_api::shop_api(&shop.sdk, &shop.handles);
     let refused = shop.order(0, &refused_id).await;

@@ -278,14 +278,7 @@ async fn a_status_change_yahoo_refuses_is_listed_by_the_shop_api_and_its_retry_g
         .unwrap();
     let (report, written) = shop.differential_and_write().await.expect("import");
     assert_eq!(report.created.len(), 2, "{}", report.summary());
-    assert_eq!(written.report.accepted, 1, "{}", written.report.summary());
-    assert_eq!(
-        written.report.refused.len(),
-        1,
-        "{}",
-        written.report.summary()
-    );
-    assert!(written.failed_receipts.is_empty(), "a refusal is final");
+    written.assert_accepted_and_refused(1, 1);
 
     let api = shop_api::shop_api(&shop.sdk, &shop.handles);
     let refused = shop.order(&refused_id).await;
