@@ -114,10 +114,9 @@ impl MallHttp {
     }
 
     /// A client paced at `requests_per_second` (less [`PACE_MARGIN`]) with a burst of `burst`
-    /// requests: for malls
-    /// that document a token bucket with a burst (Amazon's usage plans). Such a client does not
-    /// draw on the shared budget (whose slots admit one request each): today only the import
-    /// calls Amazon.
+    /// requests: for malls that document a token bucket with a burst (Amazon's usage plans).
+    /// Such a client does not draw on the shared budget (whose slots admit one request each):
+    /// today only the import calls Amazon.
     pub fn paced(
         settings: &ClientSettings,
         requests_per_second: f64,
