@@ -32,9 +32,7 @@ use ichigen_core::ports::{
     CheckpointStore, Clock, FailedImportStore, OrderIndex, QueueFailure, StoreRunStatus,
     StoreStatusStore, SystemClock, Vault,
 };
-use ichigen_malls::{
-    ClientSettings, MallAccess, MallEndpoints, SharedRateBudget, StoreMallError, StoreMalls,
-};
+use ichigen_malls::{ClientSettings, MallAccess, MallEndpoints, StoreMallError, StoreMalls};
 use serde::{Deserialize, Serialize};
 
 /// How long before the function's timeout a run stops taking new batches: room for one slow
@@ -144,16 +142,13 @@ impl App {
         sdk: &aws_config::SdkConfig,
         table: String,
         endpoints: MallEndpoints,
-        mut client_settings: ClientSettings,
+        client_settings: ClientSettings,
     ) -> Self {
         let store = Arc::new(ShopTable::new(
             aws_sdk_dynamodb::Client::new(sdk),
             table.clone(),
         ));
-        // The store's rate budget is shared with the shop's other functions through its table.
-        client_settings
-            .rate_budget
-            .get_or_insert_with(|| SharedRateBudget::new(store.clone()));
+        let client_settings = client_settings.sharing_rate_budget(store.clone());
         Self {
             store,
             vault: Arc::new(SecretsManagerVault::from_sdk(sdk)),

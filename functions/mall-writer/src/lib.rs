@@ -18,7 +18,7 @@ use ichigen_aws::{SecretsManagerVault, ShopTable};
 use ichigen_core::StoreRef;
 use ichigen_core::mall_write::{MallWrite, WriteReport, WriterContext, perform_writes};
 use ichigen_core::ports::{Clock, SystemClock, Vault};
-use ichigen_malls::{ClientSettings, MallAccess, MallEndpoints, SharedRateBudget, StoreMalls};
+use ichigen_malls::{ClientSettings, MallAccess, MallEndpoints, StoreMalls};
 
 pub use ichigen_aws::logging::init_logging;
 
@@ -67,16 +67,13 @@ impl App {
         sdk: &aws_config::SdkConfig,
         table: String,
         endpoints: MallEndpoints,
-        mut client_settings: ClientSettings,
+        client_settings: ClientSettings,
     ) -> Self {
         let store = Arc::new(ShopTable::new(
             aws_sdk_dynamodb::Client::new(sdk),
             table.clone(),
         ));
-        // The store's rate budget is shared with the shop's other functions through its table.
-        client_settings
-            .rate_budget
-            .get_or_insert_with(|| SharedRateBudget::new(store.clone()));
+        let client_settings = client_settings.sharing_rate_budget(store.clone());
         Self {
             store,
             vault: Arc::new(SecretsManagerVault::from_sdk(sdk)),

@@ -1,9 +1,10 @@
 //! Building a store's mall adapter: the one place that knows which mall module to use.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ichigen_core::mall::NormaliseError;
-use ichigen_core::ports::SecretValue;
+use ichigen_core::ports::{RateSlots, SecretValue};
 use ichigen_core::{JstInstant, Mall, MallId, Order, StoreRef};
 
 use crate::amazon::{self, AmazonCredentials, AmazonMall};
@@ -190,6 +191,14 @@ impl Default for ClientSettings {
 }
 
 impl ClientSettings {
+    /// These settings drawing on the store's rate budget kept in `slots` (the shop's table),
+    /// shared with the shop's other functions; a budget already set is kept.
+    pub fn sharing_rate_budget(mut self, slots: Arc<dyn RateSlots>) -> Self {
+        self.rate_budget
+            .get_or_insert_with(|| SharedRateBudget::new(slots));
+        self
+    }
+
     /// Defaults, overridden by `ICHIGEN_MALL_TIMEOUT_MS`, `ICHIGEN_MALL_RPS` and
     /// `ICHIGEN_MALL_MAX_ATTEMPTS`. Unreadable values fall back to the default (and say so in
     /// the log) rather than stopping the function.

@@ -56,9 +56,7 @@ use ichigen_integration::bench::{
 use ichigen_integration::{
     DynamoDbMeter, ago, emulator_sdk, fast_client_settings, hours, minutes, rakuten_time,
 };
-use ichigen_malls::{
-    AmazonEndpoints, ClientSettings, MallEndpoints, SharedRateBudget, YahooEndpoints,
-};
+use ichigen_malls::{AmazonEndpoints, ClientSettings, MallEndpoints, YahooEndpoints};
 use ichigen_sandbox::control::{
     AmazonGenerateOptions, AmazonOrderEventRequest, AmazonOrderKind, AupayGenerateOptions,
     AupayOrderKind, GenerateOptions, OrderKind, Qoo10GenerateOptions, Qoo10OrderKind,
@@ -565,10 +563,7 @@ fn app(
 ) -> App {
     let metered = Arc::new(ShopTable::new(meter.client(sdk), table.to_owned()));
     // The store's rate slots are DynamoDB requests of the run too: counted.
-    let settings = ClientSettings {
-        rate_budget: Some(SharedRateBudget::new(metered.clone())),
-        ..settings
-    };
+    let settings = settings.sharing_rate_budget(metered.clone());
     let mut app = App::new(sdk, table.to_owned(), endpoints.clone(), settings);
     app.store = metered;
     app

@@ -52,7 +52,7 @@ use ichigen_integration::bench::{
     register_yahoo, shop_with_store,
 };
 use ichigen_integration::{DynamoDbMeter, Writer, ago, emulator_sdk, hours, minutes, rakuten_time};
-use ichigen_malls::{ClientSettings, MallEndpoints, SharedRateBudget};
+use ichigen_malls::{ClientSettings, MallEndpoints};
 use ichigen_sandbox::control::{GenerateOptions, RakutenLimits};
 use ichigen_sandbox::{Sandbox, SandboxConfig};
 use import_orders::{App, Invocation, Outcome};
@@ -449,7 +449,7 @@ async fn function_process() -> anyhow::Result<FunctionFigures> {
     let mut settings = ClientSettings::from_env();
     settings.timeout = Duration::from_secs(30);
     // The store's rate slots are DynamoDB requests of the functions too: counted.
-    settings.rate_budget = Some(SharedRateBudget::new(metered.clone()));
+    let settings = settings.sharing_rate_budget(metered.clone());
     let mut app = App::new(
         &sdk,
         table_name.clone(),
