@@ -123,16 +123,9 @@ impl Harness {
             rakuten: sandbox.base_url(),
             ..MallEndpoints::default()
         };
-        let mut app = App::new(
-            &sdk,
-            handles.table_name.clone(),
-            endpoints,
-            fast_client_settings(),
-        )
-        .with_write_queue(&sdk, &handles.write_queue_url);
+        let mut app = shop_app(&sdk, &handles, &table, endpoints, fast_client_settings());
         let clock = Arc::new(FixedClock::new(now()));
         app.clock = clock.clone();
-        app.store = table.clone();
         Harness {
             sandbox,
             sdk,
@@ -169,22 +162,23 @@ impl Harness {
     ) -> Vec<String> {
         let mut options = GenerateOptions::spread(count, rakuten_time(from), rakuten_time(to));
         options.seed = Some(seed);
-        self.control()
-            .rakuten_generate_orders(&self.shop_id, &options)
-            .await
-            .expect("orders generated")
-            .order_numbers
+        self.generate(&options).await
     }
 
     /// Seeds one order at each of these instants.
     pub async fn seed_at(&self, instants: &[JstInstant]) -> Vec<String> {
-        let options = GenerateOptions {
+        self.generate(&GenerateOptions {
             order_datetimes: Some(instants.iter().map(|i| rakuten_time(*i)).collect()),
             seed: Some(1),
             ..GenerateOptions::default()
-        };
+        })
+        .await
+    }
+
+    /// Seeds the orders `options` describe in the store's sandbox shop; their order numbers.
+    pub async fn generate(&self, options: &GenerateOptions) -> Vec<String> {
         self.control()
-            .rakuten_generate_orders(&self.shop_id, &options)
+            .rakuten_generate_orders(&self.shop_id, options)
             .await
             .expect("orders generated")
             .order_numbers
@@ -303,6 +297,21 @@ pub fn open_orders_command(store: &StoreRef) -> ImportCommand {
         "store": store.to_string(),
     }))
     .expect("an open-orders command")
+}
+
+/// The import function's App of a test shop: its table (`table`, the shop's own), the mall
+/// endpoints and client settings given, and its mall writes queued on the shop's write queue.
+pub fn shop_app(
+    sdk: &SdkConfig,
+    handles: &ShopHandles,
+    table: &Arc<ShopTable>,
+    endpoints: MallEndpoints,
+    settings: ClientSettings,
+) -> App {
+    let mut app = App::new(sdk, handles.table_name.clone(), endpoints, settings)
+        .with_write_queue(sdk, &handles.write_queue_url);
+    app.store = table.clone();
+    app
 }
 
 /// `app` as a cold start finds it: same table, endpoints, settings and clock, but no mall

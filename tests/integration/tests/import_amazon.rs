@@ -15,6 +15,7 @@ use ichigen_core::{
 };
 use ichigen_integration::{
     clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders, hours,
+    shop_app,
 };
 use ichigen_malls::{AmazonEndpoints, MallEndpoints};
 use ichigen_sandbox::amazon::{endpoints, format_utc};
@@ -101,9 +102,7 @@ impl AmazonShop {
             amazon: AmazonEndpoints::at(&sandbox.base_url()),
             ..MallEndpoints::default()
         };
-        let mut app = App::new(&sdk, handles.table_name, endpoints, fast_client_settings())
-            .with_write_queue(&sdk, &handles.write_queue_url);
-        app.store = table.clone();
+        let app = shop_app(&sdk, &handles, &table, endpoints, fast_client_settings());
         Self {
             _sandbox: sandbox,
             control,

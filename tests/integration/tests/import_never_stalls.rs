@@ -502,12 +502,7 @@ async fn import_beside_writer(shared: bool) -> u64 {
     );
     options.seed = Some(107);
     options.kinds = Some(vec![OrderKind::KonbiniUnpaid, OrderKind::BankTransfer]);
-    let numbers = h
-        .control()
-        .rakuten_generate_orders(&h.shop_id, &options)
-        .await
-        .unwrap()
-        .order_numbers;
+    let numbers = h.generate(&options).await;
     // Imported at full speed; their 130 confirmations are queued, not sent yet.
     h.differential().await.unwrap();
 

@@ -16,7 +16,7 @@ use ichigen_core::{
 use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_until_written};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
-    hours, write_to_mall,
+    hours, shop_app, write_to_mall,
 };
 use ichigen_malls::MallEndpoints;
 use ichigen_sandbox::control::{
@@ -93,14 +93,7 @@ impl Qoo10Shop {
             qoo10: MallEndpoints::qoo10_at(&sandbox.base_url()),
             ..MallEndpoints::default()
         };
-        let mut app = App::new(
-            &sdk,
-            handles.table_name.clone(),
-            endpoints,
-            fast_client_settings(),
-        )
-        .with_write_queue(&sdk, &handles.write_queue_url);
-        app.store = table.clone();
+        let app = shop_app(&sdk, &handles, &table, endpoints, fast_client_settings());
         Self {
             _sandbox: sandbox,
             control,

@@ -826,11 +826,7 @@ mod rakuten_payment_and_lines {
         );
         options.kinds = Some(kinds);
         options.seed = Some(5);
-        h.control()
-            .rakuten_generate_orders(&h.shop_id, &options)
-            .await
-            .expect("orders generated")
-            .order_numbers
+        h.generate(&options).await
     }
 
     #[tokio::test]

@@ -15,7 +15,7 @@ use ichigen_core::{ImportSettings, MallId, Order, OrderId, OrderStatus, StoreCon
 use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_until_written};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
-    hours, write_to_mall,
+    hours, shop_app, write_to_mall,
 };
 use ichigen_malls::{ClientSettings, MallEndpoints, YahooEndpoints};
 use ichigen_sandbox::control::{
@@ -112,9 +112,7 @@ impl YahooShop {
             timeout: std::time::Duration::from_secs(5),
             ..fast_client_settings()
         };
-        let mut app = App::new(&sdk, handles.table_name.clone(), endpoints, settings)
-            .with_write_queue(&sdk, &handles.write_queue_url);
-        app.store = table.clone();
+        let app = shop_app(&sdk, &handles, &table, endpoints, settings);
         Self {
             _sandbox: sandbox,
             control,

@@ -1054,12 +1054,7 @@ async fn a_write_the_mall_refused_is_listed_and_a_retry_sends_it_through_the_mal
         seed: Some(7),
         ..GenerateOptions::default()
     };
-    let numbers = h
-        .control()
-        .rakuten_generate_orders(&h.shop_id, &options)
-        .await
-        .unwrap()
-        .order_numbers;
+    let numbers = h.generate(&options).await;
     h.differential().await.expect("import run");
     let written = h.write_to_mall().await;
     assert_eq!(
