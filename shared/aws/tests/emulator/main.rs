@@ -14,6 +14,7 @@ mod checkpoints;
 mod operator_store;
 mod orders;
 mod queue;
+mod rate_slots;
 mod store_configs;
 mod vault;
 
