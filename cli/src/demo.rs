@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use ichigen_aws::{ShopResources, ShopTable, ensure_shop, put_secret};
+use ichigen_core::hold::HoldKind;
 use ichigen_core::ports::{Clock, StoreConfigs, SystemClock};
 use ichigen_core::{ImportSettings, MallId, Order, OrderStatus, StoreConfig, StoreRef};
 use ichigen_sandbox::ControlClient;
@@ -556,7 +557,8 @@ async fn mall_changes(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {
         );
     }
 
-    // Yahoo: one unpaid order paid, one order cancelled (OrderStatus 4).
+    // Yahoo: one unpaid order paid, one order cancelled (OrderStatus 4), one line of a
+    // multi-line order removed by the store (注文内容変更).
     let (store_id, seller_id) = YAHOO_STORE;
     let store = StoreRef::new(MallId::Yahoo, store_id);
     if let Some(order) = in_status(store.clone(), OrderStatus::AwaitingPayment)
@@ -568,13 +570,25 @@ async fn mall_changes(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {
             .await?;
         println!("  Yahoo: order {} paid (PayStatus 1)", order.mall_order_id);
     }
-    if let Some(order) = in_status(store, OrderStatus::ReadyToShip).await?.first() {
+    let (multi, other) = pick(&in_status(store, OrderStatus::ReadyToShip).await?);
+    if let Some(order) = other {
         sandbox
             .yahoo_set_order_status(seller_id, &order.mall_order_id, 4)
             .await?;
         println!(
             "  Yahoo: order {} cancelled (OrderStatus 4)",
             order.mall_order_id
+        );
+    }
+    if let Some(order) = multi
+        && let Some(line) = order.lines().last()
+    {
+        sandbox
+            .yahoo_cancel_line(seller_id, &order.mall_order_id, line.mall_line_id.parse()?)
+            .await?;
+        println!(
+            "  Yahoo: line {} of order {} removed by the store",
+            line.mall_line_id, order.mall_order_id
         );
     }
 
@@ -655,6 +669,22 @@ async fn mall_changes(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {
         "  Amazon: the {} order(s) of {store} awaiting payment are paid (Pending → Unshipped)",
         waiting.len()
     );
+    let (multi, _) = pick(&in_status(store, OrderStatus::ReadyToShip).await?);
+    if let Some(order) = multi
+        && let Some(line) = order.lines().last()
+    {
+        let request = ichigen_sandbox::control::AmazonCancelItemRequest {
+            order_item_id: line.mall_line_id.clone(),
+            at: Some(paid_at.clone()),
+        };
+        sandbox
+            .amazon_cancel_item(seller_id, &order.mall_order_id, &request)
+            .await?;
+        println!(
+            "  Amazon: item {} of order {} cancelled by the seller",
+            line.mall_line_id, order.mall_order_id
+        );
+    }
     Ok(())
 }
 
@@ -848,6 +878,7 @@ async fn change_one(shop: &str, sandbox_url: &str, event_file: &Path) -> anyhow:
 /// One store's order book: orders by status, holds by reason, and the history of held orders.
 async fn report_store(table: &ShopTable, store: &StoreRef) -> anyhow::Result<()> {
     let mut by_status = Vec::new();
+    let mut all = Vec::new();
     let mut total = 0;
     for status in [
         OrderStatus::ReadyToShip,
@@ -856,16 +887,19 @@ async fn report_store(table: &ShopTable, store: &StoreRef) -> anyhow::Result<()>
         OrderStatus::Shipped,
         OrderStatus::Cancelled,
     ] {
-        let n = table.orders_by_status(store, status, 10_000).await?.len();
+        let orders = table.orders_by_status(store, status, 10_000).await?;
+        let n = orders.len();
         total += n;
         if n > 0 {
             by_status.push(format!("{n} {status}"));
         }
+        all.extend(orders);
     }
     println!(
         "  {store}: {total} orders in DynamoDB ({})",
         by_status.join(", ")
     );
+    report_followed(&all);
     let held = table.orders_with_holds(store, 10_000).await?;
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
     for order in &held {
@@ -894,6 +928,41 @@ async fn report_store(table: &ShopTable, store: &StoreRef) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+/// What following the mall did to a store's orders, from their history: payments and
+/// cancellations (each partial one with the lines it named).
+fn report_followed(orders: &[Order]) {
+    let with = |event: &str| {
+        orders
+            .iter()
+            .filter(|o| o.history.iter().any(|e| e.event == event))
+            .count()
+    };
+    println!(
+        "    followed on the mall: {} paid, {} cancelled, {} with lines cancelled, {} held for a cancel request",
+        with("paid_on_mall"),
+        with("cancelled_on_mall"),
+        with("lines_cancelled_on_mall"),
+        orders
+            .iter()
+            .filter(|o| o.holds.iter().any(|h| h.kind == HoldKind::CancelRequested))
+            .count(),
+    );
+    for order in orders {
+        for entry in order
+            .history
+            .iter()
+            .filter(|e| e.event == "lines_cancelled_on_mall")
+        {
+            println!(
+                "    {} ({}): {}",
+                order.id,
+                order.status,
+                entry.changes.join("; ")
+            );
+        }
+    }
 }
 
 async fn report(shop: &str, sandbox_url: &str) -> anyhow::Result<()> {

@@ -255,3 +255,55 @@ fn unknown_order_id_sample_is_no_order() {
     let error = results.into_iter().next().unwrap().unwrap_err();
     assert_eq!(error.field, "AmazonOrderId");
 }
+
+#[test]
+fn an_item_with_nothing_ordered_is_a_cancelled_line_whose_charges_still_count() {
+    let mut doc = fixture("cod_two_lines");
+    let yen = |money: &Value| -> i64 {
+        money["Amount"]
+            .as_str()
+            .unwrap()
+            .strip_suffix(".00")
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let item = &mut doc["orderItems"][1];
+    let taken_off = yen(&item["ItemPrice"]) - yen(&item["PromotionDiscount"]);
+    item["QuantityOrdered"] = 0.into();
+    for key in [
+        "ItemPrice",
+        "ItemTax",
+        "PromotionDiscount",
+        "PromotionDiscountTax",
+    ] {
+        if item.get(key).is_some() {
+            item[key]["Amount"] = "0.00".into();
+        }
+    }
+    let total = yen(&doc["order"]["OrderTotal"]) - taken_off;
+    doc["order"]["OrderTotal"]["Amount"] = format!("{total}.00").into();
+    doc["order"]["PaymentExecutionDetail"][0]["Payment"]["Amount"] = format!("{total}.00").into();
+
+    let order = normalise_order(&store(), &doc, RawPayload::json(&doc), at()).unwrap();
+    assert!(order.holds.is_empty(), "{:?}", order.holds);
+    let lines: Vec<_> = order.lines().map(|l| l.mall_line_id.as_str()).collect();
+    assert_eq!(
+        lines,
+        ["51234567890123"],
+        "the cancelled item is not a line"
+    );
+    assert_eq!(order.amounts.billed, total);
+
+    // A quantity that is not a number is malformed, not a cancelled line.
+    doc["orderItems"][1]["QuantityOrdered"] = "two".into();
+    let order = normalise_order(&store(), &doc, RawPayload::json(&doc), at()).unwrap();
+    assert!(
+        order
+            .holds
+            .iter()
+            .any(|h| h.field.as_deref() == Some("OrderItems[1].QuantityOrdered")),
+        "{:?}",
+        order.holds
+    );
+}

@@ -20,8 +20,8 @@ use ichigen_integration::{
 use ichigen_malls::{AmazonEndpoints, MallEndpoints};
 use ichigen_sandbox::amazon::{endpoints, format_utc};
 use ichigen_sandbox::control::{
-    AmazonBuyerCancelRequest, AmazonGenerateOptions, AmazonLimits, AmazonOrderEventRequest,
-    AmazonOrderKind, AmazonRegisterSellerRequest,
+    AmazonBuyerCancelRequest, AmazonCancelItemRequest, AmazonGenerateOptions, AmazonLimits,
+    AmazonOrderEventRequest, AmazonOrderKind, AmazonRegisterSellerRequest,
 };
 use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
 use import_orders::{App, FunctionError, Invocation, Outcome};
@@ -466,6 +466,66 @@ async fn an_order_amazon_cancelled_is_cancelled_by_the_open_orders_run() {
         "a cancelled order is not open: {}",
         again.summary()
     );
+}
+
+#[tokio::test]
+async fn an_item_the_seller_cancelled_on_amazon_leaves_the_order_re_totalled() {
+    let shop = AmazonShop::new().await;
+    let id = shop.imported(AmazonOrderKind::ManyLines).await;
+    let before = shop.order(&id).await;
+    assert_eq!(
+        before.status,
+        OrderStatus::ReadyToShip,
+        "{:?}",
+        before.holds
+    );
+    assert_eq!(before.lines().count(), 12);
+    let gone = before.lines().nth(1).unwrap().clone();
+
+    shop.control
+        .amazon_cancel_item(
+            SELLER,
+            &id,
+            &AmazonCancelItemRequest {
+                order_item_id: gone.mall_line_id.clone(),
+                at: None,
+            },
+        )
+        .await
+        .unwrap();
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.lines_cancelled_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    let after = shop.order(&id).await;
+    assert_eq!(after.status, OrderStatus::ReadyToShip, "{:?}", after.holds);
+    assert_eq!(
+        after.lines().count(),
+        11,
+        "a line with nothing ordered is not kept"
+    );
+    assert!(after.lines().all(|l| l.mall_line_id != gone.mall_line_id));
+    let cost = gone.unit_price * i64::from(gone.quantity);
+    assert_eq!(after.amounts.billed, before.amounts.billed - cost);
+    let entry = after
+        .history
+        .iter()
+        .find(|e| e.event == "lines_cancelled_on_mall")
+        .expect("a lines_cancelled_on_mall entry");
+    assert!(
+        entry
+            .changes
+            .iter()
+            .any(|c| c.starts_with(&format!("line {} ", gone.mall_line_id))),
+        "{entry:?}"
+    );
+
+    let again = shop.open_orders().await;
+    assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+    assert_eq!(shop.order(&id).await.version, after.version);
 }
 
 #[tokio::test]

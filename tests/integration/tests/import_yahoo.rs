@@ -506,6 +506,75 @@ async fn a_konbini_order_paid_on_yahoo_three_days_later_is_ready_to_ship_and_fol
 }
 
 #[tokio::test]
+async fn one_line_of_three_removed_on_yahoo_is_re_totalled_and_named_in_the_history() {
+    let shop = YahooShop::new().await;
+    let made = shop
+        .control
+        .yahoo_generate_orders(
+            SELLER,
+            &YahooGenerateOptions {
+                count: Some(1),
+                days: Some(1),
+                kinds: Some(vec![YahooOrderKind::MixedTax]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let id = made.order_ids[0].clone();
+    let report = shop.differential().await.expect("import");
+    assert_eq!(report.created.len(), 1, "{}", report.summary());
+    let before = shop.order(&id).await;
+    assert_eq!(
+        before.status,
+        OrderStatus::ReadyToShip,
+        "{:?}",
+        before.holds
+    );
+    assert_eq!(before.lines().count(), 3);
+
+    let on_mall = shop
+        .control
+        .yahoo_cancel_line(SELLER, &id, 2)
+        .await
+        .unwrap();
+    let on_mall = ichigen_sandbox::yahoo::xml::parse(&on_mall).unwrap();
+    let total: i64 = on_mall
+        .child("Detail")
+        .and_then(|d| d.child_text("TotalPrice"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let report = shop.open_orders().await;
+    assert_eq!(
+        report.lines_cancelled_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    assert!(report.cancelled_on_mall.is_empty(), "{}", report.summary());
+    let after = shop.order(&id).await;
+    assert_eq!(after.status, OrderStatus::ReadyToShip, "{:?}", after.holds);
+    let ids: Vec<_> = after.lines().map(|l| l.mall_line_id.as_str()).collect();
+    assert_eq!(ids, ["1", "3"]);
+    assert_eq!(after.amounts.billed, total, "Yahoo's new TotalPrice");
+    assert!(after.amounts.billed < before.amounts.billed);
+    let entry = after
+        .history
+        .iter()
+        .find(|e| e.event == "lines_cancelled_on_mall")
+        .expect("a lines_cancelled_on_mall entry");
+    assert!(
+        entry.changes.iter().any(|c| c.starts_with("line 2 ")),
+        "{entry:?}"
+    );
+
+    let again = shop.open_orders().await;
+    assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+    assert_eq!(shop.order(&id).await.version, after.version);
+}
+
+#[tokio::test]
 async fn an_order_yahoo_cancelled_is_cancelled_by_the_open_orders_run() {
     let shop = YahooShop::new().await;
     let id = shop.imported_unpaid_order().await;

@@ -758,6 +758,29 @@ impl ControlClient {
         .await
     }
 
+    /// `POST …/orders/{orderId}/cancel-item`: the seller cancels one item (`QuantityOrdered`
+    /// 0, its price off the total); the order keeps its status.
+    pub async fn amazon_cancel_item(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+        request: &AmazonCancelItemRequest,
+    ) -> Result<AmazonOrderIdsResponse, SandboxError> {
+        self.post(
+            &[
+                "_control",
+                "amazon",
+                "sellers",
+                seller_id,
+                "orders",
+                order_id,
+                "cancel-item",
+            ],
+            request,
+        )
+        .await
+    }
+
     /// `POST …/orders/{orderId}/buyer-cancel-request`: the buyer asks to cancel; every item
     /// carries `BuyerRequestedCancel`, the status stays.
     pub async fn amazon_buyer_cancel_request(
@@ -930,6 +953,27 @@ impl ControlClient {
             "_control", "yahoo", "stores", seller_id, "orders", order_id, "status",
         ];
         self.post_text(&path, &YahooSetOrderStatusRequest { order_status })
+            .await
+    }
+
+    /// `POST …/orders/{orderId}/cancel-line`: the store removes one line on Yahoo; the
+    /// totals drop by its cost.
+    pub async fn yahoo_cancel_line(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+        line_id: u32,
+    ) -> Result<String, SandboxError> {
+        let path = [
+            "_control",
+            "yahoo",
+            "stores",
+            seller_id,
+            "orders",
+            order_id,
+            "cancel-line",
+        ];
+        self.post_text(&path, &YahooCancelLineRequest { line_id })
             .await
     }
 

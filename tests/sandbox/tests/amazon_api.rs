@@ -7,8 +7,8 @@
 
 use ichigen_sandbox::amazon::{MARKETPLACE_JP, format_utc};
 use ichigen_sandbox::control::{
-    AmazonClock, AmazonGenerateOptions, AmazonLimits, AmazonOrderEventRequest, AmazonOrderKind,
-    AmazonRegisterSellerRequest,
+    AmazonCancelItemRequest, AmazonClock, AmazonGenerateOptions, AmazonLimits,
+    AmazonOrderEventRequest, AmazonOrderKind, AmazonRegisterSellerRequest,
 };
 use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
 use reqwest::StatusCode;
@@ -644,4 +644,83 @@ fn the_schema_check_catches_a_wrong_shape() {
     let bad = json!({"payload": {"AmazonOrderId": "503-1234567-1234567", "OrderItems": [{"ASIN": "B0", "OrderItemId": "1", "QuantityOrdered": "1", "IsGift": false}]}});
     validate(&doc, &schema, &bad, "$", &mut problems);
     assert_eq!(problems.len(), 2, "{problems:?}");
+}
+
+#[tokio::test]
+async fn a_cancelled_item_stays_listed_with_nothing_ordered_and_its_price_off_the_total() {
+    let env = Env::new().await;
+    let generated = env
+        .control
+        .amazon_generate_orders(
+            SELLER,
+            &AmazonGenerateOptions {
+                count: 1,
+                kinds: vec![AmazonOrderKind::ManyLines],
+                ..AmazonGenerateOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let id = &generated.order_ids[0];
+    let token = env.access_token().await;
+    let yen = |money: &Value| -> i64 {
+        money["Amount"]
+            .as_str()
+            .unwrap()
+            .strip_suffix(".00")
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (_, _, before) = env.get(&token, &format!("/orders/v0/orders/{id}")).await;
+    let (_, _, items) = env
+        .get(&token, &format!("/orders/v0/orders/{id}/orderItems"))
+        .await;
+    let item = items["payload"]["OrderItems"][1].clone();
+    let item_id = item["OrderItemId"].as_str().unwrap();
+    let cancel = |order_item_id: &str| AmazonCancelItemRequest {
+        order_item_id: order_item_id.into(),
+        at: None,
+    };
+    env.control
+        .amazon_cancel_item(SELLER, id, &cancel(item_id))
+        .await
+        .unwrap();
+
+    let (_, _, after) = env.get(&token, &format!("/orders/v0/orders/{id}")).await;
+    let (_, _, items) = env
+        .get(&token, &format!("/orders/v0/orders/{id}/orderItems"))
+        .await;
+    let cancelled = &items["payload"]["OrderItems"][1];
+    assert_eq!(cancelled["OrderItemId"], item["OrderItemId"]);
+    assert_eq!(cancelled["QuantityOrdered"], 0);
+    assert_eq!(yen(&cancelled["ItemPrice"]), 0);
+    assert_eq!(
+        yen(&after["payload"]["OrderTotal"]),
+        yen(&before["payload"]["OrderTotal"]) - yen(&item["ItemPrice"])
+            + yen(&item["PromotionDiscount"])
+    );
+    assert_eq!(after["payload"]["OrderStatus"], "Unshipped");
+    assert_ne!(
+        after["payload"]["LastUpdateDate"], before["payload"]["LastUpdateDate"],
+        "the change is listed by LastUpdatedAfter"
+    );
+    check(
+        &model("ordersV0.json"),
+        "/orders/v0/orders/{orderId}/orderItems",
+        "get",
+        200,
+        &items,
+    );
+
+    let again = env
+        .control
+        .amazon_cancel_item(SELLER, id, &cancel(item_id))
+        .await;
+    assert!(again.is_err(), "an item is cancelled once");
+    let unknown = env
+        .control
+        .amazon_cancel_item(SELLER, id, &cancel("0"))
+        .await;
+    assert!(unknown.is_err(), "an unknown item is refused");
 }

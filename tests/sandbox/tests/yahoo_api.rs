@@ -645,3 +645,53 @@ async fn inserted_raw_orders_round_trip() {
     assert_eq!(ids(&reply), ["snbx-store-99"]);
     assert!(reply.body.contains("<TotalPrice>oops</TotalPrice>"));
 }
+
+#[tokio::test]
+async fn a_line_removed_on_yahoo_takes_its_cost_off_the_totals_and_moves_the_version() {
+    let env = Env::start().await;
+    let made = env
+        .generate(YahooGenerateOptions {
+            count: Some(1),
+            kinds: Some(vec![YahooOrderKind::MixedTax]),
+            ..Default::default()
+        })
+        .await;
+    let id = made[0].as_str();
+    let number = |e: &Element, name: &str| -> i64 { e.child_text(name).unwrap().parse().unwrap() };
+    let before = xml::parse(&env.control.yahoo_order(SELLER, id).await.unwrap()).unwrap();
+    let line = before
+        .children_named("Item")
+        .find(|i| i.child_text("LineId") == Some("2"))
+        .unwrap();
+    let cost =
+        number(line, "UnitPrice") * number(line, "Quantity") - number(line, "CouponDiscount");
+
+    let after = xml::parse(&env.control.yahoo_cancel_line(SELLER, id, 2).await.unwrap()).unwrap();
+    let lines: Vec<_> = after
+        .children_named("Item")
+        .filter_map(|i| i.child_text("LineId"))
+        .collect();
+    assert_eq!(lines, ["1", "3"]);
+    for total in ["TotalPrice", "SettleAmount"] {
+        assert_eq!(
+            number(after.child("Detail").unwrap(), total),
+            number(before.child("Detail").unwrap(), total) - cost,
+            "{total}"
+        );
+    }
+    assert_eq!(
+        number(&after, "Version"),
+        number(&before, "Version") + 1,
+        "a change Yahoo records"
+    );
+
+    assert!(
+        env.control.yahoo_cancel_line(SELLER, id, 2).await.is_err(),
+        "a removed line is gone"
+    );
+    env.control.yahoo_cancel_line(SELLER, id, 1).await.unwrap();
+    assert!(
+        env.control.yahoo_cancel_line(SELLER, id, 3).await.is_err(),
+        "the last line is refused: that is a cancellation of the order"
+    );
+}

@@ -13,6 +13,8 @@
 //!   under a restricted-data token naming `buyerInfo` for the items' path: a wrapping per
 //!   wrapped line, the messages in the order's notes.
 //! - Times are UTC (`…Z`); the unified order keeps instants, dates are JST.
+//! - An item with `QuantityOrdered` 0 is one the seller cancelled [INF: v0 has no per-item
+//!   cancelled flag]: its charges count, it is not a line.
 //! - Status: `Pending` is awaiting payment (no address, no prices yet: no hold for those);
 //!   `Canceled` is cancelled; `AFN` orders are fulfilled by Amazon: carrier `amazon`, and
 //!   settled straight to shipped (nothing for the shop to ship).
@@ -267,6 +269,11 @@ pub fn normalise_order(
             )
         {
             scheduled = Some((start, end));
+        }
+        // An item with nothing ordered is one the seller cancelled (Orders v0 has no per-item
+        // cancelled flag, amazon.md §2.2): its charges count above, it is not a line to ship.
+        if item.get("QuantityOrdered").and_then(Value::as_u64) == Some(0) {
+            continue;
         }
         lines.push(OrderLine {
             mall_line_id: text(item, "OrderItemId").unwrap_or_default(),

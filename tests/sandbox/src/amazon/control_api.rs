@@ -8,9 +8,10 @@ use axum::extract::{Path, State};
 
 use super::state::{StateError, StoredOrder};
 use super::types::{
-    AmazonBuyerCancelRequest, AmazonClock, AmazonGenerateOptions, AmazonGenerateResponse,
-    AmazonInsertOrderRequest, AmazonLimits, AmazonOrderEventRequest, AmazonOrderIdsResponse,
-    AmazonOrderKind, AmazonPiiDisclosure, AmazonRegisterSellerRequest, AmazonSellerResponse,
+    AmazonBuyerCancelRequest, AmazonCancelItemRequest, AmazonClock, AmazonGenerateOptions,
+    AmazonGenerateResponse, AmazonInsertOrderRequest, AmazonLimits, AmazonOrderEventRequest,
+    AmazonOrderIdsResponse, AmazonOrderKind, AmazonPiiDisclosure, AmazonRegisterSellerRequest,
+    AmazonSellerResponse,
 };
 use super::{format_utc, generator, parse_utc};
 use crate::AppState;
@@ -226,6 +227,26 @@ pub(crate) async fn buyer_cancel_request(
     };
     inner.request_cancel(&seller_id, &order_id, &request.reason, at)?;
     tracing::info!(order_id, at = %format_utc(at), "amazon buyer cancel request");
+    Ok(Json(AmazonOrderIdsResponse {
+        order_ids: vec![order_id],
+    }))
+}
+
+/// The seller cancels one item; the order keeps its status.
+pub(crate) async fn cancel_item(
+    State(app): Shared,
+    Path((seller_id, order_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<AmazonOrderIdsResponse>, ControlError> {
+    let request: AmazonCancelItemRequest = optional_json(&body)?;
+    let mut inner = app.amazon.inner.lock().await;
+    let at = match request.at {
+        Some(text) => parse_utc(&text)
+            .ok_or_else(|| ControlError::bad_request("at must be a UTC date-time (…Z)"))?,
+        None => inner.now(),
+    };
+    inner.cancel_item(&seller_id, &order_id, &request.order_item_id, at)?;
+    tracing::info!(order_id, order_item_id = %request.order_item_id, "amazon item cancelled");
     Ok(Json(AmazonOrderIdsResponse {
         order_ids: vec![order_id],
     }))

@@ -118,6 +118,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(control_api::cancel),
         )
         .route(
+            &format!("{control}/sellers/{{seller_id}}/orders/{{order_id}}/cancel-item"),
+            post(control_api::cancel_item),
+        )
+        .route(
             &format!("{control}/sellers/{{seller_id}}/orders/{{order_id}}/buyer-cancel-request"),
             post(control_api::buyer_cancel_request),
         )

@@ -509,6 +509,96 @@ impl Inner {
         Ok(())
     }
 
+    /// The seller cancelled one item of an order not shipped yet (Seller Central's partial
+    /// cancel). Orders v0 has no per-item cancelled flag (amazon.md §2.2, open question); the
+    /// sandbox shows it the way the peers read it [INF]: the item stays listed with
+    /// `QuantityOrdered` 0 and its `ItemPrice`, `ItemTax` and promotion at 0, `OrderTotal`
+    /// lowered by what it took off, and `LastUpdateDate` moved. Shipping and COD charges carried
+    /// on the item stay. The last item left is refused: that is a cancellation of the order.
+    pub(crate) fn cancel_item(
+        &mut self,
+        seller_id: &str,
+        order_id: &str,
+        order_item_id: &str,
+        at: i64,
+    ) -> Result<(), StateError> {
+        let seller = self.seller_mut(seller_id)?;
+        let order = seller
+            .orders
+            .get_mut(order_id)
+            .ok_or_else(|| StateError::UnknownOrder(order_id.to_owned()))?;
+        let status = order.status().to_owned();
+        if !["Pending", "Unshipped"].contains(&status.as_str()) {
+            return Err(StateError::Invalid(format!(
+                "order {order_id} is {status}: only an order not shipped yet loses an item"
+            )));
+        }
+        let ordered = |item: &Value| item["QuantityOrdered"].as_i64().unwrap_or(0);
+        let left = order.items.iter().filter(|i| ordered(i) > 0).count();
+        let item = order
+            .items
+            .iter_mut()
+            .find(|i| i["OrderItemId"].as_str() == Some(order_item_id))
+            .ok_or_else(|| {
+                StateError::Invalid(format!("order {order_id} has no item {order_item_id}"))
+            })?;
+        if ordered(item) == 0 {
+            return Err(StateError::Invalid(format!(
+                "item {order_item_id} of order {order_id} is cancelled already"
+            )));
+        }
+        if left == 1 {
+            return Err(StateError::Invalid(format!(
+                "item {order_item_id} is the last of order {order_id}; cancel the order instead"
+            )));
+        }
+        // The sandbox writes whole yen (`"1980.00"`).
+        let yen = |money: &Value| {
+            money["Amount"]
+                .as_str()
+                .and_then(|a| a.split('.').next())
+                .and_then(|a| a.parse::<i64>().ok())
+                .unwrap_or(0)
+        };
+        let taken_off = yen(&item["ItemPrice"]) - yen(&item["PromotionDiscount"]);
+        if let Some(fields) = item.as_object_mut() {
+            fields.insert("QuantityOrdered".into(), serde_json::json!(0));
+            for key in [
+                "ItemPrice",
+                "ItemTax",
+                "PromotionDiscount",
+                "PromotionDiscountTax",
+            ] {
+                if fields.contains_key(key) {
+                    fields.insert(
+                        key.into(),
+                        serde_json::json!({"CurrencyCode": "JPY", "Amount": "0.00"}),
+                    );
+                }
+            }
+        }
+        if let Some(fields) = order.order.as_object_mut() {
+            if let Some(total) = fields.get("OrderTotal") {
+                let remaining = yen(total) - taken_off;
+                fields.insert(
+                    "OrderTotal".into(),
+                    serde_json::json!({"CurrencyCode": "JPY", "Amount": format!("{remaining}.00")}),
+                );
+            }
+            if let Some(unshipped) = fields.get("NumberOfItemsUnshipped").and_then(Value::as_i64) {
+                fields.insert(
+                    "NumberOfItemsUnshipped".into(),
+                    serde_json::json!(unshipped - 1),
+                );
+            }
+            fields.insert(
+                "LastUpdateDate".into(),
+                Value::String(super::format_utc(at)),
+            );
+        }
+        Ok(())
+    }
+
     /// The buyer asked to cancel: every item of an order not shipped yet carries
     /// `BuyerRequestedCancel` with the reason, and `LastUpdateDate` moves.
     pub(crate) fn request_cancel(

@@ -158,6 +158,17 @@ pub struct AmazonBuyerCancelRequest {
     pub at: Option<String>,
 }
 
+/// `POST …/orders/{orderId}/cancel-item`: the seller cancelled one item of the order
+/// (shown as `QuantityOrdered` 0, see the state's `cancel_item`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AmazonCancelItemRequest {
+    /// The item's `OrderItemId`.
+    pub order_item_id: String,
+    /// The `LastUpdateDate` to stamp (`YYYY-MM-DDThh:mm:ssZ`); default: the sandbox clock.
+    pub at: Option<String>,
+}
+
 /// `POST /_control/amazon/clock`: moves the sandbox clock (the 2-minute rule, token expiry,
 /// new `LastUpdateDate`s) by `offset_secs` from the real clock.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

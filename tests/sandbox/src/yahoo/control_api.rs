@@ -12,9 +12,10 @@ use axum::response::{IntoResponse, Response};
 use super::generator::YahooGenerateOptions;
 use super::state::StateError;
 use super::types::{
-    YahooAddKeyRequest, YahooGenerateResponse, YahooInsertOrderRequest, YahooInsertOrderResponse,
-    YahooLimits, YahooOrderIdsResponse, YahooQuotaResponse, YahooRegisterStoreRequest,
-    YahooSetOrderStatusRequest, YahooSetPayStatusRequest, YahooStoreResponse, YahooWriteRecord,
+    YahooAddKeyRequest, YahooCancelLineRequest, YahooGenerateResponse, YahooInsertOrderRequest,
+    YahooInsertOrderResponse, YahooLimits, YahooOrderIdsResponse, YahooQuotaResponse,
+    YahooRegisterStoreRequest, YahooSetOrderStatusRequest, YahooSetPayStatusRequest,
+    YahooStoreResponse, YahooWriteRecord,
 };
 use crate::AppState;
 use crate::control_api::{ControlError, optional_json};
@@ -198,6 +199,18 @@ pub(crate) async fn set_order_status(
             request.order_status,
             time::now_secs(),
         )
+        .await?;
+    Ok(xml_answer(&order))
+}
+
+pub(crate) async fn cancel_line(
+    State(app): Shared,
+    Path((seller_id, order_id)): Path<(String, String)>,
+    Json(request): Json<YahooCancelLineRequest>,
+) -> Result<Response, ControlError> {
+    let order = app
+        .yahoo
+        .cancel_line(&seller_id, &order_id, request.line_id, time::now_secs())
         .await?;
     Ok(xml_answer(&order))
 }

@@ -103,6 +103,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(control_api::set_order_status),
         )
         .route(
+            &format!("{control}/stores/{{seller_id}}/orders/{{order_id}}/cancel-line"),
+            post(control_api::cancel_line),
+        )
+        .route(
             &format!("{control}/limits"),
             post(control_api::set_limits).get(control_api::limits),
         )

@@ -99,6 +99,15 @@ pub struct YahooSetOrderStatusRequest {
     pub order_status: u8,
 }
 
+/// `POST /_control/yahoo/stores/{sellerId}/orders/{orderId}/cancel-line`: the store
+/// removed one line on Yahoo (注文内容変更).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct YahooCancelLineRequest {
+    /// The line's `LineId`.
+    pub line_id: u32,
+}
+
 /// `GET /_control/yahoo/stores/{sellerId}/orders`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
