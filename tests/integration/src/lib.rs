@@ -24,6 +24,7 @@ use ichigen_core::{
     ImportSettings, JstInstant, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef,
 };
 use ichigen_malls::{ClientSettings, MallEndpoints};
+use ichigen_sandbox::control::Stats;
 use ichigen_sandbox::control::{GenerateOptions, RegisterStoreRequest};
 use ichigen_sandbox::{ControlClient, Sandbox, SandboxConfig};
 use import_orders::{App, FunctionError, Invocation, Outcome};
@@ -340,6 +341,61 @@ pub async fn follow_open_orders(app: &App, sdk: &SdkConfig, store: &StoreRef) ->
         Ok(Outcome::Report(report)) => *report,
         other => panic!("expected an open-orders report, got {other:?}"),
     }
+}
+
+/// One open-orders run and what it cost on the mall (the sandbox's counters around it).
+pub struct CountedRun {
+    pub report: ImportReport,
+    before: Stats,
+    after: Stats,
+}
+
+impl CountedRun {
+    /// Calls to one sandbox endpoint (`"yahoo.orderInfo"`) during the run.
+    pub fn calls(&self, endpoint: &str) -> u64 {
+        self.after.requests_for(endpoint) - self.before.requests_for(endpoint)
+    }
+
+    /// Calls the sandbox refused for going over the mall's rate (HTTP 429 or the mall's own
+    /// "too many requests" answer) during the run.
+    pub fn rate_limited(&self) -> u64 {
+        self.after.rate_limited - self.before.rate_limited
+    }
+}
+
+/// [`follow_open_orders`], counted on the sandbox behind `control`.
+pub async fn follow_open_orders_counted(
+    app: &App,
+    sdk: &SdkConfig,
+    store: &StoreRef,
+    control: &ControlClient,
+) -> CountedRun {
+    let before = control.stats().await.expect("sandbox stats");
+    let report = follow_open_orders(app, sdk, store).await;
+    let after = control.stats().await.expect("sandbox stats");
+    CountedRun {
+        report,
+        before,
+        after,
+    }
+}
+
+/// How many of the store's orders are open (awaiting payment, on hold, ready to ship): what
+/// the open-orders run reads again.
+pub async fn open_order_count(table: &ShopTable, store: &StoreRef) -> usize {
+    let mut open = 0;
+    for status in [
+        OrderStatus::AwaitingPayment,
+        OrderStatus::OnHold,
+        OrderStatus::ReadyToShip,
+    ] {
+        open += table
+            .orders_by_status(store, status, 100_000)
+            .await
+            .expect("orders by status")
+            .len();
+    }
+    open
 }
 
 /// Delivers every mall write `app` queued to a mall-writer following it, until the queue is

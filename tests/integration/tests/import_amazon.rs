@@ -14,8 +14,8 @@ use ichigen_core::{
     HoldKind, ImportSettings, MallId, Order, OrderId, OrderStatus, StoreConfig, StoreRef,
 };
 use ichigen_integration::{
-    clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders, hours,
-    shop_app,
+    clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
+    follow_open_orders_counted, hours, open_order_count, shop_app,
 };
 use ichigen_malls::{AmazonEndpoints, MallEndpoints};
 use ichigen_sandbox::amazon::{endpoints, format_utc};
@@ -570,4 +570,85 @@ async fn a_buyer_cancel_request_on_amazon_holds_the_order() {
     let again = shop.open_orders().await;
     assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
     assert_eq!(shop.order(&id).await.version, after.version);
+}
+
+/// 1,000 open orders within Amazon's rate budget: the first open-orders run (no checkpoint of
+/// its own yet) reads each once, `getOrder` and `getOrderItems`, paced by the rates Amazon
+/// announces, none throttled; after that a run costs one `getOrders` listing plus the orders
+/// Amazon lists as changed: 30 payments, 30 reads.
+#[tokio::test]
+async fn a_thousand_open_orders_cost_one_read_each_once_then_only_what_changed() {
+    let shop = AmazonShop::new().await;
+    let made = shop
+        .control
+        .amazon_generate_orders(
+            SELLER,
+            &AmazonGenerateOptions {
+                count: 1_000,
+                // One in ten is a konbini order still to be paid.
+                kinds: [
+                    vec![AmazonOrderKind::Standard; 9],
+                    vec![AmazonOrderKind::Pending],
+                ]
+                .concat(),
+                spread_minutes: 600,
+                ends_minutes_ago: 60,
+                ..AmazonGenerateOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let command = ImportCommand::new(shop.store.clone(), ImportRequest::Differential);
+    let Outcome::Report(imported) = shop
+        .app
+        .handle(Invocation::Command(command), None)
+        .await
+        .unwrap()
+    else {
+        panic!("expected a report")
+    };
+    assert_eq!(imported.created.len(), 1_000, "{}", imported.summary());
+    let open = open_order_count(&shop.table, &shop.store).await;
+    assert_eq!(open, 1_000);
+
+    let first = follow_open_orders_counted(&shop.app, &shop.sdk, &shop.store, &shop.control).await;
+    assert_eq!(first.report.listed, open, "{}", first.report.summary());
+    assert_eq!(first.calls("amazon.getOrder"), open as u64);
+    assert_eq!(first.calls("amazon.getOrderItems"), open as u64);
+    assert_eq!(first.rate_limited(), 0, "nothing throttled");
+    assert!(
+        first.report.changed_on_mall.is_empty(),
+        "{}",
+        first.report.summary()
+    );
+
+    let five_minutes_ago = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_mins(5))
+        .unwrap()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let pending: Vec<_> = made.order_ids.iter().skip(9).step_by(10).take(30).collect();
+    for id in &pending {
+        shop.control
+            .amazon_pay(
+                SELLER,
+                id,
+                &AmazonOrderEventRequest {
+                    at: Some(five_minutes_ago.clone()),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let next = follow_open_orders_counted(&shop.app, &shop.sdk, &shop.store, &shop.control).await;
+    assert!(next.report.followed_by_listing, "{}", next.report.summary());
+    assert_eq!(
+        next.report.paid_on_mall.len(),
+        30,
+        "{}",
+        next.report.summary()
+    );
+    assert_eq!(next.calls("amazon.getOrders"), 1);
+    assert_eq!(next.calls("amazon.getOrder"), 30, "only what Amazon listed");
+    assert_eq!(next.rate_limited(), 0, "nothing throttled");
 }

@@ -18,7 +18,7 @@ use ichigen_core::{
 use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_until_written};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
-    hours, shop_app, write_to_mall,
+    follow_open_orders_counted, hours, open_order_count, shop_app, write_to_mall,
 };
 use ichigen_malls::MallEndpoints;
 use ichigen_sandbox::control::{
@@ -723,4 +723,57 @@ async fn an_order_au_pay_cancelled_is_cancelled_by_the_open_orders_run() {
         "a cancelled order is not open: {}",
         again.summary()
     );
+}
+
+/// The open-orders run reads every open order again, one `searchTradeInfoProc` each, through
+/// the store's client paced at the shop's rate: with the sandbox refusing anything faster,
+/// 1,000 open orders cost 1,000 calls, none refused and no list call. A second run finds
+/// nothing changed.
+#[tokio::test]
+async fn a_thousand_open_orders_are_read_again_within_the_rate_budget() {
+    // au PAY's 1 request/s per shop, scaled up so the test takes seconds, not 17 minutes.
+    const RATE: f64 = 200.0;
+    let mut shop = AupayShop::new().await;
+    shop.generate(0, 1_000, Some(vec![AupayOrderKind::CardPaid]))
+        .await;
+    let command = ImportCommand::new(AupayShop::store(0), ImportRequest::Differential);
+    let Outcome::Report(first) = shop
+        .app
+        .handle(Invocation::Command(command), None)
+        .await
+        .unwrap()
+    else {
+        panic!("expected a report")
+    };
+    assert_eq!(first.created.len(), 1_000, "{}", first.summary());
+    let store = AupayShop::store(0);
+    let open = open_order_count(&shop.table, &store).await;
+    assert!(open > 900, "{open} open orders");
+
+    shop.control
+        .aupay_set_limits(&AupayLimits {
+            requests_per_second_per_shop: Some(RATE),
+            ..AupayLimits::default()
+        })
+        .await
+        .unwrap();
+    shop.app.client_settings.requests_per_second = RATE;
+    let run = follow_open_orders_counted(&shop.app, &shop.sdk, &store, &shop.control).await;
+    assert_eq!(run.report.listed, open, "{}", run.report.summary());
+    assert_eq!(run.calls("aupay.searchTradeInfoProc"), open as u64);
+    assert_eq!(
+        run.calls("aupay.searchTradeInfoListProc"),
+        0,
+        "open orders come from our table"
+    );
+    assert_eq!(run.rate_limited(), 0, "no call over au PAY's rate");
+    assert!(
+        run.report.changed_on_mall.is_empty(),
+        "{}",
+        run.report.summary()
+    );
+
+    let again = shop.open_orders(0).await;
+    assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+    assert_eq!(again.unchanged_on_mall, open);
 }

@@ -16,7 +16,7 @@ use ichigen_core::{
 use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_until_written};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
-    hours, shop_app, write_to_mall,
+    follow_open_orders_counted, hours, open_order_count, shop_app, write_to_mall,
 };
 use ichigen_malls::MallEndpoints;
 use ichigen_sandbox::control::{
@@ -757,4 +757,65 @@ async fn a_cart_split_by_carrier_is_read_again_whole_and_each_part_followed_once
         shop.order(&format!("{cart}-2")).await.unwrap().status,
         OrderStatus::Cancelled
     );
+}
+
+/// The open-orders run reads every open cart again through the store's client, paced at the
+/// 300 ms between calls a production importer keeps (Qoo10 publishes no limit): with the
+/// sandbox answering "busy" to anything faster, no call is refused, and a cart costs one call
+/// for its lines plus one per item whose carrier this process has not asked yet.
+///
+/// 100 carts, not 1,000: at that pace 1,000 open carts take about eight minutes per run (the
+/// figure is in the README), too long for the suite; the pace and the per-cart cost are the
+/// same at any count.
+#[tokio::test]
+async fn open_carts_are_read_again_at_qoo10s_pace_with_no_call_refused() {
+    const CARTS: usize = 100;
+    let shop = Qoo10Shop::new().await;
+    shop.control
+        .qoo10_generate_orders(
+            SELLER,
+            &Qoo10GenerateOptions {
+                count: Some(CARTS),
+                kinds: vec![Qoo10OrderKind::Plain],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let command = ImportCommand::new(shop.store.clone(), ImportRequest::Differential);
+    let Outcome::Report(first) = shop
+        .app
+        .handle(Invocation::Command(command), None)
+        .await
+        .unwrap()
+    else {
+        panic!("expected a report")
+    };
+    assert_eq!(first.created.len(), CARTS, "{}", first.summary());
+    let open = open_order_count(&shop.table, &shop.store).await;
+    assert_eq!(open, CARTS, "plain carts have one carrier: one order each");
+
+    // The sandbox refuses anything faster than one call per 300 ms; the client's settings
+    // allow 500 calls/s, and its own cap keeps it to the 300 ms.
+    shop.control
+        .qoo10_set_limits(&Qoo10Limits {
+            requests_per_second: Some(1.0 / 0.3),
+            ..Qoo10Limits::default()
+        })
+        .await
+        .unwrap();
+    let run = follow_open_orders_counted(&shop.app, &shop.sdk, &shop.store, &shop.control).await;
+    assert_eq!(run.report.listed, open, "{}", run.report.summary());
+    assert_eq!(run.rate_limited(), 0, "no call over the pace");
+    let calls = run.calls("qoo10.qapi");
+    assert!(
+        (open as u64..=2 * open as u64).contains(&calls),
+        "{calls} calls for {open} carts"
+    );
+    assert!(
+        run.report.changed_on_mall.is_empty(),
+        "{}",
+        run.report.summary()
+    );
+    assert_eq!(run.report.unchanged_on_mall, open);
 }

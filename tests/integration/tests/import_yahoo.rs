@@ -15,7 +15,7 @@ use ichigen_core::{ImportSettings, MallId, Order, OrderId, OrderStatus, StoreCon
 use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_until_written};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
-    hours, shop_app, write_to_mall,
+    follow_open_orders_counted, hours, open_order_count, shop_app, write_to_mall,
 };
 use ichigen_malls::{ClientSettings, MallEndpoints, YahooEndpoints};
 use ichigen_sandbox::control::{
@@ -605,4 +605,54 @@ async fn an_order_yahoo_cancelled_is_cancelled_by_the_open_orders_run() {
     let again = shop.open_orders().await;
     assert_eq!(again.listed, 0, "{}", again.summary());
     assert_eq!(shop.order(&id).await.version, after.version);
+}
+
+/// The open-orders run reads every open order again, one `orderInfo` each, through the store's
+/// client paced at Yahoo's rate per URL: with the sandbox refusing anything faster, 1,000 open
+/// orders cost 1,000 calls, none refused and no `orderList`. A second run finds nothing changed.
+#[tokio::test]
+async fn a_thousand_open_orders_are_read_again_within_the_rate_budget() {
+    // Yahoo's 1 query/s per URL, scaled up so the test takes seconds, not 17 minutes.
+    const RATE: f64 = 200.0;
+    let mut shop = YahooShop::new().await;
+    shop.plain_orders(1_000, 2).await;
+    let command = ImportCommand::new(shop.store.clone(), ImportRequest::Differential);
+    let Outcome::Report(first) = shop
+        .app
+        .handle(Invocation::Command(command), None)
+        .await
+        .unwrap()
+    else {
+        panic!("expected a report")
+    };
+    assert_eq!(first.created.len(), 1_000, "{}", first.summary());
+    let open = open_order_count(&shop.table, &shop.store).await;
+    assert!(open > 900, "{open} open orders");
+
+    shop.control
+        .yahoo_set_limits(&YahooLimits {
+            requests_per_second_per_url: Some(RATE),
+            ..YahooLimits::default()
+        })
+        .await
+        .unwrap();
+    shop.app.client_settings.requests_per_second = RATE;
+    let run = follow_open_orders_counted(&shop.app, &shop.sdk, &shop.store, &shop.control).await;
+    assert_eq!(run.report.listed, open, "{}", run.report.summary());
+    assert_eq!(run.calls("yahoo.orderInfo"), open as u64);
+    assert_eq!(
+        run.calls("yahoo.orderList"),
+        0,
+        "open orders come from our table"
+    );
+    assert_eq!(run.rate_limited(), 0, "no call over Yahoo's rate");
+    assert!(
+        run.report.changed_on_mall.is_empty(),
+        "{}",
+        run.report.summary()
+    );
+
+    let again = shop.open_orders().await;
+    assert!(again.changed_on_mall.is_empty(), "{}", again.summary());
+    assert_eq!(again.unchanged_on_mall, open);
 }
