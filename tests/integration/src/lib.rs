@@ -343,6 +343,16 @@ pub async fn follow_open_orders(app: &App, sdk: &SdkConfig, store: &StoreRef) ->
     }
 }
 
+/// The store's differential import alone, the mall-writer not following: for tests about
+/// what a later run reads, where the import's own writes would only cost time.
+pub async fn import_only(app: &App, store: &StoreRef) -> ImportReport {
+    let command = ImportCommand::new(store.clone(), ImportRequest::Differential);
+    match app.handle(Invocation::Command(command), None).await {
+        Ok(Outcome::Report(report)) => *report,
+        other => panic!("expected an import report, got {other:?}"),
+    }
+}
+
 /// One open-orders run and what it cost on the mall (the sandbox's counters around it).
 pub struct CountedRun {
     pub report: ImportReport,
@@ -413,6 +423,22 @@ pub async fn write_to_mall(app: &App, sdk: &SdkConfig) -> Drained {
 pub fn clock_days_later(days: i64) -> Arc<dyn Clock> {
     let later = now().checked_add(hours(24 * days)).expect("in range");
     Arc::new(FixedClock::new(later))
+}
+
+/// The order's first history entry of `event` (`"lines_cancelled_on_mall"` …); panics naming
+/// the order's events when there is none.
+pub fn history_entry<'a>(order: &'a Order, event: &str) -> &'a ichigen_core::order::HistoryEntry {
+    order
+        .history
+        .iter()
+        .find(|e| e.event == event)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {event} entry in the history of {}: {:?}",
+                order.id,
+                events(order)
+            )
+        })
 }
 
 /// The history events of an order, oldest first (for asserting what happened to it).

@@ -15,7 +15,7 @@ use ichigen_core::{
 };
 use ichigen_integration::{
     clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
-    follow_open_orders_counted, hours, open_order_count, shop_app,
+    follow_open_orders_counted, history_entry, hours, import_only, open_order_count, shop_app,
 };
 use ichigen_malls::{AmazonEndpoints, MallEndpoints};
 use ichigen_sandbox::amazon::{endpoints, format_utc};
@@ -152,6 +152,24 @@ impl AmazonShop {
         made.order_ids[0].clone()
     }
 
+    /// These orders paid `minutes` ago (Pending → Unshipped): a change Amazon lists after its
+    /// two-minute delay when `minutes` > 2.
+    async fn paid_minutes_ago(&self, order_ids: &[String], minutes: i64) {
+        let at = format_utc(jiff::Timestamp::now().as_second() - minutes * 60);
+        for id in order_ids {
+            self.control
+                .amazon_pay(
+                    SELLER,
+                    id,
+                    &AmazonOrderEventRequest {
+                        at: Some(at.clone()),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    }
+
     async fn count(&self, status: OrderStatus) -> usize {
         self.table
             .orders_by_status(&self.store, status, 10_000)
@@ -252,17 +270,7 @@ async fn amazon_orders_import_over_three_pages_and_pending_completes_without_dup
         .zip(&made.kinds)
         .find(|(_, k)| **k == AmazonOrderKind::Pending)
         .unwrap();
-    let at = jiff::Timestamp::now().as_second() - 5 * 60;
-    shop.control
-        .amazon_pay(
-            SELLER,
-            paid,
-            &AmazonOrderEventRequest {
-                at: Some(format_utc(at)),
-            },
-        )
-        .await
-        .unwrap();
+    shop.paid_minutes_ago(std::slice::from_ref(paid), 5).await;
     let again = shop.differential().await.expect("import again");
     assert!(again.created.is_empty(), "{}", again.summary());
     assert_eq!(again.changed_on_mall.len(), 1, "{}", again.summary());
@@ -388,23 +396,7 @@ async fn an_open_orders_run_reads_only_the_orders_amazon_listed_as_changed() {
 
     // Two buyers pay; Amazon lists an order a few minutes after its change (five minutes ago
     // here, past the listing delay of two).
-    let five_minutes_ago = jiff::Timestamp::now()
-        .checked_sub(jiff::SignedDuration::from_mins(5))
-        .unwrap()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
-    for id in &made.order_ids[..2] {
-        shop.control
-            .amazon_pay(
-                SELLER,
-                id,
-                &AmazonOrderEventRequest {
-                    at: Some(five_minutes_ago.clone()),
-                },
-            )
-            .await
-            .unwrap();
-    }
+    shop.paid_minutes_ago(&made.order_ids[..2], 5).await;
     let before = shop.control.stats().await.unwrap();
     let second = shop.open_orders().await;
     let after = shop.control.stats().await.unwrap();
@@ -510,11 +502,7 @@ async fn an_item_the_seller_cancelled_on_amazon_leaves_the_order_re_totalled() {
     assert!(after.lines().all(|l| l.mall_line_id != gone.mall_line_id));
     let cost = gone.unit_price * i64::from(gone.quantity);
     assert_eq!(after.amounts.billed, before.amounts.billed - cost);
-    let entry = after
-        .history
-        .iter()
-        .find(|e| e.event == "lines_cancelled_on_mall")
-        .expect("a lines_cancelled_on_mall entry");
+    let entry = history_entry(&after, "lines_cancelled_on_mall");
     assert!(
         entry
             .changes
@@ -598,15 +586,7 @@ async fn a_thousand_open_orders_cost_one_read_each_once_then_only_what_changed()
         )
         .await
         .unwrap();
-    let command = ImportCommand::new(shop.store.clone(), ImportRequest::Differential);
-    let Outcome::Report(imported) = shop
-        .app
-        .handle(Invocation::Command(command), None)
-        .await
-        .unwrap()
-    else {
-        panic!("expected a report")
-    };
+    let imported = import_only(&shop.app, &shop.store).await;
     assert_eq!(imported.created.len(), 1_000, "{}", imported.summary());
     let open = open_order_count(&shop.table, &shop.store).await;
     assert_eq!(open, 1_000);
@@ -622,24 +602,15 @@ async fn a_thousand_open_orders_cost_one_read_each_once_then_only_what_changed()
         first.report.summary()
     );
 
-    let five_minutes_ago = jiff::Timestamp::now()
-        .checked_sub(jiff::SignedDuration::from_mins(5))
-        .unwrap()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
-    let pending: Vec<_> = made.order_ids.iter().skip(9).step_by(10).take(30).collect();
-    for id in &pending {
-        shop.control
-            .amazon_pay(
-                SELLER,
-                id,
-                &AmazonOrderEventRequest {
-                    at: Some(five_minutes_ago.clone()),
-                },
-            )
-            .await
-            .unwrap();
-    }
+    let pending: Vec<_> = made
+        .order_ids
+        .iter()
+        .skip(9)
+        .step_by(10)
+        .take(30)
+        .cloned()
+        .collect();
+    shop.paid_minutes_ago(&pending, 5).await;
     let next = follow_open_orders_counted(&shop.app, &shop.sdk, &shop.store, &shop.control).await;
     assert!(next.report.followed_by_listing, "{}", next.report.summary());
     assert_eq!(

@@ -18,7 +18,7 @@ use ichigen_core::{
 use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_until_written};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
-    follow_open_orders_counted, hours, open_order_count, shop_app, write_to_mall,
+    follow_open_orders_counted, hours, import_only, open_order_count, shop_app, write_to_mall,
 };
 use ichigen_malls::MallEndpoints;
 use ichigen_sandbox::control::{
@@ -736,17 +736,9 @@ async fn a_thousand_open_orders_are_read_again_within_the_rate_budget() {
     let mut shop = AupayShop::new().await;
     shop.generate(0, 1_000, Some(vec![AupayOrderKind::CardPaid]))
         .await;
-    let command = ImportCommand::new(AupayShop::store(0), ImportRequest::Differential);
-    let Outcome::Report(first) = shop
-        .app
-        .handle(Invocation::Command(command), None)
-        .await
-        .unwrap()
-    else {
-        panic!("expected a report")
-    };
-    assert_eq!(first.created.len(), 1_000, "{}", first.summary());
     let store = AupayShop::store(0);
+    let first = import_only(&shop.app, &store).await;
+    assert_eq!(first.created.len(), 1_000, "{}", first.summary());
     let open = open_order_count(&shop.table, &store).await;
     assert!(open > 900, "{open} open orders");
 

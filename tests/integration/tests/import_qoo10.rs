@@ -16,7 +16,8 @@ use ichigen_core::{
 use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_until_written};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
-    follow_open_orders_counted, hours, open_order_count, shop_app, write_to_mall,
+    follow_open_orders_counted, history_entry, hours, import_only, open_order_count, shop_app,
+    write_to_mall,
 };
 use ichigen_malls::MallEndpoints;
 use ichigen_sandbox::control::{
@@ -577,11 +578,7 @@ async fn one_line_of_three_cancelled_on_qoo10_is_dropped_and_the_order_re_totall
     assert_eq!(after.amounts.goods, 2000);
     assert_eq!(after.amounts.billed, before.amounts.billed - 1000);
     assert_eq!(after.status, OrderStatus::ReadyToShip, "{:?}", after.holds);
-    let entry = after
-        .history
-        .iter()
-        .find(|h| h.event == "lines_cancelled_on_mall")
-        .expect("a lines_cancelled_on_mall entry");
+    let entry = history_entry(&after, "lines_cancelled_on_mall");
     assert!(
         entry.changes.iter().any(|c| c.contains("1088888002")),
         "{entry:?}"
@@ -782,15 +779,7 @@ async fn open_carts_are_read_again_at_qoo10s_pace_with_no_call_refused() {
         )
         .await
         .unwrap();
-    let command = ImportCommand::new(shop.store.clone(), ImportRequest::Differential);
-    let Outcome::Report(first) = shop
-        .app
-        .handle(Invocation::Command(command), None)
-        .await
-        .unwrap()
-    else {
-        panic!("expected a report")
-    };
+    let first = import_only(&shop.app, &shop.store).await;
     assert_eq!(first.created.len(), CARTS, "{}", first.summary());
     let open = open_order_count(&shop.table, &shop.store).await;
     assert_eq!(open, CARTS, "plain carts have one carrier: one order each");

@@ -989,11 +989,7 @@ mod rakuten_payment_and_lines {
             "the mall's new total billed"
         );
         assert!(after.amounts.billed < before.amounts.billed);
-        let entry = after
-            .history
-            .iter()
-            .find(|e| e.event == "lines_cancelled_on_mall")
-            .expect("a history entry for the cancelled line");
+        let entry = history_entry(&after, "lines_cancelled_on_mall");
         assert!(
             entry
                 .changes

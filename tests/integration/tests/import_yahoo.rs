@@ -15,7 +15,8 @@ use ichigen_core::{ImportSettings, MallId, Order, OrderId, OrderStatus, StoreCon
 use ichigen_integration::shop_api::{self, assert_refused_and_listed, retry_until_written};
 use ichigen_integration::{
     Drained, clock_days_later, emulator_sdk, events, fast_client_settings, follow_open_orders,
-    follow_open_orders_counted, hours, open_order_count, shop_app, write_to_mall,
+    follow_open_orders_counted, history_entry, hours, import_only, open_order_count, shop_app,
+    write_to_mall,
 };
 use ichigen_malls::{ClientSettings, MallEndpoints, YahooEndpoints};
 use ichigen_sandbox::control::{
@@ -153,8 +154,8 @@ impl YahooShop {
             .expect("the order is stored")
     }
 
-    /// One konbini or bank-transfer order, not paid yet (`PayStatus` 0), imported.
-    async fn imported_unpaid_order(&self) -> String {
+    /// One order of this kind, imported (and written back); its id.
+    async fn imported(&self, kind: YahooOrderKind) -> String {
         let made = self
             .control
             .yahoo_generate_orders(
@@ -162,15 +163,20 @@ impl YahooShop {
                 &YahooGenerateOptions {
                     count: Some(1),
                     days: Some(1),
-                    kinds: Some(vec![YahooOrderKind::Unpaid]),
+                    kinds: Some(vec![kind]),
                     ..Default::default()
                 },
             )
             .await
             .unwrap();
-        let id = made.order_ids[0].clone();
         let report = self.differential().await.expect("import");
         assert_eq!(report.created.len(), 1, "{}", report.summary());
+        made.order_ids[0].clone()
+    }
+
+    /// One konbini or bank-transfer order, not paid yet (`PayStatus` 0), imported.
+    async fn imported_unpaid_order(&self) -> String {
+        let id = self.imported(YahooOrderKind::Unpaid).await;
         let order = self.order(&id).await;
         assert_eq!(
             order.status,
@@ -508,22 +514,7 @@ async fn a_konbini_order_paid_on_yahoo_three_days_later_is_ready_to_ship_and_fol
 #[tokio::test]
 async fn one_line_of_three_removed_on_yahoo_is_re_totalled_and_named_in_the_history() {
     let shop = YahooShop::new().await;
-    let made = shop
-        .control
-        .yahoo_generate_orders(
-            SELLER,
-            &YahooGenerateOptions {
-                count: Some(1),
-                days: Some(1),
-                kinds: Some(vec![YahooOrderKind::MixedTax]),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let id = made.order_ids[0].clone();
-    let report = shop.differential().await.expect("import");
-    assert_eq!(report.created.len(), 1, "{}", report.summary());
+    let id = shop.imported(YahooOrderKind::MixedTax).await;
     let before = shop.order(&id).await;
     assert_eq!(
         before.status,
@@ -559,11 +550,7 @@ async fn one_line_of_three_removed_on_yahoo_is_re_totalled_and_named_in_the_hist
     assert_eq!(ids, ["1", "3"]);
     assert_eq!(after.amounts.billed, total, "Yahoo's new TotalPrice");
     assert!(after.amounts.billed < before.amounts.billed);
-    let entry = after
-        .history
-        .iter()
-        .find(|e| e.event == "lines_cancelled_on_mall")
-        .expect("a lines_cancelled_on_mall entry");
+    let entry = history_entry(&after, "lines_cancelled_on_mall");
     assert!(
         entry.changes.iter().any(|c| c.starts_with("line 2 ")),
         "{entry:?}"
@@ -616,15 +603,7 @@ async fn a_thousand_open_orders_are_read_again_within_the_rate_budget() {
     const RATE: f64 = 200.0;
     let mut shop = YahooShop::new().await;
     shop.plain_orders(1_000, 2).await;
-    let command = ImportCommand::new(shop.store.clone(), ImportRequest::Differential);
-    let Outcome::Report(first) = shop
-        .app
-        .handle(Invocation::Command(command), None)
-        .await
-        .unwrap()
-    else {
-        panic!("expected a report")
-    };
+    let first = import_only(&shop.app, &shop.store).await;
     assert_eq!(first.created.len(), 1_000, "{}", first.summary());
     let open = open_order_count(&shop.table, &shop.store).await;
     assert!(open > 900, "{open} open orders");

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 
-use super::state::{StateError, StoredOrder};
+use super::state::{Inner, StateError, StoredOrder};
 use super::types::{
     AmazonBuyerCancelRequest, AmazonCancelItemRequest, AmazonClock, AmazonGenerateOptions,
     AmazonGenerateResponse, AmazonInsertOrderRequest, AmazonLimits, AmazonOrderEventRequest,
@@ -164,6 +164,15 @@ pub(crate) async fn order_ids(
     }))
 }
 
+/// The `LastUpdateDate` a control call stamps: the `at` it names, or the sandbox clock.
+fn event_time(inner: &Inner, at: Option<&str>) -> Result<i64, ControlError> {
+    match at {
+        Some(text) => parse_utc(text)
+            .ok_or_else(|| ControlError::bad_request("at must be a UTC date-time (…Z)")),
+        None => Ok(inner.now()),
+    }
+}
+
 async fn order_event(
     app: Arc<AppState>,
     seller_id: &str,
@@ -174,11 +183,7 @@ async fn order_event(
 ) -> Result<Json<AmazonOrderIdsResponse>, ControlError> {
     let request: AmazonOrderEventRequest = optional_json(body)?;
     let mut inner = app.amazon.inner.lock().await;
-    let at = match request.at {
-        Some(text) => parse_utc(&text)
-            .ok_or_else(|| ControlError::bad_request("at must be a UTC date-time (…Z)"))?,
-        None => inner.now(),
-    };
+    let at = event_time(&inner, request.at.as_deref())?;
     inner.set_status(seller_id, order_id, from, to, at)?;
     tracing::info!(order_id, to, at = %format_utc(at), "amazon order status set");
     Ok(Json(AmazonOrderIdsResponse {
@@ -220,11 +225,7 @@ pub(crate) async fn buyer_cancel_request(
 ) -> Result<Json<AmazonOrderIdsResponse>, ControlError> {
     let request: AmazonBuyerCancelRequest = optional_json(&body)?;
     let mut inner = app.amazon.inner.lock().await;
-    let at = match request.at {
-        Some(text) => parse_utc(&text)
-            .ok_or_else(|| ControlError::bad_request("at must be a UTC date-time (…Z)"))?,
-        None => inner.now(),
-    };
+    let at = event_time(&inner, request.at.as_deref())?;
     inner.request_cancel(&seller_id, &order_id, &request.reason, at)?;
     tracing::info!(order_id, at = %format_utc(at), "amazon buyer cancel request");
     Ok(Json(AmazonOrderIdsResponse {
@@ -240,11 +241,7 @@ pub(crate) async fn cancel_item(
 ) -> Result<Json<AmazonOrderIdsResponse>, ControlError> {
     let request: AmazonCancelItemRequest = optional_json(&body)?;
     let mut inner = app.amazon.inner.lock().await;
-    let at = match request.at {
-        Some(text) => parse_utc(&text)
-            .ok_or_else(|| ControlError::bad_request("at must be a UTC date-time (…Z)"))?,
-        None => inner.now(),
-    };
+    let at = event_time(&inner, request.at.as_deref())?;
     inner.cancel_item(&seller_id, &order_id, &request.order_item_id, at)?;
     tracing::info!(order_id, order_item_id = %request.order_item_id, "amazon item cancelled");
     Ok(Json(AmazonOrderIdsResponse {

@@ -299,6 +299,17 @@ impl Inner {
             .ok_or_else(|| StateError::UnknownSeller(id.to_owned()))
     }
 
+    fn order_mut(
+        &mut self,
+        seller_id: &str,
+        order_id: &str,
+    ) -> Result<&mut StoredOrder, StateError> {
+        self.seller_mut(seller_id)?
+            .orders
+            .get_mut(order_id)
+            .ok_or_else(|| StateError::UnknownOrder(order_id.to_owned()))
+    }
+
     pub(crate) fn describe(&self, id: &str) -> Result<AmazonSellerResponse, StateError> {
         let s = self.seller(id)?;
         Ok(AmazonSellerResponse {
@@ -483,11 +494,7 @@ impl Inner {
         to: &str,
         at: i64,
     ) -> Result<(), StateError> {
-        let seller = self.seller_mut(seller_id)?;
-        let order = seller
-            .orders
-            .get_mut(order_id)
-            .ok_or_else(|| StateError::UnknownOrder(order_id.to_owned()))?;
+        let order = self.order_mut(seller_id, order_id)?;
         let status = order.status().to_owned();
         if !from.contains(&status.as_str()) {
             return Err(StateError::Invalid(format!(
@@ -522,11 +529,7 @@ impl Inner {
         order_item_id: &str,
         at: i64,
     ) -> Result<(), StateError> {
-        let seller = self.seller_mut(seller_id)?;
-        let order = seller
-            .orders
-            .get_mut(order_id)
-            .ok_or_else(|| StateError::UnknownOrder(order_id.to_owned()))?;
+        let order = self.order_mut(seller_id, order_id)?;
         let status = order.status().to_owned();
         if !["Pending", "Unshipped"].contains(&status.as_str()) {
             return Err(StateError::Invalid(format!(
@@ -608,11 +611,7 @@ impl Inner {
         reason: &str,
         at: i64,
     ) -> Result<(), StateError> {
-        let seller = self.seller_mut(seller_id)?;
-        let order = seller
-            .orders
-            .get_mut(order_id)
-            .ok_or_else(|| StateError::UnknownOrder(order_id.to_owned()))?;
+        let order = self.order_mut(seller_id, order_id)?;
         let status = order.status().to_owned();
         if !["PendingAvailability", "Pending", "Unshipped"].contains(&status.as_str()) {
             return Err(StateError::Invalid(format!(
