@@ -441,6 +441,34 @@ pub fn history_entry<'a>(order: &'a Order, event: &str) -> &'a ichigen_core::ord
         })
 }
 
+/// What one line cancelled on the mall must leave, whichever the mall: the run reports the
+/// order among its partial cancellations (not its cancellations), the order is still ready to
+/// ship without line `line`, billed less than before, and its history names the line.
+pub fn assert_line_cancelled(report: &ImportReport, before: &Order, after: &Order, line: &str) {
+    assert_eq!(
+        report.lines_cancelled_on_mall,
+        vec![before.id.clone()],
+        "{}",
+        report.summary()
+    );
+    assert!(report.cancelled_on_mall.is_empty(), "{}", report.summary());
+    assert_eq!(after.status, OrderStatus::ReadyToShip, "{:?}", after.holds);
+    assert!(
+        after.lines().all(|l| l.mall_line_id != line),
+        "line {line} is gone"
+    );
+    assert_eq!(after.lines().count(), before.lines().count() - 1);
+    assert!(after.amounts.billed < before.amounts.billed);
+    let entry = history_entry(after, "lines_cancelled_on_mall");
+    assert!(
+        entry
+            .changes
+            .iter()
+            .any(|c| c.starts_with(&format!("line {line} "))),
+        "{entry:?}"
+    );
+}
+
 /// The history events of an order, oldest first (for asserting what happened to it).
 pub fn events(order: &Order) -> Vec<&str> {
     order.history.iter().map(|h| h.event.as_str()).collect()
