@@ -41,7 +41,8 @@ pub struct MallCapabilities {
     /// The list is by the time of the mall's last change to an order (Amazon's
     /// `LastUpdatedAfter`), not by order time: a payment or a cancellation lists the order
     /// again. The open-orders run then reads only the open orders listed since its own
-    /// checkpoint, so its cost follows the changes, not the open orders.
+    /// checkpoint, so its cost follows the changes, not the open orders. Such a mall has one
+    /// of our orders per mall order (no splits): the run reads the listed ones by id.
     pub lists_changes: bool,
 }
 

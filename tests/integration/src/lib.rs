@@ -353,11 +353,13 @@ pub async fn import_only(app: &App, store: &StoreRef) -> ImportReport {
     }
 }
 
-/// One open-orders run and what it cost on the mall (the sandbox's counters around it).
+/// One open-orders run and what it cost: on the mall (the sandbox's counters around it) and
+/// in the shop's table.
 pub struct CountedRun {
     pub report: ImportReport,
     before: Stats,
     after: Stats,
+    table: DynamoDbMeter,
 }
 
 impl CountedRun {
@@ -371,22 +373,35 @@ impl CountedRun {
     pub fn rate_limited(&self) -> u64 {
         self.after.rate_limited - self.before.rate_limited
     }
+
+    /// The run's DynamoDB reads, in read units by DynamoDB's rule ([`DynamoDbMeter`]).
+    pub fn table_read_units(&self) -> f64 {
+        self.table.estimated_read_units()
+    }
 }
 
-/// [`follow_open_orders`], counted on the sandbox behind `control`.
+/// [`follow_open_orders`], counted on the sandbox behind `control` and on the shop's table.
 pub async fn follow_open_orders_counted(
     app: &App,
     sdk: &SdkConfig,
     store: &StoreRef,
     control: &ControlClient,
 ) -> CountedRun {
+    let table = DynamoDbMeter::default();
+    let mut metered = cold_app(app, sdk);
+    metered.store = Arc::new(ShopTable::new(table.client(sdk), app.table.clone()));
+    let command = open_orders_command(store);
     let before = control.stats().await.expect("sandbox stats");
-    let report = follow_open_orders(app, sdk, store).await;
+    let report = match metered.handle(Invocation::Command(command), None).await {
+        Ok(Outcome::Report(report)) => *report,
+        other => panic!("expected an open-orders report, got {other:?}"),
+    };
     let after = control.stats().await.expect("sandbox stats");
     CountedRun {
         report,
         before,
         after,
+        table,
     }
 }
 

@@ -603,4 +603,16 @@ async fn a_thousand_open_orders_cost_one_read_each_once_then_only_what_changed()
     assert_eq!(next.calls("amazon.getOrders"), 1);
     assert_eq!(next.calls("amazon.getOrder"), 30, "only what Amazon listed");
     assert_eq!(next.rate_limited(), 0, "nothing throttled");
+    // The listed orders are read from the table by id, not found among all the open ones.
+    eprintln!(
+        "table reads: first run {:.1} units, after 30 payments {:.1}",
+        first.table_read_units(),
+        next.table_read_units()
+    );
+    assert!(
+        next.table_read_units() * 5.0 < first.table_read_units(),
+        "table reads {} after 30 payments, {} for the first run",
+        next.table_read_units(),
+        first.table_read_units()
+    );
 }

@@ -35,7 +35,7 @@
 pub mod merge;
 mod quarantine;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -64,6 +64,12 @@ const QUARANTINE_RETRIES_PER_RUN: usize = 100;
 const OPEN_ORDERS_PER_RUN: usize = 10_000;
 /// Open orders read from the index per page.
 const OPEN_ORDERS_PAGE: usize = 500;
+/// The statuses the open-orders run follows: before shipment, not cancelled.
+const OPEN: [OrderStatus; 3] = [
+    OrderStatus::AwaitingPayment,
+    OrderStatus::OnHold,
+    OrderStatus::ReadyToShip,
+];
 /// The longest span of a range re-import handled by one message; the rest is queued.
 pub const RANGE_SPAN_PER_MESSAGE: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
 
@@ -978,26 +984,20 @@ impl<'a, 'c> Run<'a, 'c> {
             .map_err(|e| self.store_error(e))?;
         let caps = self.ctx.mall.capabilities();
         let end = sub(self.now, caps.listing_delay);
-        let mut numbers = self.open_order_numbers().await?;
-        if previous.is_some() {
+        let numbers = if previous.is_some() {
             let window =
                 differential_window(self.now, previous.as_ref(), &self.ctx.config.import, &caps);
-            let mut changed = HashSet::new();
+            let mut changed = BTreeSet::new();
             for piece in window.iter().flat_map(|w| w.split(caps.max_window)) {
                 self.report.windows.push(piece);
                 let listed = self.ctx.mall.list_orders(piece).await?;
                 changed.extend(listed.into_iter().map(|l| l.mall_order_id));
             }
-            let mall = self.ctx.mall;
-            let refetch: HashSet<String> = self
-                .known
-                .values()
-                .filter(|o| changed.contains(&o.mall_order_id))
-                .map(|o| mall.refetch_id(o))
-                .collect();
-            numbers.retain(|n| refetch.contains(n));
             self.report.followed_by_listing = true;
-        }
+            self.open_among(changed).await?
+        } else {
+            self.open_order_numbers().await?
+        };
         let listed = numbers.into_iter().map(ListedOrder::id).collect();
         if let Some(rest) = self.import_listed(listed, Mode::FollowMall).await? {
             // The rest is read by the continuation: the window is covered either way.
@@ -1022,16 +1022,41 @@ impl<'a, 'c> Run<'a, 'c> {
         }
     }
 
+    /// The numbers that fetch again those of `mall_order_ids` that are stored and open, each
+    /// read by its id: a run's reads of our table follow the mall's changes, not the store's
+    /// open orders. A mall that lists changes has one of our orders per mall order
+    /// ([`MallCapabilities::lists_changes`]); an id not stored yet is the differential's.
+    async fn open_among(
+        &mut self,
+        mall_order_ids: BTreeSet<String>,
+    ) -> Result<Vec<String>, ImportError> {
+        let mut numbers = Vec::new();
+        for mall_order_id in mall_order_ids {
+            if numbers.len() >= OPEN_ORDERS_PER_RUN {
+                break;
+            }
+            let id = OrderId::new(self.store(), &mall_order_id);
+            let stored = self
+                .ctx
+                .orders
+                .get_order(&id)
+                .await
+                .map_err(|e| self.store_error(e))?;
+            let Some(order) = stored.filter(|o| OPEN.contains(&o.status)) else {
+                continue;
+            };
+            numbers.push(self.ctx.mall.refetch_id(&order));
+            self.known.insert(order.id.clone(), order);
+        }
+        Ok(numbers)
+    }
+
     /// The numbers that fetch the store's open orders again ([`Mall::refetch_id`]), oldest
     /// first, at most [`OPEN_ORDERS_PER_RUN`] (a split order once).
     async fn open_order_numbers(&mut self) -> Result<Vec<String>, ImportError> {
         let mut seen = HashSet::new();
         let mut numbers = Vec::new();
-        for status in [
-            OrderStatus::AwaitingPayment,
-            OrderStatus::OnHold,
-            OrderStatus::ReadyToShip,
-        ] {
+        for status in OPEN {
             let list = OrderList::InStatus(self.store().clone(), status);
             let mut after: Option<String> = None;
             loop {
